@@ -1,0 +1,66 @@
+"""Quantized ab bins for the classification head (Zhang et al., ECCV 2016): the in-gamut grid, soft targets,
+class rebalancing weights and the annealed-mean readout."""
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from . import color
+
+BIN_SIZE = 10.0
+SOFT_SIGMA = 5.0
+
+
+@functools.lru_cache(maxsize=None)
+def bin_centers():
+    """(Q, 2) float32 ab centres of the 10x10 grid cells that hold at least one in-gamut sRGB colour."""
+    edges = np.arange(-110.0, 110.0, BIN_SIZE)
+    centers = np.stack(np.meshgrid(edges + BIN_SIZE / 2, edges + BIN_SIZE / 2, indexing="ij"), -1).reshape(-1, 2)
+    offsets = np.linspace(-BIN_SIZE / 2 + 0.5, BIN_SIZE / 2 - 0.5, 4)
+    sub = (centers[:, None, None, :] + np.stack(np.meshgrid(offsets, offsets, indexing="ij"), -1).reshape(1, -1, 1, 2))
+    lightness = np.linspace(2.0, 98.0, 25)
+    lab = np.concatenate([np.broadcast_to(lightness[None, None, :, None], sub.shape[:2] + (25, 1)),
+                          np.broadcast_to(sub, sub.shape[:2] + (25, 2))], -1).astype(np.float32)
+    back = color.rgb_to_lab(color.lab_to_rgb(lab)).numpy()
+    in_gamut = (np.abs(back[..., 1:] - lab[..., 1:]).max(-1) < 1.0).any(axis=(1, 2))
+    return centers[in_gamut].astype(np.float32)
+
+
+def num_bins():
+    return len(bin_centers())
+
+
+def soft_encode(ab):
+    """ab (..., 2) in Lab units -> (..., Q) soft one-hot: Gaussian weights (sigma 5) on the bin centres, which
+    leaves only the nearest few bins with weight that matters (Zhang et al. keep 5)."""
+    centers = tf.constant(bin_centers())
+    d2 = tf.reduce_sum(tf.square(ab[..., None, :] - centers), axis=-1)
+    return tf.nn.softmax(-d2 / (2.0 * SOFT_SIGMA ** 2), axis=-1)
+
+
+def rebalance_weights(bin_histogram, lam=0.5, smoothing_sigma=5.0):
+    """Per-bin loss weights from an empirical bin histogram: w ~ ((1-lam) p + lam/Q)^-1, E_p[w] = 1."""
+    p = np.asarray(bin_histogram, np.float64)
+    p = p / max(p.sum(), 1e-12)
+    centers = bin_centers().astype(np.float64)
+    d2 = ((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+    kernel = np.exp(-d2 / (2 * smoothing_sigma ** 2))
+    p = kernel @ p
+    p = p / p.sum()
+    w = 1.0 / ((1 - lam) * p + lam / len(p))
+    return (w / (p * w).sum()).astype(np.float32)
+
+
+def annealed_mean(logits, temperature=0.38):
+    """(..., Q) logits -> (..., 2) ab: the mean of the distribution sharpened by temperature T (T=1: the mean)."""
+    probs = tf.nn.softmax(tf.cast(logits, tf.float32) / temperature, axis=-1)
+    return tf.linalg.matmul(probs, tf.constant(bin_centers()))
+
+
+def spread(logits):
+    """(..., Q) logits -> (...,) standard deviation of ab under the predicted distribution (uncertainty)."""
+    probs = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    centers = tf.constant(bin_centers())
+    mean = tf.linalg.matmul(probs, centers)
+    second = tf.linalg.matmul(probs, tf.reduce_sum(tf.square(centers), -1, keepdims=True))[..., 0]
+    return tf.sqrt(tf.maximum(second - tf.reduce_sum(tf.square(mean), -1), 0.0))

@@ -1,0 +1,181 @@
+"""The configuration dataclasses, read from YAML files in ``configs/`` with command-line overrides.
+
+Unknown keys are rejected by name and values are range-checked, so a typo never silently trains the wrong thing.
+"""
+import dataclasses
+import typing
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    input_size: int = 64            # square model input, 32 / 64 / 128 / 256
+    encoder_widths: tuple = (32, 64, 128)  # one stride-2 stage each
+    row_units: int = 64             # units of each direction of the row BiGRU
+    global_units: int = 128         # units of the image-summary GRU
+    fusion_width: int = 128
+    bins_head: bool = True          # also predict a distribution over quantized ab bins (classification)
+
+    def check(self):
+        _require(self.input_size in (32, 64, 128, 256), "model.input_size", "one of 32, 64, 128, 256")
+        _require(2 <= len(self.encoder_widths) <= 6 and all(1 <= w <= 1024 for w in self.encoder_widths),
+                 "model.encoder_widths", "a list of 2 to 6 widths between 1 and 1024")
+        _require(self.input_size >> len(self.encoder_widths) >= 2, "model.encoder_widths",
+                 "short enough that the feature map keeps at least 2 rows")
+        for name in ("row_units", "global_units", "fusion_width"):
+            _require(1 <= getattr(self, name) <= 2048, f"model.{name}", "between 1 and 2048")
+
+    @property
+    def feature_size(self):
+        return self.input_size >> len(self.encoder_widths)
+
+
+@dataclasses.dataclass
+class DataConfig:
+    source: str = "tfds:tiny_imagenet_color"  # tfds:NAME, a folder of images, or "skimage" (bundled photos)
+    data_dir: typing.Optional[str] = None     # TFDS data_dir
+    train_split: str = "train"
+    val_split: str = "validation"
+    val_limit: int = 1024
+    shuffle_buffer: int = 20000
+    cache: bool = False
+    random_crop: bool = True
+
+    def check(self):
+        _require(self.val_limit >= 0, "data.val_limit", ">= 0")
+        _require(self.shuffle_buffer >= 1, "data.shuffle_buffer", ">= 1")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    batch_size: int = 64            # global, across all replicas
+    epochs: int = 10
+    steps_per_epoch: typing.Optional[int] = None  # None: one pass over the training split
+    learning_rate: float = 2e-3
+    warmup_steps: int = 500
+    weight_decay: float = 1e-4
+    loss: str = "both"              # huber | classification | both
+    bins_weight: float = 0.05       # weight of the classification loss when loss == both
+    rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
+    precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
+    jit_compile: bool = False
+    checkpoint_every: int = 500     # steps
+    log_every: int = 50
+    samples_every_epoch: int = 8    # images written to TensorBoard after each epoch
+    seed: int = 0
+    deterministic: bool = False
+
+    def check(self):
+        _require(self.batch_size >= 1, "train.batch_size", ">= 1")
+        _require(self.epochs >= 1, "train.epochs", ">= 1")
+        _require(self.steps_per_epoch is None or self.steps_per_epoch >= 1, "train.steps_per_epoch", ">= 1 or null")
+        _require(0 < self.learning_rate < 1, "train.learning_rate", "between 0 and 1")
+        _require(self.loss in ("huber", "classification", "both"), "train.loss", "huber, classification or both")
+        _require(self.precision in ("float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
+                 "float32, mixed_bfloat16 or mixed_float16")
+        _require(0 <= self.rebalance <= 1, "train.rebalance", "between 0 and 1")
+        _require(self.checkpoint_every >= 1 and self.log_every >= 1, "train.checkpoint_every/log_every", ">= 1")
+
+
+@dataclasses.dataclass
+class Config:
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    def check(self):
+        self.model.check()
+        self.data.check()
+        self.train.check()
+        if self.train.loss != "huber" and not self.model.bins_head:
+            raise ConfigError(f"train.loss={self.train.loss!r} needs model.bins_head: true")
+        return self
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _require(ok, key, what):
+    if not ok:
+        raise ConfigError(f"config value {key} must be {what}")
+
+
+def _coerce(value, field_type, key):
+    origin = typing.get_origin(field_type)
+    args = [a for a in typing.get_args(field_type) if a is not type(None)]
+    if value is None:
+        if origin is typing.Union:
+            return None
+        raise ConfigError(f"config value {key} may not be null")
+    target = args[0] if origin is typing.Union else field_type
+    try:
+        if target is tuple:
+            if not isinstance(value, (list, tuple)):
+                raise TypeError
+            return tuple(int(v) for v in value)
+        if target is bool:
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if not isinstance(value, bool):
+                raise TypeError
+            return value
+        if target is int and isinstance(value, float) and not value.is_integer():
+            raise TypeError
+        return target(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"config value {key}={value!r} is not a valid {getattr(target, '__name__', target)}") from None
+
+
+def _build(cls, data, prefix):
+    if not isinstance(data, dict):
+        raise ConfigError(f"config section {prefix or 'top level'} must be a mapping, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; "
+                          f"known keys: {', '.join(prefix + k for k in fields)}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, value in data.items():
+        if dataclasses.is_dataclass(hints[name]):
+            kwargs[name] = _build(hints[name], value, prefix + name + ".")
+        else:
+            kwargs[name] = _coerce(value, hints[name], prefix + name)
+    return cls(**kwargs)
+
+
+def config_from_dict(data):
+    return _build(Config, data or {}, "").check()
+
+
+def apply_overrides(data, overrides):
+    """Apply ``section.key=value`` strings (values parsed as YAML) to a config dict."""
+    data = {k: dict(v) if isinstance(v, dict) else v for k, v in (data or {}).items()}
+    for item in overrides or ():
+        key, sep, raw = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or len(parts) != 2 or not all(parts):
+            raise ConfigError(f"override {item!r} must look like section.key=value, e.g. train.epochs=3")
+        section = data.setdefault(parts[0], {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"override {item!r}: {parts[0]} is not a section")
+        section[parts[1]] = yaml.safe_load(raw)
+    return data
+
+
+def load_config(path=None, overrides=()):
+    """Read a YAML config (or the defaults when ``path`` is None), apply overrides, validate."""
+    data = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist; the shipped ones are in configs/")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    return config_from_dict(apply_overrides(data, overrides))

@@ -1,0 +1,166 @@
+"""Training and validation input pipelines: encoded images -> (scaled L, scaled ab) batches, all in tf.data.
+
+Sources: ``tfds:NAME`` (any TensorFlow Datasets dataset with an ``image`` feature), a folder of images
+(searched recursively), or ``skimage`` (the photos bundled with scikit-image, for the smoke config).
+The training stream is one seeded, endless sequence, so a resumed run can skip to the exact element it stopped at.
+"""
+import io
+import logging
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from . import color
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+GREY_TOLERANCE = 2.0 / 255.0
+
+
+def _tfds_records(name, split, data_dir):
+    import tensorflow_datasets as tfds
+    try:
+        ds = tfds.load(name, split=split, data_dir=data_dir, decoders={"image": tfds.decode.SkipDecoding()},
+                       download=data_dir is None)
+    except Exception as err:  # tfds raises many types; the user needs the name, split and folder
+        raise ConfigError(f"cannot load TFDS dataset {name!r} split {split!r} from data_dir={data_dir!r}: {err}") \
+            from None
+    return ds.map(lambda ex: ex["image"], num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def scan_folder(folder):
+    """Image files under ``folder`` that PIL can open, sorted; unreadable ones are logged and counted."""
+    from PIL import Image
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    good, bad = [], 0
+    for path in files:
+        try:
+            with Image.open(path) as im:
+                im.verify()
+            good.append(str(path))
+        except Exception as err:  # PIL raises OSError, SyntaxError, ValueError... for corrupt files
+            bad += 1
+            log.warning("skipping unreadable image %s: %s", path, err)
+    if bad:
+        log.warning("skipped %d unreadable image(s) of %d in %s", bad, len(files), folder)
+    return good, bad
+
+
+def _decode_file_with_pil(path):
+    from .imageio import load_rgb
+    try:
+        return load_rgb(path.decode())
+    except Exception as err:
+        log.warning("skipping %s: %s", path.decode(), err)
+        return np.zeros((0, 0, 3), np.uint8)
+
+
+def _folder_records(folder):
+    files, _ = scan_folder(folder)
+    if not files:
+        raise ConfigError(f"data.source folder {folder} holds no readable .jpg/.png/.webp/.bmp images")
+    return tf.data.Dataset.from_tensor_slices(files), True
+
+
+def _skimage_records():
+    import skimage.data
+    from PIL import Image
+    encoded = []
+    for name in SKIMAGE_PHOTOS:
+        buf = io.BytesIO()
+        Image.fromarray(getattr(skimage.data, name)()[..., :3]).save(buf, format="PNG")
+        encoded.append(buf.getvalue())
+    return tf.data.Dataset.from_tensor_slices(encoded)
+
+
+def records(data_config, split):
+    """Dataset of encoded images (or file paths, for folders) and whether elements are paths."""
+    source = data_config.source
+    if source.startswith("tfds:"):
+        return _tfds_records(source[5:], split, data_config.data_dir), False
+    if source == "skimage":
+        return _skimage_records(), False
+    if Path(source).is_dir():
+        return _folder_records(source)
+    raise ConfigError(f"data.source {source!r} is neither tfds:NAME, 'skimage', nor an existing folder")
+
+
+def decode(element, is_path):
+    """Encoded bytes (or a path) -> uint8 (H, W, 3); an unreadable file gives a 0x0 image, filtered later."""
+    if is_path:
+        image = tf.numpy_function(_decode_file_with_pil, [element], tf.uint8, stateful=False)
+        return tf.ensure_shape(image, [None, None, 3])
+    return tf.io.decode_image(element, channels=3, expand_animations=False)
+
+
+def is_colour(image):
+    """False for empty images and for greyscale ones (all channels within 2/255 everywhere)."""
+    image = tf.cast(image, tf.float32) / 255.0
+    spread = tf.reduce_max(image, axis=-1) - tf.reduce_min(image, axis=-1)
+    return tf.logical_and(tf.size(image) > 0, tf.reduce_max(spread) > GREY_TOLERANCE)
+
+
+def to_training_pair(rgb):
+    """float RGB (..., 3) in [0, 1] -> (scaled L (..., 1), scaled ab (..., 2))."""
+    lab = color.rgb_to_lab(rgb)
+    return color.scale_l(lab[..., :1]), color.scale_ab(lab[..., 1:])
+
+
+def crop_and_resize(image, size, seed=None):
+    """uint8 (H, W, 3) -> float (size, size, 3). With a seed: random square crop (80-100% of the short side)
+    and random flip, reproducible from the seed; without: centre square crop."""
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    shape = tf.shape(image)
+    short = tf.minimum(shape[0], shape[1])
+    if seed is None:
+        side = short
+        top, left = (shape[0] - side) // 2, (shape[1] - side) // 2
+    else:
+        seeds = tf.random.experimental.stateless_split(seed, 4)
+        frac = tf.random.stateless_uniform([], seeds[0], 0.8, 1.0)
+        side = tf.maximum(1, tf.cast(tf.cast(short, tf.float32) * frac, tf.int32))
+        top = tf.random.stateless_uniform([], seeds[1], 0, shape[0] - side + 1, dtype=tf.int32)
+        left = tf.random.stateless_uniform([], seeds[2], 0, shape[1] - side + 1, dtype=tf.int32)
+    image = image[top:top + side, left:left + side]
+    image = tf.image.resize(image, (size, size), method="area", antialias=True)
+    if seed is not None:
+        image = tf.image.stateless_random_flip_left_right(image, seeds[3])
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def _options(deterministic):
+    options = tf.data.Options()
+    options.deterministic = deterministic
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return options
+
+
+def train_dataset(config, start_step=0, records_ds=None):
+    """The endless, seeded training stream of global batches, positioned at ``start_step``."""
+    size, batch, seed = config.model.input_size, config.train.batch_size, config.train.seed
+    ds, is_path = records_ds if records_ds is not None else records(config.data, config.data.train_split)
+    if config.data.cache and not is_path:
+        ds = ds.cache()
+    ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.enumerate()
+    ds = ds.map(lambda i, x: (i, decode(x, is_path)), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.filter(lambda i, image: is_colour(image))
+    ds = ds.skip(start_step * batch)
+    ds = ds.map(lambda i, image: to_training_pair(crop_and_resize(image, size, tf.stack([tf.cast(seed, tf.int64), i]))),
+                num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return ds.with_options(_options(config.train.deterministic))
+
+
+def val_dataset(config, batch_size=None):
+    """Centre-cropped validation pairs (first ``data.val_limit`` colour images of the validation split)."""
+    ds, is_path = records(config.data, config.data.val_split)
+    ds = ds.map(lambda x: decode(x, is_path), num_parallel_calls=tf.data.AUTOTUNE).filter(is_colour)
+    if config.data.val_limit:
+        ds = ds.take(config.data.val_limit)
+    ds = ds.map(lambda image: to_training_pair(crop_and_resize(image, config.model.input_size)),
+                num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size or config.train.batch_size).prefetch(tf.data.AUTOTUNE).with_options(_options(True))

@@ -1,0 +1,21 @@
+"""The exceptions a user can cause. Each message names the input and what to do about it."""
+
+
+class ColorizeError(Exception):
+    """Base class of every error colorize raises on purpose."""
+
+
+class InputError(ColorizeError, ValueError):
+    """An image (path, bytes or array) that cannot be colorized."""
+
+
+class ConfigError(ColorizeError, ValueError):
+    """A configuration file or override that is not valid."""
+
+
+class WeightsError(ColorizeError):
+    """A weights file that is missing, changed, unsafe or made for another network."""
+
+
+class TrainingError(ColorizeError):
+    """Training cannot start or cannot go on (unwritable workdir, non-finite loss, ...)."""

@@ -1,0 +1,290 @@
+"""The training loop: one function, ``train(config, workdir)``, used by ``scripts/train.py`` and ``colorize train``.
+
+Distribution, mixed precision and checkpointing come from TensorFlow (``tf.distribute``, Keras dtype policies,
+``tf.train.CheckpointManager``, whose state file is replaced atomically, so a crash while saving leaves the
+previous checkpoint usable). Re-running the same command in the same workdir resumes: weights, optimizer,
+step and the position in the seeded data stream.
+"""
+import json
+import logging
+import math
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import bins, color, data, metrics
+from .config import Config
+from .errors import TrainingError
+from .model import build_model
+
+log = logging.getLogger(__name__)
+MIN_FREE_BYTES = 200 * 2 ** 20
+HUBER_DELTA = 5.0 / color.AB_SCALE  # 5 Lab units
+
+
+def pick_strategy():
+    """TPU if one is attached, several workers from TF_CONFIG, several GPUs, else the default strategy."""
+    if os.environ.get("TF_CONFIG"):
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, tf.errors.NotFoundError, RuntimeError):
+        pass
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def check_workdir(workdir):
+    """Fail before any training step if the workdir cannot hold checkpoints."""
+    workdir = Path(workdir)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        probe = workdir / ".write_probe"
+        probe.write_bytes(b"x" * 4096)
+        probe.unlink()
+    except OSError as err:
+        raise TrainingError(f"workdir {workdir} is not writable ({err.strerror or err}); "
+                            "pass --workdir with a folder you can write to") from None
+    free = shutil.disk_usage(workdir).free
+    if free < MIN_FREE_BYTES:
+        raise TrainingError(f"workdir {workdir} has only {free / 2**20:.0f} MiB free; checkpoints need at least "
+                            f"{MIN_FREE_BYTES / 2**20:.0f} MiB: free some space or choose another --workdir")
+    return workdir
+
+
+def _code_version():
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, timeout=10)
+        if out.returncode == 0:
+            return out.stdout.strip()
+    except OSError:
+        pass
+    from . import __version__
+    return __version__
+
+
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, peak, warmup, total):
+        self.peak, self.warmup, self.total = peak, max(1, warmup), max(2, total)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warm = self.peak * (step + 1) / self.warmup
+        progress = tf.clip_by_value((step - self.warmup) / max(1, self.total - self.warmup), 0.0, 1.0)
+        cosine = self.peak * (0.02 + 0.98 * 0.5 * (1 + tf.cos(math.pi * progress)))
+        return tf.where(step < self.warmup, warm, cosine)
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup": self.warmup, "total": self.total}
+
+
+def bin_loss_weights(config, sample_images=512):
+    """Class-rebalancing weights from the ab histogram of the first training images (deterministic)."""
+    hist = np.zeros(bins.num_bins(), np.float64)
+    ds = data.train_dataset(config).unbatch().take(sample_images).batch(64)
+    for _, ab in ds:
+        soft = bins.soft_encode(tf.image.resize(ab, [ab.shape[1] // 2] * 2) * color.AB_SCALE)
+        hist += tf.reduce_sum(soft, axis=[0, 1, 2]).numpy()
+    return bins.rebalance_weights(hist, config.train.rebalance)
+
+
+class _Losses:
+    def __init__(self, config, global_batch, weights):
+        self.kind, self.bins_weight = config.train.loss, config.train.bins_weight
+        self.global_batch = global_batch
+        self.weights = tf.constant(weights) if weights is not None else None
+
+    def __call__(self, outputs, ab_true):
+        per_image = tf.zeros([tf.shape(ab_true)[0]])
+        if self.kind in ("huber", "both"):
+            err = tf.abs(outputs["ab"] - ab_true)
+            huber = tf.where(err < HUBER_DELTA, 0.5 * tf.square(err), HUBER_DELTA * (err - 0.5 * HUBER_DELTA))
+            per_image += tf.reduce_mean(huber, axis=[1, 2, 3]) * (color.AB_SCALE / 5.0) ** 2 / 2.0
+        if self.kind in ("classification", "both"):
+            half = outputs["ab_bins"].shape[1]
+            target = bins.soft_encode(tf.image.resize(ab_true, [half, half], method="area") * color.AB_SCALE)
+            pixel_weight = tf.gather(self.weights, tf.argmax(target, axis=-1))
+            ce = tf.nn.softmax_cross_entropy_with_logits(target, outputs["ab_bins"])
+            scale = self.bins_weight if self.kind == "both" else 1.0
+            per_image += scale * tf.reduce_mean(ce * pixel_weight, axis=[1, 2])
+        return tf.nn.compute_average_loss(per_image, global_batch_size=self.global_batch)
+
+
+def _samples_image(model, val_batch, count):
+    l, ab = val_batch
+    l, ab = l[:count], ab[:count]
+    pred = model(l, training=False)["ab"]
+    lightness = l * color.L_SCALE + color.L_CENTER
+    grey = color.lab_to_rgb(tf.concat([lightness, tf.zeros_like(ab)], -1))
+    out = color.lab_to_rgb(tf.concat([lightness, color.unscale_ab(pred)], -1))
+    truth = color.lab_to_rgb(tf.concat([lightness, color.unscale_ab(ab)], -1))
+    return tf.concat([grey, out, truth], axis=2)  # grey | predicted | truth
+
+
+def validate(model, val_ds):
+    """Mean PSNR / AuC / colorfulness of the model's ab readout and of the grey baseline on validation pairs."""
+    sums, n = {}, 0
+    for l, ab in val_ds:
+        lightness = l * color.L_SCALE + color.L_CENTER
+        truth = color.lab_to_rgb(tf.concat([lightness, color.unscale_ab(ab)], -1))
+        pred = color.lab_to_rgb(tf.concat([lightness, color.unscale_ab(model(l, training=False)["ab"])], -1))
+        grey = color.lab_to_rgb(tf.concat([lightness, tf.zeros_like(ab)], -1))
+        for prefix, image in (("", pred), ("grey_", grey)):
+            for k in ("psnr", "auc"):
+                sums[prefix + k] = sums.get(prefix + k, 0.0) + float(tf.reduce_sum(getattr(metrics, k)(image, truth)))
+            sums[prefix + "colorfulness"] = sums.get(prefix + "colorfulness", 0.0) + float(
+                tf.reduce_sum(metrics.colorfulness(image)))
+        sums["truth_colorfulness"] = sums.get("truth_colorfulness", 0.0) + float(
+            tf.reduce_sum(metrics.colorfulness(truth)))
+        n += int(l.shape[0])
+    return {k: v / max(n, 1) for k, v in sums.items()}
+
+
+def _atomic_write_text(path, text):
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def train(config, workdir, max_steps=None, verbose=True):
+    """Train ``config`` (a ``Config``) in ``workdir``, resuming from its latest checkpoint. Returns the run record.
+
+    ``max_steps`` stops early after that many global steps in total (for tests and short runs).
+    """
+    assert isinstance(config, Config)
+    workdir = check_workdir(workdir)
+    tc = config.train
+    if tc.deterministic:
+        keras.utils.set_random_seed(tc.seed)
+        tf.config.experimental.enable_op_determinism()
+    keras.mixed_precision.set_dtype_policy(tc.precision)
+    try:
+        return _train(config, workdir, max_steps, verbose)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def _train(config, workdir, max_steps, verbose):
+    tc = config.train
+    strategy = pick_strategy()
+    resolver = getattr(strategy, "cluster_resolver", None)
+    is_chief = resolver is None or resolver.task_type in (None, "chief") or (
+        resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict())
+    steps_per_epoch = tc.steps_per_epoch or _count_steps(config)
+    total_steps = steps_per_epoch * tc.epochs
+    weights = bin_loss_weights(config) if tc.loss != "huber" else None
+
+    with strategy.scope():
+        model = build_model(config)
+        schedule = WarmupCosine(tc.learning_rate, tc.warmup_steps, total_steps)
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=tc.weight_decay, clipnorm=None)
+        if tc.precision == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        model.build((None,) + model.input_shape[1:])
+        optimizer.build(model.trainable_variables)
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+    ckpt_dir = workdir / "checkpoints"
+    if not is_chief:  # every worker must write (saving is collective); only the chief's copy is kept
+        ckpt_dir = workdir / f"worker_tmp_{resolver.task_id}"
+    manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=2)
+    chief_manager = tf.train.CheckpointManager(checkpoint, workdir / "checkpoints", max_to_keep=2)
+    if chief_manager.latest_checkpoint:
+        checkpoint.restore(chief_manager.latest_checkpoint).expect_partial()
+        if verbose:
+            print(f"resumed from {chief_manager.latest_checkpoint} at step {int(step.numpy())}")
+    start = int(step.numpy())
+    losses = _Losses(config, tc.batch_size, weights)
+
+    def step_fn(l, ab):
+        with tf.GradientTape() as tape:
+            outputs = model(l, training=True)
+            loss = losses(outputs, ab)
+            scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+        grads = tape.gradient(scaled, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    @tf.function(jit_compile=tc.jit_compile or None, reduce_retracing=True)
+    def _replica_step(l, ab):
+        return step_fn(l, ab)
+
+    @tf.function
+    def train_step(iterator):
+        per_replica = strategy.run(_replica_step if tc.jit_compile else step_fn, args=next(iterator))
+        step.assign_add(1)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    dist = strategy.experimental_distribute_dataset(data.train_dataset(config, start_step=start))
+    iterator = iter(dist)
+    val_ds = data.val_dataset(config) if config.data.val_limit else None
+    writer = tf.summary.create_file_writer(str(workdir / "tensorboard")) if is_chief else tf.summary.create_noop_writer()
+    last_stop = min(total_steps, max_steps) if max_steps else total_steps
+    history, val = [], {}
+    started, done_at_start = time.time(), start
+    progbar = keras.utils.Progbar(last_stop, stateful_metrics=["loss", "lr"]) if verbose else None
+
+    while int(step.numpy()) < last_stop:
+        loss = float(train_step(iterator))
+        current = int(step.numpy())
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"loss became {loss} at step {current}; stopped without saving. The last good checkpoint "
+                f"({chief_manager.latest_checkpoint or 'none yet'}) is intact: check the data for NaN or "
+                "lower train.learning_rate, then re-run to resume")
+        lr = float(schedule(current))
+        if progbar:
+            progbar.update(current, [("loss", loss), ("lr", lr)])
+        if current % tc.log_every == 0 or current == last_stop:
+            history.append({"step": current, "loss": loss})
+            with writer.as_default(step=current):
+                tf.summary.scalar("loss", loss)
+                tf.summary.scalar("learning_rate", lr)
+        epoch_end = current % steps_per_epoch == 0
+        if current % tc.checkpoint_every == 0 or epoch_end or current == last_stop:
+            manager.save(checkpoint_number=current)
+        if (epoch_end or current == last_stop) and val_ds is not None:
+            val = validate(model, val_ds)
+            with writer.as_default(step=current):
+                for k, v in val.items():
+                    tf.summary.scalar("val/" + k, v)
+                if tc.samples_every_epoch:
+                    tf.summary.image("grey|predicted|truth", _samples_image(model, next(iter(val_ds)),
+                                                                            tc.samples_every_epoch),
+                                     max_outputs=tc.samples_every_epoch)
+            if verbose:
+                print("\nvalidation at step %d: %s" % (current, json.dumps({k: round(v, 3) for k, v in val.items()})))
+    writer.flush()
+
+    record = {"config": config.to_dict(), "data": {"source": config.data.source, "split": config.data.train_split,
+                                                  "data_dir": config.data.data_dir},
+              "steps": int(step.numpy()), "total_steps": total_steps, "resumed_from_step": start,
+              "images_per_second": (int(step.numpy()) - done_at_start) * tc.batch_size / max(time.time() - started, 1e-9),
+              "final_loss": history[-1]["loss"] if history else None, "loss_history": history,
+              "validation": val, "code_version": _code_version(), "strategy": type(strategy).__name__,
+              "replicas": strategy.num_replicas_in_sync}
+    if is_chief:
+        tmp = workdir / "final.weights.h5.tmp.weights.h5"
+        model.save_weights(tmp)
+        os.replace(tmp, workdir / "final.weights.h5")
+        _atomic_write_text(workdir / "record.json", json.dumps(record, indent=1, default=str))
+    return record
+
+
+def _count_steps(config):
+    ds, _ = data.records(config.data, config.data.train_split)
+    n = int(ds.cardinality())
+    if n < 0:
+        n = int(ds.reduce(0, lambda c, _: c + 1))
+    return max(1, n // config.train.batch_size)
