@@ -1,0 +1,125 @@
+"""``Colorizer``: from any image (path, PIL image, array) to a same-size colour image.
+
+The network runs at its fixed input size on the photo's L channel, resized with its aspect ratio kept and the
+rest padded by repeating edge pixels. The predicted ab is cropped back, brought up to full resolution and joined
+with the photo's own full-resolution L, so no detail is lost. Everything after decoding runs in TensorFlow ops.
+"""
+import numpy as np
+import tensorflow as tf
+
+from . import bins, color, imageio, upsample
+from .config import ModelConfig
+from .errors import InputError
+from .model import build_model
+from .presets import get_preset
+from .weights_io import load_weights
+
+READOUTS = ("regression", "annealed")
+UPSAMPLERS = ("bilinear", "guided")
+
+
+class Colorizer:
+    """Colorizes images with one network. Build it with ``load_pretrained`` or ``Colorizer.from_weights``."""
+
+    def __init__(self, model, config, readout="regression", temperature=0.38, upsampling="guided",
+                 fit="pad", max_pixels=imageio.DEFAULT_MAX_PIXELS, name="model"):
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        if upsampling not in UPSAMPLERS:
+            raise ValueError(f"upsampling must be one of {UPSAMPLERS}, got {upsampling!r}")
+        if fit not in ("pad", "squash"):
+            raise ValueError(f"fit must be 'pad' or 'squash', got {fit!r}")
+        if readout == "annealed" and not config.bins_head:
+            raise ValueError("readout='annealed' needs a model with bins_head")
+        self.model, self.config, self.name = model, config, name
+        self.readout, self.temperature, self.upsampling, self.fit = readout, temperature, upsampling, fit
+        self.max_pixels = max_pixels
+        size = config.input_size
+        self._prepare = tf.function(self._prepare_fn, input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
+        self._network = tf.function(self._network_fn, input_signature=[tf.TensorSpec([None, size, size, 1])])
+        self._finish = tf.function(self._finish_fn, input_signature=[
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), tf.TensorSpec([], tf.int32),
+            tf.TensorSpec([], tf.int32)])
+
+    @classmethod
+    def from_weights(cls, path, config, sha256, **kwargs):
+        """A Colorizer for your own ``.weights.h5`` (checked against ``sha256``) and its ``ModelConfig``."""
+        config = getattr(config, "model", config)
+        model = build_model(config)
+        load_weights(model, path, sha256, f"model {config}")
+        return cls(model, config, name=str(path), **kwargs)
+
+    # -- the pipeline, in TensorFlow ops ------------------------------------------------------------------
+    def _prepare_fn(self, rgb):
+        size = self.config.input_size
+        lightness = color.rgb_to_lab(rgb)[..., :1]
+        shape = tf.shape(lightness)
+        if self.fit == "squash":
+            h = w = tf.constant(size)
+        else:
+            longest = tf.cast(tf.maximum(shape[0], shape[1]), tf.float32)
+            h = tf.maximum(1, tf.cast(tf.round(tf.cast(shape[0], tf.float32) * size / longest), tf.int32))
+            w = tf.maximum(1, tf.cast(tf.round(tf.cast(shape[1], tf.float32) * size / longest), tf.int32))
+        small = tf.image.resize(lightness, tf.stack([h, w]), method="area", antialias=True)
+        rows = tf.minimum(tf.range(size), h - 1)
+        cols = tf.minimum(tf.range(size), w - 1)
+        padded = tf.gather(tf.gather(small, rows, axis=0), cols, axis=1)
+        return color.scale_l(padded), lightness, h, w
+
+    def _network_fn(self, l_scaled):
+        outputs = self.model(l_scaled, training=False)
+        if self.readout == "annealed":
+            ab = bins.annealed_mean(outputs["ab_bins"], self.temperature)
+            return tf.image.resize(ab, [self.config.input_size] * 2, method="bilinear")
+        return color.unscale_ab(outputs["ab"])
+
+    def _finish_fn(self, lightness, ab, h, w):
+        ab_small = ab[None, :h, :w]
+        size = tf.shape(lightness)[:2]
+        if self.upsampling == "guided":
+            l_small = tf.image.resize(lightness[None], tf.stack([h, w]), method="area", antialias=True)
+            ab_full = upsample.guided(ab_small, l_small, lightness[None])[0]
+        else:
+            ab_full = upsample.bilinear(ab_small, size)[0]
+        rgb = color.lab_to_rgb(tf.concat([lightness, ab_full], axis=-1))
+        return tf.cast(tf.round(rgb * 255.0), tf.uint8)
+
+    # -- the public calls ---------------------------------------------------------------------------------
+    def colorize(self, image, name=None):
+        """Colorize one image: a path, a PIL image or an array ((H,W), (H,W,1), (H,W,3) or (H,W,4); uint8, or
+        float in [0, 1]). Returns a uint8 (H, W, 3) RGB array of the same height and width."""
+        return self.colorize_batch([image], names=None if name is None else [name])[0]
+
+    def colorize_batch(self, images, batch_size=16, names=None):
+        """Colorize a list of images, running the network on up to ``batch_size`` of them at a time."""
+        if isinstance(images, np.ndarray) and images.ndim == 4:
+            images = list(images)
+        if len(images) == 0:
+            raise InputError("empty batch: pass at least one image to colorize_batch")
+        results = []
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size]
+            chunk_names = names[start:start + batch_size] if names else [None] * len(chunk)
+            prepared = [self._prepare(self.load(image, name)) for image, name in zip(chunk, chunk_names)]
+            ab = self._network(tf.stack([p[0] for p in prepared])).numpy()
+            results += [self._finish(p[1], ab_i, p[2], p[3]).numpy() for p, ab_i in zip(prepared, ab)]
+        return results
+
+    def load(self, image, name=None):
+        """Decode and check an input image (see ``colorize.imageio.load_rgb``) -> float32 (H, W, 3)."""
+        return imageio.load_rgb(image, name=name, max_pixels=self.max_pixels)
+
+
+def load_pretrained(name=None, **kwargs):
+    """The Colorizer of a registered preset (default: the shipped 64x64 BiGRU fusion model), weights verified."""
+    preset = get_preset(name)
+    config = preset.model_config
+    if preset.weights_path is None:
+        from .errors import WeightsError
+        raise WeightsError(f"preset {preset.name!r} has no trained weights yet; train one with "
+                           f"scripts/train.py --config {preset.recipe} and use Colorizer.from_weights")
+    model = build_model(config)
+    load_weights(model, preset.weights_path, preset.sha256, f"preset {preset.name!r}")
+    options = {"readout": preset.readout}
+    options.update(kwargs)
+    return Colorizer(model, config, name=preset.name, **options)

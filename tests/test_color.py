@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+import skimage.color
+import tensorflow as tf
+
+from colorize import color, lab_to_rgb, rgb_to_lab
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (2, 16, 16, 3), (2, 3, 8, 8, 3)])
+def test_rgb_to_lab_matches_skimage_on_random_pixels(shape):
+    rgb = np.random.default_rng(1).random(shape)
+    ours = rgb_to_lab(rgb.astype(np.float32)).numpy()
+    assert ours.shape == shape
+    ref = skimage.color.rgb2lab(rgb.reshape(-1, 1, 3)).reshape(shape)
+    assert np.abs(ours - ref).max() <= 1e-3
+
+
+def test_rgb_to_lab_matches_skimage_on_photos(photos):
+    for image in photos.values():
+        rgb = image / 255.0
+        assert np.abs(rgb_to_lab(rgb.astype(np.float32)).numpy() - skimage.color.rgb2lab(rgb)).max() <= 1e-3
+
+
+def test_lab_to_rgb_matches_skimage(photos):
+    lab = skimage.color.rgb2lab(photos["coffee"] / 255.0)
+    assert np.abs(lab_to_rgb(lab.astype(np.float32)).numpy() - skimage.color.lab2rgb(lab)).max() <= 1e-3
+
+
+def test_round_trip_within_one_level(photos):
+    rgb = np.concatenate([photos["astronaut"][:64, :64], photos["chelsea"][:64, :64]]) / 255.0
+    back = lab_to_rgb(rgb_to_lab(rgb.astype(np.float32))).numpy()
+    assert np.abs(back - rgb).max() <= 1 / 255
+
+
+def test_extremes_and_greys():
+    rgb = np.array([[0, 0, 0], [1, 1, 1], [0.5, 0.5, 0.5], [1, 0, 0], [0, 0, 1]], np.float32)
+    lab = rgb_to_lab(rgb).numpy()
+    np.testing.assert_allclose(lab[:3, 1:], 0, atol=1e-2)  # neutral colours: a = b = 0 (to the matrix rounding)
+    assert abs(lab[1, 0] - 100) < 1e-3 and abs(lab[0, 0]) < 1e-3
+
+
+def test_works_in_tf_data_and_tf_function(photos):
+    rgb = (photos["astronaut"][:32, :32] / 255.0).astype(np.float32)
+    eager = rgb_to_lab(rgb).numpy()
+    in_graph = tf.function(rgb_to_lab)(tf.constant(rgb)).numpy()
+    from_data = next(iter(tf.data.Dataset.from_tensors(rgb).map(rgb_to_lab))).numpy()
+    np.testing.assert_allclose(in_graph, eager, atol=1e-4)
+    np.testing.assert_allclose(from_data, eager, atol=1e-4)
+
+
+def test_scaling_constants_round_trip():
+    ab = tf.constant([[-100.0, 90.0]])
+    np.testing.assert_allclose(color.unscale_ab(color.scale_ab(ab)), ab, atol=1e-4)
+    assert float(color.scale_l(tf.constant(0.0))) == -1.0 and float(color.scale_l(tf.constant(100.0))) == 1.0
+
+
+def test_integer_input_is_refused():
+    with pytest.raises(TypeError, match="float"):
+        rgb_to_lab(np.zeros((2, 2, 3), np.uint8))
