@@ -52,7 +52,7 @@ def scan_folder(folder):
 def _decode_file_with_pil(path):
     from .imageio import load_rgb
     try:
-        return load_rgb(path.decode())
+        return (load_rgb(path.decode()) * 255.0 + 0.5).astype(np.uint8)
     except Exception as err:
         log.warning("skipping %s: %s", path.decode(), err)
         return np.zeros((0, 0, 3), np.uint8)
@@ -109,17 +109,18 @@ def to_training_pair(rgb):
     return color.scale_l(lab[..., :1]), color.scale_ab(lab[..., 1:])
 
 
-def crop_and_resize(image, size, seed=None):
-    """uint8 (H, W, 3) -> float (size, size, 3). With a seed: random square crop (80-100% of the short side)
-    and random flip, reproducible from the seed; without: centre square crop."""
+def crop_and_resize(image, size, seed=None, random_crop=True):
+    """uint8 (H, W, 3) -> float (size, size, 3). With a seed: random flip and, if ``random_crop``, a random
+    square crop (80-100% of the short side), reproducible from the seed; otherwise a centre square crop."""
     image = tf.image.convert_image_dtype(image, tf.float32)
     shape = tf.shape(image)
     short = tf.minimum(shape[0], shape[1])
-    if seed is None:
+    if seed is not None:
+        seeds = tf.random.experimental.stateless_split(seed, 4)
+    if seed is None or not random_crop:
         side = short
         top, left = (shape[0] - side) // 2, (shape[1] - side) // 2
     else:
-        seeds = tf.random.experimental.stateless_split(seed, 4)
         frac = tf.random.stateless_uniform([], seeds[0], 0.8, 1.0)
         side = tf.maximum(1, tf.cast(tf.cast(short, tf.float32) * frac, tf.int32))
         top = tf.random.stateless_uniform([], seeds[1], 0, shape[0] - side + 1, dtype=tf.int32)
@@ -149,7 +150,8 @@ def train_dataset(config, start_step=0, records_ds=None):
     ds = ds.map(lambda i, x: (i, decode(x, is_path)), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.filter(lambda i, image: is_colour(image))
     ds = ds.skip(start_step * batch)
-    ds = ds.map(lambda i, image: to_training_pair(crop_and_resize(image, size, tf.stack([tf.cast(seed, tf.int64), i]))),
+    ds = ds.map(lambda i, image: to_training_pair(crop_and_resize(
+        image, size, tf.stack([tf.cast(seed, tf.int64), i]), config.data.random_crop)),
                 num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     return ds.with_options(_options(config.train.deterministic))

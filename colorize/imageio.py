@@ -57,6 +57,8 @@ def load_image_batch(sources, names=None, **kw):
     """Several inputs -> list of float32 (H, W, 3) arrays; ``kw`` goes to ``load_rgb``."""
     if isinstance(sources, (str, os.PathLike, Image.Image)):
         raise InputError(f"{sources} is a single image; pass a list of images to load_image_batch")
+    if isinstance(sources, np.ndarray) and sources.ndim != 4:
+        raise InputError(f"batch array has shape {sources.shape}; pass a list of images or an (N, H, W, C) array")
     sources = list(sources)
     if not sources:
         raise InputError("empty batch: no images were given; pass at least one path, PIL image or array")
@@ -79,9 +81,10 @@ def _check_size(im, name, max_pixels):
 
 def _open(path, name, max_pixels):
     # Image.open reads only the header, so the size check runs before a single pixel is decompressed.
-    # Pillow's warning threshold sits just under ours and would fire on files we accept: silence it here.
+    # Pillow's warnings (its bomb threshold, just under ours; damaged EXIF) would fire on files we accept:
+    # silenced so that they neither spam users nor, under -W error, reject a decodable image.
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore")
         im = Image.open(path)
     try:
         _check_size(im, name, max_pixels)
@@ -94,7 +97,7 @@ def _open(path, name, max_pixels):
 def _decode(get_image, name, path=None):
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")  # see _open; real decoding problems raise, they do not warn
             im = get_image()
             try:
                 tile = im.tile[0] if path is not None and im.format == "PNG" and len(im.tile) == 1 else None
@@ -118,24 +121,24 @@ def _decode(get_image, name, path=None):
 
 
 def _orient(im):
-    # Damaged EXIF metadata should not cost the user pixels that decoded fine (nor spam warnings).
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ImageOps.exif_transpose(im)
-    except Exception:
+        return ImageOps.exif_transpose(im)
+    except Exception:  # damaged EXIF metadata should not cost the user pixels that decoded fine
         return im
 
 
 def _rgb16(path, hi, tile):
     # Pillow's "RGB;16L" unpacker keeps the second byte of each sample, which in a big-endian PNG is the
     # low byte; both unpackers read 48/64-bit pixels, so PNG filtering is undone identically.
-    with Image.open(path) as lo:
-        lo.tile = [tile._replace(args=tile.args.replace("16B", "16L"))]
-        lo.load()
-        hi, lo = _orient(hi).convert("RGB"), _orient(lo).convert("RGB")
-        value = np.asarray(hi, np.float32) * 256 + np.asarray(lo, np.float32)
-    return value / np.float32(65535)
+    # This leans on Pillow internals: should they change, fall back to the 8 high bits (still in scale).
+    hi = np.asarray(_orient(hi).convert("RGB"), np.float32)
+    try:
+        with Image.open(path) as lo:
+            lo.tile = [tile._replace(args=tile.args.replace("16B", "16L"))]
+            lo.load()
+            return (hi * 256 + np.asarray(_orient(lo).convert("RGB"), np.float32)) / np.float32(65535)
+    except Exception:
+        return hi / np.float32(255)
 
 
 def _to_rgb(im, name):
@@ -166,7 +169,7 @@ def _from_array(a, name, int_max=None):
     if a.shape[0] == 0 or a.shape[1] == 0:
         raise InputError(f"{name} is empty (shape {a.shape})")
     kind = a.dtype.kind
-    if a.dtype == np.uint8 or a.dtype == np.uint16 or (int_max and kind == "i"):
+    if (kind == "u" and a.dtype.itemsize <= 2) or (int_max and kind == "i"):
         top = int_max or np.iinfo(a.dtype).max
         if kind == "i" and (a.min() < 0 or a.max() > top):
             raise InputError(f"{name} holds values {a.min()}..{a.max()}, outside 0..{top}")
@@ -205,7 +208,7 @@ def save_png(rgb_uint8, path, overwrite=False):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
-            Image.fromarray(a, "RGB").save(f, format="PNG")
+            Image.fromarray(np.ascontiguousarray(a)).save(f, format="PNG")
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -222,7 +225,7 @@ def list_images(paths, recursive=True):
     """CLI arguments -> image files: folders expand to their images (sorted), named files are kept as given."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    found, seen = [], set()
+    found = []
     for p in map(Path, paths):
         if not p.exists():
             raise InputError(f"{p} does not exist; check the path")
@@ -232,8 +235,5 @@ def list_images(paths, recursive=True):
                            if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."))
         else:
             files = [p]
-        for f in files:
-            if f not in seen:
-                seen.add(f)
-                found.append(f)
-    return found
+        found += files
+    return list(dict.fromkeys(found))  # a file named twice (or inside a named folder) is listed once

@@ -89,14 +89,13 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "warmup": self.warmup, "total": self.total}
 
 
-def bin_loss_weights(config, sample_images=512):
+def bin_loss_weights(batches, rebalance, sample_images=512):
     """Class-rebalancing weights from the ab histogram of the first training images (deterministic)."""
     hist = np.zeros(bins.num_bins(), np.float64)
-    ds = data.train_dataset(config).unbatch().take(sample_images).batch(64)
-    for _, ab in ds:
+    for _, ab in batches.unbatch().take(sample_images).batch(64):
         soft = bins.soft_encode(tf.image.resize(ab, [ab.shape[1] // 2] * 2) * color.AB_SCALE)
         hist += tf.reduce_sum(soft, axis=[0, 1, 2]).numpy()
-    return bins.rebalance_weights(hist, config.train.rebalance)
+    return bins.rebalance_weights(hist, rebalance)
 
 
 class _Losses:
@@ -157,10 +156,12 @@ def _atomic_write_text(path, text):
     os.replace(tmp, path)
 
 
-def train(config, workdir, max_steps=None, verbose=True):
+def train(config, workdir, max_steps=None, verbose=True, dataset=None):
     """Train ``config`` (a ``Config``) in ``workdir``, resuming from its latest checkpoint. Returns the run record.
 
-    ``max_steps`` stops early after that many global steps in total (for tests and short runs).
+    ``max_steps`` stops after that many global steps in total (for tests and short runs). ``dataset`` replaces
+    the configured source with your own endless tf.data stream of global (scaled L, scaled ab) batches; a resumed
+    run skips the batches already trained on.
     """
     assert isinstance(config, Config)
     workdir = check_workdir(workdir)
@@ -170,12 +171,12 @@ def train(config, workdir, max_steps=None, verbose=True):
         tf.config.experimental.enable_op_determinism()
     keras.mixed_precision.set_dtype_policy(tc.precision)
     try:
-        return _train(config, workdir, max_steps, verbose)
+        return _train(config, workdir, max_steps, verbose, dataset)
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
 
 
-def _train(config, workdir, max_steps, verbose):
+def _train(config, workdir, max_steps, verbose, dataset):
     tc = config.train
     strategy = pick_strategy()
     resolver = getattr(strategy, "cluster_resolver", None)
@@ -183,7 +184,10 @@ def _train(config, workdir, max_steps, verbose):
         resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict())
     steps_per_epoch = tc.steps_per_epoch or _count_steps(config)
     total_steps = steps_per_epoch * tc.epochs
-    weights = bin_loss_weights(config) if tc.loss != "huber" else None
+    if tc.steps_per_epoch is None and dataset is not None:
+        raise TrainingError("training on your own dataset needs train.steps_per_epoch in the config")
+    batches = dataset if dataset is not None else data.train_dataset(config)
+    weights = bin_loss_weights(batches, tc.rebalance) if tc.loss != "huber" else None
 
     with strategy.scope():
         model = build_model(config)
@@ -226,7 +230,8 @@ def _train(config, workdir, max_steps, verbose):
         step.assign_add(1)
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
-    dist = strategy.experimental_distribute_dataset(data.train_dataset(config, start_step=start))
+    batches = dataset.skip(start) if dataset is not None else data.train_dataset(config, start_step=start)
+    dist = strategy.experimental_distribute_dataset(batches)
     iterator = iter(dist)
     val_ds = data.val_dataset(config) if config.data.val_limit else None
     writer = tf.summary.create_file_writer(str(workdir / "tensorboard")) if is_chief else tf.summary.create_noop_writer()
@@ -273,7 +278,8 @@ def _train(config, workdir, max_steps, verbose):
               "images_per_second": (int(step.numpy()) - done_at_start) * tc.batch_size / max(time.time() - started, 1e-9),
               "final_loss": history[-1]["loss"] if history else None, "loss_history": history,
               "validation": val, "code_version": _code_version(), "strategy": type(strategy).__name__,
-              "replicas": strategy.num_replicas_in_sync}
+              "replicas": strategy.num_replicas_in_sync,
+              "weights_checksum": float(sum(np.abs(w).sum() for w in model.get_weights()))}
     if is_chief:
         tmp = workdir / "final.weights.h5.tmp.weights.h5"
         model.save_weights(tmp)

@@ -150,6 +150,21 @@ def test_16bit_rgb_png_keeps_16_bits(tmp_path, channels):
     np.testing.assert_allclose(x * 65535, a[..., :3], atol=1e-2)
 
 
+def test_16bit_rgb_png_falls_back_to_8_bits_if_pillow_changes(tmp_path, monkeypatch):
+    a = np.array([[[65535, 32768, 1000]]], np.uint16)
+    path = _write(tmp_path, "rgb16.png", _png16(a))
+    real_open, calls = Image.open, []
+
+    def open_once(*args, **kwargs):  # the second (low-byte) decode breaks as if Pillow's internals moved
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("internals changed")
+        return real_open(*args, **kwargs)
+    monkeypatch.setattr(Image, "open", open_once)
+    np.testing.assert_allclose(load_rgb(path)[0, 0], np.array([255, 128, 3]) / 255, rtol=1e-6)
+    assert len(calls) == 2
+
+
 def test_exif_orientation_applied(tmp_path):
     im = Image.new("RGB", (40, 20), (0, 0, 255))
     im.paste((255, 0, 0), (0, 0, 20, 20))  # left half red
@@ -201,8 +216,8 @@ def test_bomb_refused_before_decoding(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="3000x3000 = 9,000,000 pixels, more than max_pixels=1,000,000"):
         load_rgb(path, max_pixels=1_000_000)
     assert loads == []  # refused from the header alone
-    with pytest.raises(InputError, match="max_pixels"):
-        load_rgb(Image.open(path), max_pixels=1_000_000)
+    with Image.open(path) as im, pytest.raises(InputError, match="max_pixels"):
+        load_rgb(im, max_pixels=1_000_000)
     assert loads == []
     assert DEFAULT_MAX_PIXELS == 90_000_000
 
@@ -223,6 +238,7 @@ def test_pillow_limits_do_not_escape(tmp_path, monkeypatch):
     (np.full((2, 3), 255, np.uint8), 1.0),
     (np.full((2, 3, 1), 51, np.uint8), 0.2),
     (np.full((2, 3, 3), 65535, np.uint16), 1.0),
+    (np.full((2, 3), 13107, ">u2"), 0.2),
     (np.full((2, 3, 4), 0.5, np.float64), 0.5),
     (np.full((2, 3, 3), 0.25, np.float16), 0.25),
     (np.full((2, 3, 3), 1 + 1e-7, np.float64), 1.0),  # rounding error is tolerated and clipped
@@ -260,8 +276,11 @@ def test_batch(tmp_path):
     Image.new("RGB", (4, 3)).save(path)
     out = load_image_batch([path, np.zeros((2, 2), np.uint8), Image.new("L", (5, 5))])
     assert [x.shape for x in out] == [(3, 4, 3), (2, 2, 3), (5, 5, 3)]
+    assert [x.shape for x in load_image_batch(np.zeros((2, 4, 5, 3), np.uint8))] == [(4, 5, 3)] * 2
     with pytest.raises(InputError, match="empty batch"):
         load_image_batch([])
+    with pytest.raises(InputError, match=r"shape \(4, 5, 3\); pass a list"):
+        load_image_batch(np.zeros((4, 5, 3), np.uint8))
     with pytest.raises(InputError, match="single image"):
         load_image_batch(str(path))
     with pytest.raises(InputError, match="one name per image"):

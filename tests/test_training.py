@@ -1,0 +1,187 @@
+"""The training loop: loss falls, smoke run, crash-resume, NaN stop, determinism, workdir checks, data pipeline."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import skimage.color
+import tensorflow as tf
+
+from colorize import data
+from colorize.config import load_config
+from colorize.errors import TrainingError
+from colorize.training import check_workdir, train
+from conftest import REPO
+
+SMOKE = REPO / "configs" / "smoke.yaml"
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def smoke(*overrides):
+    return load_config(SMOKE, list(overrides))
+
+
+def test_loss_falls_on_a_tiny_dataset(tmp_path):
+    record = train(smoke("train.epochs=1", "train.steps_per_epoch=40", "train.log_every=1", "data.val_limit=0",
+                         "train.warmup_steps=2"), tmp_path, verbose=False)
+    losses = [h["loss"] for h in record["loss_history"]]
+    assert len(losses) == 40
+    assert np.mean(losses[-8:]) < 0.8 * np.mean(losses[:4])
+
+
+def test_smoke_config_runs_end_to_end_through_the_script(tmp_path):
+    start = time.time()
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--config", str(SMOKE),
+                          "--workdir", str(tmp_path)], env=ENV, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert time.time() - start < 90
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["steps"] == 20 and record["config"]["data"]["source"] == "skimage"
+    assert {"psnr", "grey_psnr", "colorfulness", "truth_colorfulness"} <= set(record["validation"])
+    assert (tmp_path / "final.weights.h5").stat().st_size > 0
+    assert any((tmp_path / "tensorboard").iterdir())
+    from colorize.model import build_model
+    build_model(smoke()).load_weights(tmp_path / "final.weights.h5")
+
+
+def test_resume_after_sigkill_continues_from_the_checkpoint(tmp_path):
+    args = [sys.executable, str(REPO / "scripts" / "train.py"), "--config", str(SMOKE), "--workdir", str(tmp_path),
+            "--set", "train.steps_per_epoch=400", "--set", "train.checkpoint_every=10", "--set", "data.val_limit=0"]
+    proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not list(tmp_path.glob("checkpoints/ckpt-20.index")) and time.time() < deadline:
+            time.sleep(0.2)
+        assert list(tmp_path.glob("checkpoints/ckpt-20.index")), "no checkpoint written in time"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    saved = max(int(p.name[5:-6]) for p in tmp_path.glob("checkpoints/ckpt-*.index"))
+    out = subprocess.run(args + ["--max-steps", str(saved + 5)], env=ENV, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"resumed from" in out.stdout and f"at step {saved}" in out.stdout
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["resumed_from_step"] == saved and record["steps"] == saved + 5
+
+
+def _batches(nan_at=None):
+    rng = np.random.default_rng(0)
+    l = rng.uniform(-1, 1, (8, 4, 32, 32, 1)).astype("float32")
+    ab = (0.3 * l[..., :1] * np.ones(2)).astype("float32")
+    if nan_at is not None:
+        ab[nan_at] = np.nan
+    return tf.data.Dataset.from_tensor_slices((l, ab)).repeat()
+
+
+def test_nan_in_the_data_stops_training_and_keeps_the_last_checkpoint(tmp_path):
+    config = smoke("train.steps_per_epoch=100", "train.checkpoint_every=4", "data.val_limit=0", "train.loss=huber")
+    with pytest.raises(TrainingError, match="loss became nan at step 7"):
+        train(config, tmp_path, verbose=False, dataset=_batches(nan_at=6))
+    ckpt = tf.train.latest_checkpoint(tmp_path / "checkpoints")
+    assert ckpt.endswith("ckpt-4")
+    from colorize.model import build_model
+    model = build_model(config)
+    tf.train.Checkpoint(model=model).restore(ckpt).expect_partial()
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_two_seeded_deterministic_runs_give_identical_weights(tmp_path):
+    config = smoke("train.deterministic=true", "data.val_limit=0", "train.epochs=1", "train.steps_per_epoch=6")
+    a = train(config, tmp_path / "a", verbose=False)
+    b = train(config, tmp_path / "b", verbose=False)
+    assert a["weights_checksum"] == b["weights_checksum"]
+    import h5py
+    with h5py.File(tmp_path / "a" / "final.weights.h5") as fa, h5py.File(tmp_path / "b" / "final.weights.h5") as fb:
+        names = []
+        fa.visit(lambda n: names.append(n) if isinstance(fa[n], h5py.Dataset) else None)
+        assert names and all(np.array_equal(fa[n][()], fb[n][()]) for n in names)
+
+
+def test_unwritable_or_full_workdir_fails_before_training(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(TrainingError, match="not writable"):
+        train(smoke(), blocker / "run", verbose=False)
+    import shutil
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10, 10, 1024))
+    with pytest.raises(TrainingError, match="MiB free"):
+        check_workdir(tmp_path / "run")
+
+
+def test_pipeline_lab_matches_skimage_on_the_same_pixels():
+    config = smoke("data.val_limit=2")
+    records, is_path = data.records(config.data, "train")
+    for encoded in records.take(2):
+        image = data.decode(encoded, is_path)
+        rgb = data.crop_and_resize(image, 32).numpy()
+        l, ab = data.to_training_pair(rgb)
+        ref = skimage.color.rgb2lab(rgb.astype(np.float64))
+        assert np.abs(l.numpy()[..., 0] * 50 + 50 - ref[..., 0]).max() <= 1e-3
+        assert np.abs(ab.numpy() * 110 - ref[..., 1:]).max() <= 1e-3
+
+
+def test_training_stream_is_reproducible_and_resumable():
+    config = smoke()
+    first = [b[1].numpy() for b in data.train_dataset(config).take(3)]
+    again = [b[1].numpy() for b in data.train_dataset(config).take(3)]
+    resumed = [b[1].numpy() for b in data.train_dataset(config, start_step=2).take(1)]
+    assert all(np.array_equal(x, y) for x, y in zip(first, again))
+    assert np.array_equal(first[2], resumed[0])
+
+
+def test_greyscale_images_are_dropped():
+    grey = tf.constant(np.full((8, 8, 3), 120, np.uint8))
+    colour = tf.constant(np.dstack([np.full((8, 8), 120), np.full((8, 8), 100), np.full((8, 8), 90)]).astype(np.uint8))
+    assert not bool(data.is_colour(grey)) and bool(data.is_colour(colour))
+
+
+def test_folder_source_skips_corrupt_files(tmp_path, photos, caplog):
+    from PIL import Image
+    for i, (name, image) in enumerate(photos.items()):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        Image.fromarray(image[:64, :64]).save(tmp_path / "sub" / f"{name}.png")
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    good, bad = data.scan_folder(tmp_path)
+    assert len(good) == 3 and bad == 1
+    config = smoke(f"data.source={tmp_path}", "train.batch_size=2")
+    l, ab = next(iter(data.train_dataset(config)))
+    assert l.shape == (2, 32, 32, 1) and ab.shape == (2, 32, 32, 2)
+
+
+@pytest.mark.slow
+def test_multi_worker_mirrored_strategy_two_local_workers_agree(tmp_path):
+    import socket
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    script = (
+        "import json, sys\n"
+        "from colorize.config import load_config\nfrom colorize.training import train\n"
+        f"c = load_config({str(SMOKE)!r}, ['data.val_limit=0', 'train.epochs=1', 'train.steps_per_epoch=4',"
+        " 'train.batch_size=4'])\n"
+        "r = train(c, sys.argv[1], verbose=False)\n"
+        "print('RESULT', json.dumps({'checksum': r['weights_checksum'], 'replicas': r['replicas'],"
+        " 'strategy': r['strategy'], 'steps': r['steps']}))\n")
+    procs = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker",
+                                                                                   "index": index}}
+        env = {**ENV, "TF_CONFIG": json.dumps(tf_config)}
+        procs.append(subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "run")], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+        results.append(json.loads(out.split("RESULT", 1)[1]))
+    assert results[0]["strategy"] in ("MultiWorkerMirroredStrategy", "CollectiveAllReduceStrategy")
+    assert results[0]["replicas"] == 2
+    assert results[0]["steps"] == results[1]["steps"] == 4
+    assert results[0]["checksum"] == pytest.approx(results[1]["checksum"], rel=1e-6)
+    assert (tmp_path / "run" / "final.weights.h5").exists()
