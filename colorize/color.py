@@ -45,9 +45,7 @@ def rgb_to_lab(rgb):
     return tf.stack([116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], axis=-1)
 
 
-def lab_to_rgb(lab):
-    """Lab, shape (..., 3) -> sRGB in [0, 1], shape (..., 3); out-of-gamut colours are clipped."""
-    lab = _as_float(lab)
+def _lab_to_linear(lab):
     l, a, b = tf.unstack(lab, axis=-1)
     fy = (l + 16.0) / 116.0
     fx = a / 500.0 + fy
@@ -55,11 +53,41 @@ def lab_to_rgb(lab):
     f = tf.stack([fx, fy, fz], axis=-1)
     f3 = tf.pow(tf.maximum(f, 0.0), 3.0)
     xyz = tf.where(f3 > _EPSILON, f3, (f - 16.0 / 116.0) / _KAPPA_SLOPE) * tf.constant(_WHITE_D65, lab.dtype)
-    linear = tf.linalg.matvec(tf.linalg.inv(_mat(_XYZ_FROM_RGB, lab.dtype)), xyz)
+    return tf.linalg.matvec(tf.linalg.inv(_mat(_XYZ_FROM_RGB, lab.dtype)), xyz)
+
+
+def lab_to_rgb(lab):
+    """Lab, shape (..., 3) -> sRGB in [0, 1], shape (..., 3); out-of-gamut colours are clipped per channel
+    (as scikit-image does), which changes their lightness: see ``fit_chroma_to_gamut``."""
+    lab = _as_float(lab)
+    linear = _lab_to_linear(lab)
     srgb = tf.where(linear > 0.0031308,
                     1.055 * tf.pow(tf.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055,
                     12.92 * linear)
     return tf.clip_by_value(srgb, 0.0, 1.0)
+
+
+def fit_chroma_to_gamut(lab, iterations=8):
+    """Scale each pixel's ab towards zero just enough that the colour is inside sRGB, keeping L exactly.
+
+    Clipping an out-of-gamut colour per channel darkens or brightens it; shrinking its chroma (bisection on the
+    scale, ``iterations`` steps) keeps the photo's own lightness, so detail in shadows and highlights survives.
+    """
+    lab = _as_float(lab)
+    l, ab = lab[..., :1], lab[..., 1:]
+    tolerance = 1e-4
+
+    def inside(scale):
+        linear = _lab_to_linear(tf.concat([l, ab * scale], axis=-1))
+        return tf.reduce_all((linear >= -tolerance) & (linear <= 1 + tolerance), axis=-1, keepdims=True)
+
+    low, high = tf.zeros_like(l), tf.ones_like(l)
+    for _ in range(iterations):
+        mid = 0.5 * (low + high)
+        ok = inside(mid)
+        low, high = tf.where(ok, mid, low), tf.where(ok, high, mid)
+    scale = tf.where(inside(tf.ones_like(l)), 1.0, low)
+    return tf.concat([l, ab * scale], axis=-1)
 
 
 def rgb_to_gray(rgb):

@@ -57,3 +57,15 @@ def test_scaling_constants_round_trip():
 def test_integer_input_is_refused():
     with pytest.raises(TypeError, match="float"):
         rgb_to_lab(np.zeros((2, 2, 3), np.uint8))
+
+
+def test_fit_chroma_to_gamut_keeps_lightness_and_lands_in_gamut():
+    rng = np.random.default_rng(3)
+    lab = np.stack([rng.uniform(0, 100, 2000), rng.uniform(-110, 110, 2000), rng.uniform(-110, 110, 2000)], -1)
+    fitted = color.fit_chroma_to_gamut(lab.astype(np.float32)).numpy()
+    np.testing.assert_array_equal(fitted[:, 0], lab[:, 0].astype(np.float32))
+    back = rgb_to_lab(lab_to_rgb(fitted)).numpy()
+    assert np.abs(back[:, 0] - lab[:, 0]).max() < 0.2      # clipping would move L by tens of units
+    assert np.abs(rgb_to_lab(lab_to_rgb(lab.astype(np.float32))).numpy()[:, 0] - lab[:, 0]).max() > 5
+    in_gamut = np.array([[50.0, 10.0, -10.0]], np.float32)
+    np.testing.assert_allclose(color.fit_chroma_to_gamut(in_gamut).numpy(), in_gamut, atol=1e-6)

@@ -1,0 +1,120 @@
+"""Export: the SavedModel reproduces Colorizer.colorize, the TFLite model reproduces the network, no overwrites."""
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from colorize import Colorizer, InputError, cli, export
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def colorizer(tiny_weights):
+    path, config, sha = tiny_weights
+    return Colorizer.from_weights(path, config, sha)
+
+
+@pytest.fixture(scope="module")
+def saved(colorizer, tmp_path_factory):
+    path = export.export_savedmodel(colorizer, tmp_path_factory.mktemp("export") / "colorizer")
+    return path, tf.saved_model.load(str(path)).signatures[export.SIGNATURE_KEY]
+
+
+@pytest.fixture(scope="module")
+def tflite_path(colorizer, tmp_path_factory):
+    return export.export_tflite(colorizer, tmp_path_factory.mktemp("export") / "network.tflite")
+
+
+def _interpreter(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice (LiteRT)
+        interpreter = tf.lite.Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def _run_tflite(interpreter, x):
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+def _max_diff(a, b):
+    return int(np.abs(a.astype(np.int16) - b.astype(np.int16)).max())
+
+
+@pytest.mark.parametrize("shape", [(50, 70, 3), (50, 70, 1), (31, 17, 4)])
+def test_savedmodel_matches_colorize(colorizer, saved, photos, shape):
+    _, serve = saved
+    image = photos["chelsea"][100:100 + shape[0], 150:150 + shape[1]]
+    if shape[2] == 1:
+        image = np.round(image @ [0.299, 0.587, 0.114]).astype(np.uint8)[..., None]
+    elif shape[2] == 4:
+        image = np.dstack([image, np.full(shape[:2], 200, np.uint8)])
+    out = serve(image=tf.constant(image))["rgb"].numpy()
+    assert out.shape == shape[:2] + (3,) and out.dtype == np.uint8
+    assert _max_diff(out, colorizer.colorize(image)) <= 2
+
+
+def test_savedmodel_signature_accepts_any_size_uint8(saved):
+    path, serve = saved
+    (spec,) = serve.structured_input_signature[1].values()
+    assert spec.dtype == tf.uint8 and spec.shape.as_list() == [None, None, None]
+    assert not any(p.name.startswith(".") for p in path.parent.iterdir())  # no temp folders left behind
+
+
+def test_tflite_matches_the_network(colorizer, tflite_path):
+    size = colorizer.config.input_size
+    interpreter = _interpreter(tflite_path)
+    assert list(interpreter.get_input_details()[0]["shape"]) == [1, size, size, 1]
+    assert list(interpreter.get_output_details()[0]["shape"]) == [1, size, size, 2]
+    rgb = np.random.default_rng(1).uniform(0, 1, (45, 80, 3)).astype(np.float32)
+    l_scaled, lightness, h, w = colorizer._prepare(rgb)
+    ab_tflite = _run_tflite(interpreter, l_scaled.numpy()[None])
+    ab_tf = colorizer._network(l_scaled[None]).numpy()
+    assert np.abs(ab_tflite - ab_tf).max() <= 0.5  # Lab units
+    rgb_tflite = colorizer._finish(lightness, ab_tflite[0], h, w).numpy()
+    assert _max_diff(rgb_tflite, colorizer._finish(lightness, ab_tf[0], h, w).numpy()) <= 2
+
+
+@pytest.mark.parametrize("kind", ["savedmodel", "tflite"])
+def test_export_refuses_to_overwrite(colorizer, saved, tflite_path, kind, tmp_path):
+    existing = saved[0] if kind == "savedmodel" else tflite_path
+    before = sorted(p.name for p in existing.parent.iterdir())
+    write = export.export_savedmodel if kind == "savedmodel" else export.export_tflite
+    with pytest.raises(InputError, match="already exists"):
+        write(colorizer, existing)
+    assert sorted(p.name for p in existing.parent.iterdir()) == before
+    blocker = tmp_path / "taken"
+    blocker.write_text("keep me")
+    with pytest.raises(InputError, match="already exists"):
+        write(colorizer, blocker)
+    assert blocker.read_text() == "keep me"
+
+
+def test_tflite_overwrite_replaces_atomically(colorizer, tmp_path):
+    target = tmp_path / "net.tflite"
+    target.write_bytes(b"old")
+    export.export_tflite(colorizer, target, overwrite=True)
+    assert target.read_bytes()[4:8] == b"TFL3"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.tflite"]
+
+
+def test_cli_export(tiny_weights, tmp_path, capsys):
+    path, _, sha = tiny_weights
+    out = tmp_path / "cli.tflite"
+    argv = ["export", "--weights", str(path), "--sha256", sha, "--config", str(REPO / "configs" / "smoke.yaml"),
+            "--format", "tflite", "-o", str(out)]
+    assert cli.main(argv) == 0 and out.read_bytes()[4:8] == b"TFL3"
+    assert cli.main(argv) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_savedmodel_overwrite_replaces_the_folder(colorizer, tmp_path):
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "stale.txt").write_text("old export")
+    export.export_savedmodel(colorizer, target, overwrite=True)
+    assert not (target / "stale.txt").exists() and (target / "saved_model.pb").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

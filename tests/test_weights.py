@@ -1,0 +1,82 @@
+"""Weights are verified before Keras reads them, and nothing on the load path runs code from a file."""
+from importlib.metadata import version
+
+import keras
+import numpy as np
+import pytest
+
+from colorize import Colorizer, WeightsError
+from colorize.config import load_config
+from colorize.model import build_model
+from colorize.weights_io import load_weights, sha256_of
+from conftest import REPO
+
+
+def test_a_changed_byte_is_refused_before_loading(tiny_weights, tmp_path, monkeypatch):
+    path, config, sha = tiny_weights
+    changed = tmp_path / "changed.weights.h5"
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 2] ^= 0x01
+    changed.write_bytes(bytes(blob))
+    opened = []
+    monkeypatch.setattr(keras.Model, "load_weights", lambda *a, **k: opened.append(a))
+    with pytest.raises(WeightsError, match="sha256"):
+        Colorizer.from_weights(changed, config, sha)
+    assert not opened
+
+
+def test_a_missing_hash_is_refused(tiny_weights):
+    path, config, _ = tiny_weights
+    with pytest.raises(WeightsError, match="no sha256"):
+        Colorizer.from_weights(path, config, None)
+
+
+def test_weights_of_another_architecture_name_the_layer(tiny_weights, tmp_path):
+    other = load_config(REPO / "configs" / "smoke.yaml", ["model.row_units=4"])
+    model = build_model(other)
+    path = tmp_path / "other.weights.h5"
+    model.save_weights(path)
+    _, config, _ = tiny_weights
+    with pytest.raises(WeightsError, match="row_context_bigru"):
+        Colorizer.from_weights(path, config, sha256_of(path))
+
+
+def test_weights_for_another_input_size_are_refused(tiny_weights, tmp_path):
+    other = load_config(REPO / "configs" / "smoke.yaml", ["model.input_size=64"])
+    path = tmp_path / "size64.weights.h5"
+    build_model(other).save_weights(path)
+    _, config, _ = tiny_weights
+    with pytest.raises(WeightsError, match="does not fit|another architecture"):
+        Colorizer.from_weights(path, config, sha256_of(path))
+
+
+def test_a_model_with_a_lambda_layer_is_refused(tmp_path, tiny_weights):
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)
+    model = keras.Model(inputs, outputs)
+    keras_file = tmp_path / "evil.keras"
+    model.save(keras_file)
+    _, config, _ = tiny_weights
+    with pytest.raises(WeightsError, match="weights only"):
+        Colorizer.from_weights(keras_file, config, sha256_of(keras_file))
+    weights_file = tmp_path / "evil.weights.h5"
+    model.save_weights(weights_file)
+    with pytest.raises(WeightsError, match="another architecture|no weights"):
+        load_weights(build_model(config), weights_file, sha256_of(weights_file), "the smoke model")
+    with pytest.raises(ValueError, match="(?i)lambda|unsafe|safe_mode"):
+        keras.saving.load_model(keras_file, safe_mode=True)  # what Keras itself does with such a file
+
+
+def test_good_weights_load_and_match(tiny_weights):
+    path, config, sha = tiny_weights
+    model = load_weights(build_model(config), path, sha, "the smoke model")
+    reference = build_model(config)
+    reference.load_weights(path)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), reference.get_weights()))
+
+
+def test_keras_is_a_version_without_the_load_model_advisories():
+    major, minor = (int(x) for x in version("keras").split(".")[:2])
+    assert (major, minor) >= (3, 13)
+    requirement = (REPO / "pyproject.toml").read_text()
+    assert '"keras>=3.13"' in requirement
