@@ -156,6 +156,10 @@ def build_parser():
     p.add_argument("--max-steps", type=int, help="stop after this many steps in total")
     p.set_defaults(func=cmd_train)
 
+    from . import cli_demo, cli_evaluate
+    cli_evaluate.add_parser(sub)
+    cli_demo.add_parser(sub)
+    from . import cli_export; cli_export.add_parser(sub)  # noqa: E702
     return parser
 
 

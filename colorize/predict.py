@@ -51,8 +51,13 @@ class Colorizer:
 
     # -- the pipeline, in TensorFlow ops ------------------------------------------------------------------
     def _prepare_fn(self, rgb):
-        size = self.config.input_size
         lightness = color.rgb_to_lab(rgb)[..., :1]
+        padded, h, w = self._shrink_fn(lightness)
+        return color.scale_l(padded), lightness, h, w
+
+    def _shrink_fn(self, lightness):
+        """Full-resolution L (H, W, 1) -> L at the model size (S, S, 1), edge-padded, and its unpadded h, w."""
+        size = self.config.input_size
         shape = tf.shape(lightness)
         if self.fit == "squash":
             h = w = tf.constant(size)
@@ -64,7 +69,7 @@ class Colorizer:
         rows = tf.minimum(tf.range(size), h - 1)
         cols = tf.minimum(tf.range(size), w - 1)
         padded = tf.gather(tf.gather(small, rows, axis=0), cols, axis=1)
-        return color.scale_l(padded), lightness, h, w
+        return padded, h, w
 
     def _network_fn(self, l_scaled):
         outputs = self.model(l_scaled, training=False)
@@ -74,6 +79,10 @@ class Colorizer:
         return color.unscale_ab(outputs["ab"])
 
     def _finish_fn(self, lightness, ab, h, w):
+        return self._to_rgb_fn(lightness, self._upsample_fn(lightness, ab, h, w))
+
+    def _upsample_fn(self, lightness, ab, h, w):
+        """ab at the model size (S, S, 2), cropped to h, w -> ab at the size of ``lightness`` (H, W, 2)."""
         ab_small = ab[None, :h, :w]
         size = tf.shape(lightness)[:2]
         if self.upsampling == "guided":
@@ -81,7 +90,11 @@ class Colorizer:
             ab_full = upsample.guided(ab_small, l_small, lightness[None])[0]
         else:
             ab_full = upsample.bilinear(ab_small, size)[0]
-        rgb = color.lab_to_rgb(tf.concat([lightness, ab_full], axis=-1))
+        return ab_full
+
+    def _to_rgb_fn(self, lightness, ab_full):
+        """L (H, W, 1) and ab (H, W, 2) in Lab units -> uint8 RGB (H, W, 3)."""
+        rgb = color.lab_to_rgb(color.fit_chroma_to_gamut(tf.concat([lightness, ab_full], axis=-1)))
         return tf.cast(tf.round(rgb * 255.0), tf.uint8)
 
     # -- the public calls ---------------------------------------------------------------------------------

@@ -294,3 +294,21 @@ def _count_steps(config):
     if n < 0:
         n = int(ds.reduce(0, lambda c, _: c + 1))
     return max(1, n // config.train.batch_size)
+
+
+def export_checkpoint(config, checkpoint, out_path):
+    """Write the model weights of a training checkpoint (a path prefix, or a workdir for its latest) to a
+    ``.weights.h5`` file, atomically. Returns the path."""
+    path = Path(checkpoint)
+    if path.is_dir():
+        latest = tf.train.latest_checkpoint(path / "checkpoints" if (path / "checkpoints").is_dir() else path)
+        if latest is None:
+            raise TrainingError(f"no checkpoint found in {checkpoint}")
+        path = Path(latest)
+    model = build_model(config)
+    tf.train.Checkpoint(model=model).restore(str(path)).expect_partial()
+    out_path = Path(out_path)
+    tmp = out_path.with_name(out_path.name.replace(".weights.h5", "") + ".tmp.weights.h5")
+    model.save_weights(tmp)
+    os.replace(tmp, out_path)
+    return out_path

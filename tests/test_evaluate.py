@@ -1,0 +1,183 @@
+"""Evaluation: colorize each photo's greyscale version, score it beside the grey baseline; the CLI and the demo."""
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorize import evaluate as ev
+from colorize.cli import main
+from colorize.demo import run_demo
+from colorize.predict import Colorizer
+from conftest import REPO, SHARED_TFDS, needs_shared_data
+
+
+@pytest.fixture(scope="module")
+def colorizer(tiny_weights):
+    path, config, sha = tiny_weights
+    return Colorizer.from_weights(path, config, sha)
+
+
+@pytest.fixture(scope="module")
+def small(photos):
+    """Three photos of different sizes and aspects, small enough for a fast test."""
+    return {name: image[::step, ::step] for (name, image), step in zip(photos.items(), (8, 6, 5))}
+
+
+@pytest.fixture
+def model_args(tiny_weights):
+    path, _, sha = tiny_weights
+    return ["--weights", str(path), "--sha256", sha, "--config", str(REPO / "configs" / "smoke.yaml")]
+
+
+class Oracle:
+    """A fake colorizer that knows the answers: returns the truth, and records the inputs it was given."""
+    name, readout, upsampling = "oracle", "oracle", "none"
+
+    def __init__(self, truths):
+        self.truths, self.inputs = list(truths), []
+
+    def colorize_batch(self, images, batch_size=16):
+        self.inputs += list(images)
+        return [self.truths[len(self.inputs) - len(images) + i] for i in range(len(images))]
+
+    def colorize(self, image):
+        return self.colorize_batch([image])[0]
+
+
+def _values(result):
+    yield from (result[part][k] for part in ("model", "grey") for k in ev.METRICS)
+    yield from (result["truth"]["colorfulness"], result["delta_colorfulness"], result["colorfulness_ratio"],
+                result["share_beating_grey_psnr"])
+
+
+def test_evaluate_reports_model_grey_and_truth(colorizer, small):
+    result = ev.evaluate(colorizer, small.values(), names=list(small))
+    assert result["images"] == 3
+    assert set(result) >= {"model", "grey", "truth", "delta_colorfulness", "colorfulness_ratio",
+                           "share_beating_grey_psnr", "per_image"}
+    assert all(math.isfinite(v) for v in _values(result))
+    assert result["grey"]["colorfulness"] == pytest.approx(0, abs=1e-3)
+    assert result["model"]["colorfulness"] > 1  # the random model does add colour
+    assert 0 < result["grey"]["auc"] <= 100 and 0 < result["model"]["ssim"] <= 1
+    assert 0 <= result["share_beating_grey_psnr"] <= 1
+    assert [r["name"] for r in result["per_image"]] == list(small)
+    first = result["per_image"][0]
+    assert (first["height"], first["width"]) == small["astronaut"].shape[:2]
+    assert result["model"]["psnr"] == pytest.approx(np.mean([r["model"]["psnr"] for r in result["per_image"]]))
+    # Streaming in small batches, and float input, give the same numbers
+    again = ev.evaluate(colorizer, [(n, im / 255.0) for n, im in small.items()], batch_size=2)
+    assert again["model"] == pytest.approx(result["model"], rel=1e-5)
+
+
+def test_an_oracle_is_perfect_and_only_ever_sees_grey_inputs(small):
+    truths = list(small.values())
+    oracle = Oracle(truths)
+    result = ev.evaluate(oracle, truths)
+    assert result["model"]["psnr"] > 40
+    assert result["model"]["auc"] == pytest.approx(100)
+    assert result["model"]["ssim"] == pytest.approx(1, abs=1e-4)
+    assert result["colorfulness_ratio"] == pytest.approx(1) and result["delta_colorfulness"] == pytest.approx(0)
+    assert result["share_beating_grey_psnr"] == 1
+    assert result["grey"]["psnr"] < 40 and result["grey"]["auc"] < 100
+    import skimage.color
+    for given, truth in zip(oracle.inputs, truths):
+        assert given.shape == truth.shape and given.dtype == np.uint8
+        assert (given == given[..., :1]).all()  # R = G = B: the greyscale version, never the colour truth
+        l_error = skimage.color.rgb2lab(given / 255.0)[..., 0] - skimage.color.rgb2lab(truth / 255.0)[..., 0]
+        assert np.abs(l_error).max() < 1.0  # with the truth's own lightness
+
+
+def test_contact_sheet_has_three_panels_per_row(colorizer, small, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    result = ev.evaluate(colorizer, small.values(), sheet_path=sheet, sheet_count=2)
+    assert result["images"] == 3 and result["sheet"] == str(sheet)
+    with Image.open(sheet) as im:
+        width, height = im.size
+    h = ev.SHEET_HEIGHT
+    cell = max(round(im.shape[1] * h / im.shape[0]) for im in list(small.values())[:2])
+    assert height == ev.SHEET_HEADER + 2 * h + ev.SHEET_GAP
+    assert width == 3 * cell + 2 * ev.SHEET_GAP
+
+
+def test_cli_evaluate_on_a_folder(small, model_args, tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, image in small.items():
+        Image.fromarray(image).save(folder / f"{name}.png")
+    out, sheet = tmp_path / "out.json", tmp_path / "s.png"
+    assert main(["evaluate", "--data", str(folder), *model_args, "--json", str(out), "--sheet", str(sheet)]) == 0
+    printed = capsys.readouterr().out
+    assert "PSNR" in printed and "grey" in printed and str(out) in printed
+    result = json.loads(out.read_text())
+    assert result["images"] == 3 and sheet.is_file()
+    assert sorted(r["name"] for r in result["per_image"]) == sorted(f"{n}.png" for n in small)
+    # without --json the summary JSON goes to stdout
+    assert main(["evaluate", "--data", str(folder), *model_args, "--limit", "2"]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads(printed[printed.index("{"):])
+    assert summary["images"] == 2 and "per_image" not in summary
+
+
+def test_cli_evaluate_errors_are_one_line(model_args, tmp_path, capsys):
+    assert main(["evaluate", "--data", str(tmp_path / "missing"), *model_args]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(tmp_path), *model_args]) == 1
+    assert "no images" in capsys.readouterr().err
+
+
+@needs_shared_data()
+def test_cli_evaluate_on_tfds(model_args, tmp_path):
+    out = tmp_path / "out.json"
+    assert main(["evaluate", "--data", "tfds:tiny_imagenet_color:validation", "--data-dir", str(SHARED_TFDS),
+                 "--limit", "8", *model_args, "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["images"] == 8
+    assert all(r["name"].startswith("tiny_imagenet_color/validation/") for r in result["per_image"])
+    assert all((r["height"], r["width"]) == (64, 64) for r in result["per_image"])
+
+
+def test_tfds_spec_parsing():
+    assert ev.parse_tfds_spec("tfds:cifar10") == ("cifar10", "validation")
+    assert ev.parse_tfds_spec("tfds:cifar10:test") == ("cifar10", "test")
+    assert ev.parse_tfds_spec("tfds:cifar10:test[:10%]") == ("cifar10", "test[:10%]")
+    assert ev.parse_tfds_spec("tfds:mnist:3.0.1:train") == ("mnist:3.0.1", "train")
+
+
+def test_folder_loader_skips_grey_and_unreadable_images(small, tmp_path):
+    images = list(small.values())
+    Image.fromarray(images[0]).save(tmp_path / "a.png")
+    Image.fromarray(images[1]).save(tmp_path / "b.jpg", quality=95)
+    Image.fromarray(images[2][..., 0]).save(tmp_path / "grey.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    found = list(ev.iter_dataset(tmp_path))
+    assert [name for name, _ in found] == ["a.png", "b.jpg"]
+    assert found[0][1].dtype == np.uint8 and (found[0][1] == images[0]).all()
+    assert len(list(ev.iter_dataset(tmp_path, limit=1))) == 1
+    assert len(list(ev.iter_dataset(tmp_path, colour_only=False))) == 3
+
+
+def test_demo_writes_the_sheet_and_photos_and_prints_metrics(colorizer, tmp_path):
+    out = io.StringIO()
+    result = run_demo(colorizer, tmp_path / "demo", out=out)
+    names = ("astronaut", "coffee", "chelsea", "rocket")
+    assert result["images"] == 4
+    assert [r["name"] for r in result["per_image"]] == list(names)
+    with Image.open(tmp_path / "demo" / "demo.png") as im:
+        assert im.size[1] == ev.SHEET_HEADER + 4 * ev.SHEET_HEIGHT + 3 * ev.SHEET_GAP
+    import skimage.data
+    for name in names:
+        with Image.open(tmp_path / "demo" / "colorized" / f"{name}.png") as im:
+            assert im.size[::-1] == getattr(skimage.data, name)().shape[:2] and im.mode == "RGB"
+        assert (tmp_path / "demo" / "grey" / f"{name}.png").is_file()
+    assert json.loads((tmp_path / "demo" / "metrics.json").read_text())["images"] == 4
+    printed = out.getvalue()
+    assert "PSNR" in printed and "demo.png" in printed
+
+
+def test_demo_command_is_registered():
+    from colorize.cli import build_parser
+    args = build_parser().parse_args(["demo"])
+    assert args.output == "colorize-demo" and args.preset is None
