@@ -93,16 +93,17 @@ def make_colorizer(preset=None):
     from colorize.model import build_model
     from colorize.predict import Colorizer, load_pretrained
     from colorize.presets import get_preset
+    from colorize.readout import Readout
     spec = get_preset(preset)
     try:
         colorizer = load_pretrained(spec.name)
         weights = f"pretrained ({spec.weights})"
     except WeightsError as err:
-        colorizer = Colorizer(build_model(spec.model_config), spec.model_config, readout=spec.readout,
+        colorizer = Colorizer(build_model(spec.model_config), spec.model_config, readout=Readout(**spec.readout),
                               name=spec.name)
         weights = f"random (load_pretrained failed: {err})"
     return colorizer, {"preset": spec.name, "weights": weights, "input_size": spec.model_config.input_size,
-                       "parameters": colorizer.model.count_params(), "readout": colorizer.readout,
+                       "parameters": colorizer.model.count_params(), "readout": colorizer.readout.kind,
                        "upsampling": colorizer.upsampling}
 
 

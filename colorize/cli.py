@@ -16,7 +16,7 @@ def _add_model_args(p):
     p.add_argument("--weights", help="your own .weights.h5 instead of a preset (needs --sha256 and --config)")
     p.add_argument("--sha256", help="expected sha256 of --weights")
     p.add_argument("--config", help="YAML config the --weights were trained with")
-    p.add_argument("--readout", choices=("regression", "annealed"), help="override the preset's readout")
+    p.add_argument("--readout", choices=("regression", "annealed", "restrained"), help="override the preset's readout")
     p.add_argument("--upsampling", choices=("guided", "bilinear"), help="how ab is brought to full resolution")
 
 

@@ -33,7 +33,7 @@ def cmd_evaluate(args):
     colorizer = _colorizer(args)
     result = evaluate(colorizer, iter_dataset(args.data, limit=args.limit, data_dir=args.data_dir),
                       sheet_path=args.sheet, sheet_count=args.sheet_count, batch_size=args.batch_size)
-    options = f"readout {colorizer.readout}, upsampling {colorizer.upsampling}"
+    options = f"readout {colorizer.readout.kind}, upsampling {colorizer.upsampling}"
     print(format_table(result, f"{colorizer.name} ({options}) on {args.data}"))
     if args.sheet:
         print(f"contact sheet: {args.sheet}")

@@ -7,32 +7,32 @@ with the photo's own full-resolution L, so no detail is lost. Everything after d
 import numpy as np
 import tensorflow as tf
 
-from . import bins, color, imageio, upsample
+from . import color, imageio, upsample
 from .config import ModelConfig
 from .errors import InputError
 from .model import build_model
 from .presets import get_preset
+from .readout import Readout
 from .weights_io import load_weights
 
-READOUTS = ("regression", "annealed")
 UPSAMPLERS = ("bilinear", "guided")
 
 
 class Colorizer:
     """Colorizes images with one network. Build it with ``load_pretrained`` or ``Colorizer.from_weights``."""
 
-    def __init__(self, model, config, readout="regression", temperature=0.38, upsampling="guided",
-                 fit="pad", max_pixels=imageio.DEFAULT_MAX_PIXELS, name="model"):
-        if readout not in READOUTS:
-            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+    def __init__(self, model, config, readout="regression", upsampling="guided", fit="pad",
+                 max_pixels=imageio.DEFAULT_MAX_PIXELS, name="model"):
+        """``readout``: a ``colorize.readout.Readout``, or its kind (regression, annealed, restrained)."""
+        readout = readout if isinstance(readout, Readout) else Readout(kind=readout)
         if upsampling not in UPSAMPLERS:
             raise ValueError(f"upsampling must be one of {UPSAMPLERS}, got {upsampling!r}")
         if fit not in ("pad", "squash"):
             raise ValueError(f"fit must be 'pad' or 'squash', got {fit!r}")
-        if readout == "annealed" and not config.bins_head:
-            raise ValueError("readout='annealed' needs a model with bins_head")
+        if readout.needs_bins and not config.bins_head:
+            raise ValueError(f"readout {readout.kind!r} needs a model with bins_head")
         self.model, self.config, self.name = model, config, name
-        self.readout, self.temperature, self.upsampling, self.fit = readout, temperature, upsampling, fit
+        self.readout, self.upsampling, self.fit = readout, upsampling, fit
         self.max_pixels = max_pixels
         size = config.input_size
         self._prepare = tf.function(self._prepare_fn, input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
@@ -72,11 +72,7 @@ class Colorizer:
         return padded, h, w
 
     def _network_fn(self, l_scaled):
-        outputs = self.model(l_scaled, training=False)
-        if self.readout == "annealed":
-            ab = bins.annealed_mean(outputs["ab_bins"], self.temperature)
-            return tf.image.resize(ab, [self.config.input_size] * 2, method="bilinear")
-        return color.unscale_ab(outputs["ab"])
+        return self.readout(self.model(l_scaled, training=False), self.config.input_size)
 
     def _finish_fn(self, lightness, ab, h, w):
         return self._to_rgb_fn(lightness, self._upsample_fn(lightness, ab, h, w))
@@ -133,6 +129,8 @@ def load_pretrained(name=None, **kwargs):
                            f"scripts/train.py --config {preset.recipe} and use Colorizer.from_weights")
     model = build_model(config)
     load_weights(model, preset.weights_path, preset.sha256, f"preset {preset.name!r}")
-    options = {"readout": preset.readout}
-    options.update(kwargs)
+    options = dict(kwargs)
+    kind = options.get("readout") or preset.readout.get("kind", "regression")
+    if isinstance(kind, str):  # a kind names the preset's tuned parameters with that kind
+        options["readout"] = Readout(**{**preset.readout, "kind": kind})
     return Colorizer(model, config, name=preset.name, **options)

@@ -16,7 +16,7 @@ class Preset:
     weights: str = None            # file name in colorize/weights/, None until trained
     sha256: str = None
     parameters: int = None
-    readout: str = "regression"
+    readout: dict = dataclasses.field(default_factory=lambda: {"kind": "regression"})  # Readout fields
     training_data: str = ""
     recipe: str = ""
     metrics: dict = dataclasses.field(default_factory=dict)

@@ -1,0 +1,51 @@
+"""From the network's two heads to one ab image: the readouts a Colorizer can use.
+
+- ``regression``: the regression head (the mean colour; safe but desaturated).
+- ``annealed``: the annealed mean of the bins head (Zhang et al. 2016; vivid, sometimes blotchy).
+- ``restrained``: a blend of the two, multiplied by ``gain`` where the bins distribution is concentrated and
+  faded towards grey where it is spread out (the model does not know the colour), so uncertain regions stay
+  neutral instead of taking the warm average tint that regression colorizers are known for.
+"""
+import dataclasses
+
+import tensorflow as tf
+
+from . import bins, color
+
+KINDS = ("regression", "annealed", "restrained")
+
+
+@dataclasses.dataclass(frozen=True)
+class Readout:
+    kind: str = "regression"
+    temperature: float = 0.38   # annealed mean
+    mix: float = 0.0            # restrained: share of the annealed mean in the blend
+    gain: float = 1.0           # restrained: chroma gain where the model is sure
+    spread_low: float = 0.0     # restrained: ab spread (Lab units) at or below which the full gain applies
+    spread_high: float = 1e9    # restrained: ab spread at or above which the colour fades to grey
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"readout must be one of {KINDS}, got {self.kind!r}")
+        if not 0 < self.temperature <= 10 or not 0 <= self.mix <= 1 or self.gain < 0:
+            raise ValueError(f"readout parameters out of range: {self}")
+        if self.spread_high <= self.spread_low:
+            raise ValueError("readout spread_high must be above spread_low")
+
+    @property
+    def needs_bins(self):
+        return self.kind != "regression"
+
+    def __call__(self, outputs, size):
+        """Model outputs dict -> ab (B, size, size, 2) in Lab units."""
+        if self.kind == "regression":
+            return color.unscale_ab(outputs["ab"])
+        logits = outputs["ab_bins"]
+        annealed = tf.image.resize(bins.annealed_mean(logits, self.temperature), [size, size], method="bilinear")
+        if self.kind == "annealed":
+            return annealed
+        blend = (1.0 - self.mix) * color.unscale_ab(outputs["ab"]) + self.mix * annealed
+        spread = bins.spread(logits)[..., None]
+        sure = tf.clip_by_value((self.spread_high - spread) / (self.spread_high - self.spread_low), 0.0, 1.0)
+        sure = tf.image.resize(sure, [size, size], method="bilinear")
+        return blend * sure * self.gain
