@@ -5,6 +5,9 @@
 - ``restrained``: a blend of the two, multiplied by ``gain`` where the bins distribution is concentrated and
   faded towards grey where it is spread out (the model does not know the colour), so uncertain regions stay
   neutral instead of taking the warm average tint that regression colorizers are known for.
+
+Every readout can also remove part of the image's mean colour cast (``cast_removal``, the grey-world assumption
+of white balancing): a colorizer unsure of a photo tends to tint all of it, and a tint costs more than it gives.
 """
 import dataclasses
 
@@ -23,11 +26,13 @@ class Readout:
     gain: float = 1.0           # restrained: chroma gain where the model is sure
     spread_low: float = 0.0     # restrained: ab spread (Lab units) at or below which the full gain applies
     spread_high: float = 1e9    # restrained: ab spread at or above which the colour fades to grey
+    cast_removal: float = 0.0   # share of the image's mean ab subtracted (0: none, 1: mean ab becomes 0)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"readout must be one of {KINDS}, got {self.kind!r}")
-        if not 0 < self.temperature <= 10 or not 0 <= self.mix <= 1 or self.gain < 0:
+        if not 0 < self.temperature <= 10 or not 0 <= self.mix <= 1 or self.gain < 0 or \
+                not 0 <= self.cast_removal <= 1:
             raise ValueError(f"readout parameters out of range: {self}")
         if self.spread_high <= self.spread_low:
             raise ValueError("readout spread_high must be above spread_low")
@@ -38,6 +43,12 @@ class Readout:
 
     def __call__(self, outputs, size):
         """Model outputs dict -> ab (B, size, size, 2) in Lab units."""
+        ab = self._read(outputs, size)
+        if self.cast_removal:
+            ab = ab - self.cast_removal * tf.reduce_mean(ab, axis=[1, 2], keepdims=True)
+        return ab
+
+    def _read(self, outputs, size):
         if self.kind == "regression":
             return color.unscale_ab(outputs["ab"])
         logits = outputs["ab_bins"]
