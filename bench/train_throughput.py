@@ -1,0 +1,79 @@
+"""Training throughput of the default preset at 64x64: synthetic in-memory tensors vs the real tf.data pipeline
+from tiny_imagenet_color, each in float32 and mixed_bfloat16. Prints one JSON object.
+
+    python bench/train_throughput.py [--steps 60] [--data-dir ../shared/data/tfds]
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from colorize import bins, data  # noqa: E402
+from colorize.config import load_config  # noqa: E402
+from colorize.model import build_model  # noqa: E402
+from colorize.training import _Losses  # noqa: E402
+
+
+def measure(config, source, steps, warmup=5):
+    keras.mixed_precision.set_dtype_policy(config.train.precision)
+    try:
+        model = build_model(config)
+        optimizer = keras.optimizers.AdamW(1e-3)
+        losses = _Losses(config, config.train.batch_size, np.ones(bins.num_bins(), np.float32))
+        batch = config.train.batch_size
+        if source == "synthetic":
+            l, ab = next(iter(data.train_dataset(config)))  # real values, then served from memory
+            ds = tf.data.Dataset.from_tensors((l, ab)).repeat()
+        else:
+            ds = data.train_dataset(config)
+        iterator = iter(ds)
+
+        @tf.function
+        def step():
+            l, ab = next(iterator)
+            with tf.GradientTape() as tape:
+                loss = losses(model(l, training=True), ab)
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return loss
+
+        for _ in range(warmup):
+            step().numpy()
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss = step()
+        loss.numpy()
+        return steps * batch / (time.perf_counter() - start)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "tfds"))
+    args = parser.parse_args()
+    result = {"batch_size": 64, "steps": args.steps, "images_per_second": {}}
+    for precision in ("float32", "mixed_bfloat16"):
+        config = load_config(REPO / "configs" / "tiny_imagenet_64.yaml",
+                             [f"train.precision={precision}", f"data.data_dir={args.data_dir}",
+                              "data.shuffle_buffer=2000"])
+        for source in ("synthetic", "real"):
+            result["images_per_second"][f"{source}_{precision}"] = round(measure(config, source, args.steps), 1)
+    ips = result["images_per_second"]
+    result["real_over_synthetic"] = {p: round(ips[f"real_{p}"] / ips[f"synthetic_{p}"], 3)
+                                     for p in ("float32", "mixed_bfloat16")}
+    result["bfloat16_over_float32"] = {s: round(ips[f"{s}_mixed_bfloat16"] / ips[f"{s}_float32"], 3)
+                                       for s in ("synthetic", "real")}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
