@@ -8,9 +8,10 @@ JPEG (quality 90): one 768x512 and one 1920x1080 photo (width x height) and a fo
 * latency: ``colorizer.colorize(path)`` + ``imageio.save_png``, median and p90 over ``--runs`` runs, after
   ``--warmup`` untimed runs (tracing).
 * breakdown: the same pipeline, stage by stage, calling the pieces ``Colorizer`` is made of (each in its own
-  ``tf.function``): decode (``Colorizer.load``), Lab (``rgb_to_lab`` of the full image), resize (to the model
-  input, edge-padded, scaled), model (``Colorizer._network`` on a batch of one, readout included), ab
-  upsampling (``Colorizer._upsample_fn``), Lab -> RGB (``Colorizer._to_rgb_fn``), encode (``save_png``).
+  ``tf.function``): decode (``Colorizer.load``), Lab (L of the full image, ``predict.full_resolution_lightness``),
+  resize (to the model input, edge-padded, scaled), model (``Colorizer._network`` on a batch of one, readout
+  included), ab upsampling (``Colorizer._upsample_fn``: the guided filter's coefficients at full resolution),
+  Lab -> RGB (``Colorizer._to_rgb_fn``: ab = a * L + b, gamut fitting, sRGB, uint8), encode (``save_png``).
   Medians per stage; their sum is a little above the end-to-end figure, which runs Lab + resize and
   upsampling + Lab -> RGB in one graph each.
 * folder: images/s over the whole folder, one by one (``colorize`` + ``save_png`` per file) and batched the
@@ -130,10 +131,10 @@ class Stages:
     def __init__(self, colorizer):
         import tensorflow as tf
 
-        from colorize import color
+        from colorize import color, predict
         self.c = colorizer
         size = colorizer.config.input_size
-        self.lab = tf.function(lambda rgb: color.rgb_to_lab(rgb)[..., :1],
+        self.lab = tf.function(predict.full_resolution_lightness,
                                input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
 
         def shrink(lightness):
@@ -144,7 +145,7 @@ class Stages:
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), tf.TensorSpec([], tf.int32),
             tf.TensorSpec([], tf.int32)])
         self.to_rgb = tf.function(colorizer._to_rgb_fn, input_signature=[
-            tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 2])])
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
 
     def run(self, path, output):
         from colorize import imageio
@@ -158,9 +159,9 @@ class Stages:
         marks["resize"], t = clock() - t, clock()
         ab = self.c._network(l_scaled[None]).numpy()[0]
         marks["model"], t = clock() - t, clock()
-        ab_full = self.upsample(lightness, ab, h, w)
+        coefficients = self.upsample(lightness, ab, h, w)
         marks["ab_upsampling"], t = clock() - t, clock()
-        out = self.to_rgb(lightness, ab_full).numpy()
+        out = self.to_rgb(lightness, coefficients).numpy()
         marks["lab_to_rgb"], t = clock() - t, clock()
         imageio.save_png(out, output, overwrite=True)
         marks["encode"] = clock() - t

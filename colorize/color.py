@@ -3,8 +3,10 @@
 This module is the only place in the package that converts colour. The formulas and constants match
 ``skimage.color.rgb2lab`` / ``lab2rgb`` so that results can be checked against scikit-image.
 Every function accepts any number of leading batch dimensions and works eagerly, inside ``tf.data`` and
-under ``tf.function``.
+under ``tf.function``. ``rgb_to_lightness`` and ``lab_to_rgb8`` use elementwise ops only, so that under XLA
+(``jit_compile=True``) each compiles to one loop over the pixels: ``Colorizer`` runs them that way.
 """
+import numpy as np
 import tensorflow as tf
 
 # Network scaling: L in [0, 100] -> [-1, 1]; ab -> ab / AB_SCALE so tanh outputs cover the sRGB gamut.
@@ -18,6 +20,9 @@ _XYZ_FROM_RGB = [[0.412453, 0.357580, 0.180423],
 _WHITE_D65 = [0.95047, 1.0, 1.08883]
 _EPSILON = 0.008856  # (6/29)**3, as rounded by scikit-image
 _KAPPA_SLOPE = 7.787
+# Linear RGB from (f^-1(fx), f^-1(fy), f^-1(fz)): the inverse of _XYZ_FROM_RGB with the white point folded in.
+_RGB_FROM_F = (np.linalg.inv(np.array(_XYZ_FROM_RGB)) * np.array(_WHITE_D65)).tolist()
+_GAMUT_TOLERANCE = 1e-4
 
 
 def _as_float(x):
@@ -43,40 +48,97 @@ def _pow(x, exponent):
     return tf.exp(exponent * tf.math.log(x))
 
 
+def _srgb_to_linear(rgb):
+    return tf.where(rgb > 0.04045, _pow((tf.maximum(rgb, 0.04045) + 0.055) / 1.055, 2.4), rgb / 12.92)
+
+
+def _f(t):
+    """Lab's f(t) = t^(1/3), linear near 0."""
+    return tf.where(t > _EPSILON, _pow(tf.maximum(t, _EPSILON), 1.0 / 3.0), _KAPPA_SLOPE * t + 16.0 / 116.0)
+
+
 def rgb_to_lab(rgb):
     """sRGB in [0, 1], shape (..., 3) -> Lab, shape (..., 3): L in [0, 100], a and b roughly in [-110, 110]."""
     rgb = _as_float(rgb)
-    linear = tf.where(rgb > 0.04045,
-                      _pow((tf.maximum(rgb, 0.04045) + 0.055) / 1.055, 2.4),
-                      rgb / 12.92)
+    linear = _srgb_to_linear(rgb)
     xyz = _apply(_mat(_XYZ_FROM_RGB, rgb.dtype), linear) / tf.constant(_WHITE_D65, rgb.dtype)
-    f = tf.where(xyz > _EPSILON,
-                 _pow(tf.maximum(xyz, _EPSILON), 1.0 / 3.0),
-                 _KAPPA_SLOPE * xyz + 16.0 / 116.0)
-    fx, fy, fz = tf.unstack(f, axis=-1)
+    fx, fy, fz = tf.unstack(_f(xyz), axis=-1)
     return tf.stack([116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], axis=-1)
+
+
+def rgb_to_lightness(rgb):
+    """sRGB in [0, 1], shape (..., 3) -> L of Lab, shape (..., 1): ``rgb_to_lab(rgb)[..., :1]`` without a and b
+    (L depends on Y alone)."""
+    rgb = _as_float(rgb)
+    linear = _srgb_to_linear(rgb)
+    r, g, b = tf.split(linear, 3, axis=-1)
+    y = _XYZ_FROM_RGB[1][0] * r + _XYZ_FROM_RGB[1][1] * g + _XYZ_FROM_RGB[1][2] * b  # white Y is 1
+    return 116.0 * _f(y) - 16.0
+
+
+def _f_inverse(f):
+    f3 = f * f * f
+    return tf.where(f3 > _EPSILON, f3, (f - 16.0 / 116.0) / _KAPPA_SLOPE)
+
+
+def _lab_to_linear_channels(l, a, b):
+    """L, a, b (same shapes) -> [R, G, B] linear, elementwise ops only (under XLA, one loop)."""
+    fy = (l + 16.0) / 116.0
+    x = _f_inverse(fy + a / 500.0)
+    y = _f_inverse(fy)
+    z = _f_inverse(tf.maximum(fy - b / 200.0, 0.0))
+    return [m[0] * x + m[1] * y + m[2] * z for m in _RGB_FROM_F]
 
 
 def _lab_to_linear(lab):
     l, a, b = tf.unstack(lab, axis=-1)
-    fy = (l + 16.0) / 116.0
-    fx = a / 500.0 + fy
-    fz = tf.maximum(fy - b / 200.0, 0.0)
-    f = tf.stack([fx, fy, fz], axis=-1)
-    f3 = tf.pow(tf.maximum(f, 0.0), 3.0)
-    xyz = tf.where(f3 > _EPSILON, f3, (f - 16.0 / 116.0) / _KAPPA_SLOPE) * tf.constant(_WHITE_D65, lab.dtype)
-    return _apply(tf.linalg.inv(_mat(_XYZ_FROM_RGB, lab.dtype)), xyz)
+    return tf.stack(_lab_to_linear_channels(l, a, b), axis=-1)
+
+
+def _in_gamut(l, a, b):
+    ok = None
+    for c in _lab_to_linear_channels(l, a, b):
+        inside = (c >= -_GAMUT_TOLERANCE) & (c <= 1.0 + _GAMUT_TOLERANCE)
+        ok = inside if ok is None else ok & inside
+    return ok
+
+
+def _chroma_scale(l, a, b, iterations):
+    """The largest scale of (a, b) in [0, 1] on the bisection grid that keeps the colour inside sRGB (1 where the
+    colour is inside already); elementwise ops only."""
+    low, high = tf.zeros_like(l), tf.ones_like(l)
+    for _ in range(iterations):
+        mid = 0.5 * (low + high)
+        ok = _in_gamut(l, a * mid, b * mid)
+        low, high = tf.where(ok, mid, low), tf.where(ok, high, mid)
+    return tf.where(_in_gamut(l, a, b), tf.ones_like(low), low)
+
+
+def _linear_to_srgb(linear):
+    srgb = tf.where(linear > 0.0031308, 1.055 * _pow(tf.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055,
+                    12.92 * linear)
+    return tf.clip_by_value(srgb, 0.0, 1.0)
 
 
 def lab_to_rgb(lab):
     """Lab, shape (..., 3) -> sRGB in [0, 1], shape (..., 3); out-of-gamut colours are clipped per channel
     (as scikit-image does), which changes their lightness: see ``fit_chroma_to_gamut``."""
-    lab = _as_float(lab)
-    linear = _lab_to_linear(lab)
-    srgb = tf.where(linear > 0.0031308,
-                    1.055 * _pow(tf.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055,
-                    12.92 * linear)
-    return tf.clip_by_value(srgb, 0.0, 1.0)
+    return _linear_to_srgb(_lab_to_linear(_as_float(lab)))
+
+
+def lab_to_rgb8(l, a, b, fit_iterations=0):
+    """L, a, b (same shapes, float32) -> (sRGB uint8, shape (..., 3); in_gamut, bool, shape (...)).
+
+    With ``fit_iterations`` the chroma of out-of-gamut colours is first fitted as ``fit_chroma_to_gamut`` does;
+    without, they are clipped as ``lab_to_rgb`` does. ``in_gamut`` says which colours were inside as given.
+    Elementwise ops only: under XLA it is one loop over the pixels, bisection included.
+    """
+    inside = _in_gamut(l, a, b)
+    if fit_iterations:
+        scale = _chroma_scale(l, a, b, fit_iterations)
+        a, b = a * scale, b * scale
+    rgb = _linear_to_srgb(tf.stack(_lab_to_linear_channels(l, a, b), axis=-1))
+    return tf.cast(tf.round(rgb * 255.0), tf.uint8), inside
 
 
 def fit_chroma_to_gamut(lab, iterations=8):
@@ -86,23 +148,14 @@ def fit_chroma_to_gamut(lab, iterations=8):
     scale, ``iterations`` steps) keeps the photo's own lightness, so detail in shadows and highlights survives.
     """
     lab = _as_float(lab)
-    tolerance = 1e-4
-
-    def inside(l, ab, scale):
-        linear = _lab_to_linear(tf.concat([l, ab * scale], axis=-1))
-        return tf.reduce_all((linear >= -tolerance) & (linear <= 1 + tolerance), axis=-1, keepdims=True)
-
     # Only the pixels outside the gamut go through the bisection (speed: most pixels are inside).
     flat = tf.reshape(lab, [-1, 3])
-    outside = tf.where(~inside(flat[:, :1], flat[:, 1:], 1.0)[:, 0])
+    l, a, b = tf.unstack(flat, axis=-1)
+    outside = tf.where(~_in_gamut(l, a, b))
     pixels = tf.gather_nd(flat, outside)
     l, ab = pixels[:, :1], pixels[:, 1:]
-    low, high = tf.zeros_like(l), tf.ones_like(l)
-    for _ in range(iterations):
-        mid = 0.5 * (low + high)
-        ok = inside(l, ab, mid)
-        low, high = tf.where(ok, mid, low), tf.where(ok, high, mid)
-    fitted = tf.tensor_scatter_nd_update(flat, outside, tf.concat([l, ab * low], axis=-1))
+    scale = _chroma_scale(l, ab[:, :1], ab[:, 1:], iterations)
+    fitted = tf.tensor_scatter_nd_update(flat, outside, tf.concat([l, ab * scale], axis=-1))
     return tf.reshape(fitted, tf.shape(lab))
 
 

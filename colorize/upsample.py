@@ -21,14 +21,19 @@ def bilinear(ab_small, size):
     return tf.image.resize(ab_small, size, method="bilinear")
 
 
-def guided(ab_small, l_small, l_full, radius=GUIDED_RADIUS, eps=GUIDED_EPS):
-    """ab_small (B, h, w, 2), l_small (B, h, w, 1) and l_full (B, H, W, 1), L in Lab units -> ab (B, H, W, 2)."""
+def guided_coefficients(ab_small, l_small, radius=GUIDED_RADIUS, eps=GUIDED_EPS):
+    """The guided filter's per-pixel fit at low resolution: ab ~ a * L + b, as (a, b), each (B, h, w, 2)."""
     mean_l = _box(l_small, radius)
     mean_ab = _box(ab_small, radius)
     cov = _box(l_small * ab_small, radius) - mean_l * mean_ab
     var = _box(l_small * l_small, radius) - mean_l * mean_l
     a = cov / (var + eps)
     b = mean_ab - a * mean_l
+    return _box(a, radius), _box(b, radius)
+
+
+def guided(ab_small, l_small, l_full, radius=GUIDED_RADIUS, eps=GUIDED_EPS):
+    """ab_small (B, h, w, 2), l_small (B, h, w, 1) and l_full (B, H, W, 1), L in Lab units -> ab (B, H, W, 2)."""
+    a, b = guided_coefficients(ab_small, l_small, radius, eps)
     size = tf.shape(l_full)[1:3]
-    a, b = _box(a, radius), _box(b, radius)
     return bilinear(a, size) * l_full + bilinear(b, size)

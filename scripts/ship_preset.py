@@ -1,0 +1,83 @@
+"""Ship trained weights as a preset: copy them into colorize/weights/, record sha256, parameter count, recipe,
+readout and the measured metrics (validation split and a folder of large photos, each beside the grey baseline)
+in colorize/weights/<name>.preset.json, which colorize.presets reads.
+
+    python scripts/ship_preset.py --from runs/tiny64 --name bigru_fusion_64 --config configs/tiny_imagenet_64.yaml \
+        --readout '{"kind": "regression"}' [--val-limit 1024] [--photos ../shared/data/dev_photos]
+"""
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from colorize.config import load_config  # noqa: E402
+from colorize.evaluate import evaluate, iter_dataset  # noqa: E402
+from colorize.model import build_model  # noqa: E402
+from colorize.predict import Colorizer  # noqa: E402
+from colorize.presets import WEIGHTS_DIR  # noqa: E402
+from colorize.readout import Readout  # noqa: E402
+from colorize.training import export_checkpoint  # noqa: E402
+from colorize.weights_io import load_weights, sha256_of  # noqa: E402
+
+
+def _summary(result):
+    keep = ("images", "model", "grey", "truth", "colorfulness_ratio", "share_beating_grey_psnr")
+    return {k: result[k] for k in keep if k in result}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--from", dest="source", required=True, help="a training workdir or checkpoint prefix")
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--readout", default='{"kind": "regression"}')
+    parser.add_argument("--val-limit", type=int, default=1024)
+    parser.add_argument("--photos", default=str(REPO.parent / "shared" / "data" / "dev_photos"))
+    parser.add_argument("--sheet", help="write the photos' contact sheet here")
+    args = parser.parse_args()
+
+    config = load_config(args.config)
+    target = WEIGHTS_DIR / f"{args.name}.weights.h5"
+    source = Path(args.source)
+    final = source / "final.weights.h5"
+    if final.is_file() and not (source / "checkpoints").is_dir():
+        shutil.copyfile(final, target)
+    else:
+        export_checkpoint(config, source, target)
+    sha = sha256_of(target)
+    model = load_weights(build_model(config), target, sha, args.name)
+    readout = Readout(**json.loads(args.readout))
+    colorizer = Colorizer(model, config.model, readout=readout, name=args.name)
+
+    metrics = {}
+    split = f"tfds:{config.data.source[5:]}:{config.data.val_split}"
+    metrics["validation"] = _summary(evaluate(colorizer, (im for _, im in iter_dataset(
+        split, limit=args.val_limit, data_dir=config.data.data_dir))))
+    if Path(args.photos).is_dir():
+        metrics["photos"] = _summary(evaluate(colorizer, (im for _, im in iter_dataset(args.photos)),
+                                              sheet_path=args.sheet))
+        metrics["photos"]["folder"] = Path(args.photos).name
+    record_path = source / "record.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    card = {
+        "name": args.name,
+        "model": {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config.model).items()},
+        "weights": target.name, "sha256": sha, "parameters": model.count_params(),
+        "readout": dataclasses.asdict(readout),
+        "training_data": f"{config.data.source} ({config.data.train_split} split), {config.model.input_size}x"
+                         f"{config.model.input_size} crops; selected on {config.data.val_split}",
+        "recipe": f"{Path(args.config).relative_to(REPO) if Path(args.config).is_absolute() else args.config}, "
+                  f"{record.get('steps', '?')} steps of batch {config.train.batch_size}, code {record.get('code_version', '?')}",
+        "metrics": metrics,
+    }
+    (WEIGHTS_DIR / f"{args.name}.preset.json").write_text(json.dumps(card, indent=1) + "\n")
+    print(json.dumps(card, indent=1))
+
+
+if __name__ == "__main__":
+    main()
