@@ -15,8 +15,8 @@ JPEG (quality 90): one 768x512 and one 1920x1080 photo (width x height) and a fo
   Medians per stage; their sum is a little above the end-to-end figure, which runs Lab + resize and
   upsampling + Lab -> RGB in one graph each.
 * folder: images/s over the whole folder, one by one (``colorize`` + ``save_png`` per file) and batched the
-  way ``colorize predict`` does it (decoding and PNG writing in a 2-thread pool, ``colorize_batch`` with
-  ``--batch-size``, default 16).
+  way ``colorize predict`` does it (``colorize_batch`` with ``--batch-size``, default 16, while the next batch
+  is decoded in a 2-thread pool and the PNGs are written in another).
 * zhang_reference: the ECCV 2016 network (random weights, ~32M parameters, 256x256 input, 313 bins) run end to
   end on the same two photos with the same decoding / colour / encoding code; ``ratio_zhang_over_ours`` is its
   median latency over ours.
@@ -180,15 +180,19 @@ def folder_one_by_one(colorizer, files, outdir):
 
 
 def folder_batched(colorizer, files, outdir, batch_size):
-    """As ``colorize predict`` does it: decode and write in a thread pool, colorize_batch in between."""
+    """As ``colorize predict`` does it: the next batch decoded (2 threads) while this one is colorized with
+    colorize_batch, PNGs written meanwhile (2 threads of their own)."""
     from colorize import imageio
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+    chunks = [files[start:start + batch_size] for start in range(0, len(files), batch_size)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as readers, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=2) as writers:
         writes = []
-        for start in range(0, len(files), batch_size):
-            chunk = files[start:start + batch_size]
-            images = list(pool.map(lambda f: colorizer.load(f, name=str(f)), chunk))
+        loading = [readers.submit(colorizer.load, f, str(f)) for f in chunks[0]]
+        for i, chunk in enumerate(chunks):
+            images = [future.result() for future in loading]
+            loading = [readers.submit(colorizer.load, f, str(f)) for f in chunks[i + 1]] if i + 1 < len(chunks) else []
             results = colorizer.colorize_batch(images, batch_size=batch_size)
-            writes += [pool.submit(imageio.save_png, rgb, Path(outdir) / (f.stem + ".png"), overwrite=True)
+            writes += [writers.submit(imageio.save_png, rgb, Path(outdir) / (f.stem + ".png"), overwrite=True)
                        for f, rgb in zip(chunk, results)]
         for future in writes:
             future.result()

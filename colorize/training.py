@@ -306,7 +306,10 @@ def export_checkpoint(config, checkpoint, out_path):
             raise TrainingError(f"no checkpoint found in {checkpoint}")
         path = Path(latest)
     model = build_model(config)
-    tf.train.Checkpoint(model=model).restore(str(path)).expect_partial()
+    try:
+        tf.train.Checkpoint(model=model).restore(str(path)).expect_partial()
+    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as err:
+        raise TrainingError(f"cannot read checkpoint {path}: {err.message.splitlines()[0]}") from None
     out_path = Path(out_path)
     tmp = out_path.with_name(out_path.name.replace(".weights.h5", "") + ".tmp.weights.h5")
     model.save_weights(tmp)

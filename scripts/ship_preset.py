@@ -32,7 +32,8 @@ def _summary(result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--from", dest="source", required=True, help="a training workdir or checkpoint prefix")
+    parser.add_argument("--from", dest="source", required=True,
+                        help="a training workdir (its latest checkpoint), a checkpoint prefix or a .weights.h5")
     parser.add_argument("--name", required=True)
     parser.add_argument("--config", required=True)
     parser.add_argument("--readout", default='{"kind": "regression"}')
@@ -44,9 +45,9 @@ def main():
     config = load_config(args.config)
     target = WEIGHTS_DIR / f"{args.name}.weights.h5"
     source = Path(args.source)
-    final = source / "final.weights.h5"
-    if final.is_file() and not (source / "checkpoints").is_dir():
-        shutil.copyfile(final, target)
+    if source.name.endswith(".weights.h5"):
+        shutil.copyfile(source, target)
+        source = source.parent
     else:
         export_checkpoint(config, source, target)
     sha = sha256_of(target)

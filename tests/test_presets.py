@@ -1,0 +1,55 @@
+"""Every preset rebuilds to its recorded size, its shipped weights match their sha256, and the main job runs."""
+import numpy as np
+import pytest
+
+import colorize
+from colorize.model import build_model
+from colorize.presets import DEFAULT_PRESET, PRESETS, get_preset
+from colorize.weights_io import sha256_of
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_preset_rebuilds_with_its_parameter_count_and_hash(name):
+    preset = get_preset(name)
+    model = build_model(preset.model_config)
+    assert preset.parameters is None or model.count_params() == preset.parameters
+    if preset.weights:
+        assert preset.weights_path.is_file(), f"{preset.weights_path} is not shipped"
+        assert sha256_of(preset.weights_path) == preset.sha256
+
+
+def test_the_default_preset_ships_trained_weights_with_metrics():
+    preset = get_preset(DEFAULT_PRESET)
+    assert preset.weights and preset.sha256 and preset.parameters
+    assert preset.weights_path.stat().st_size < 20 * 2 ** 20
+    validation = preset.metrics["validation"]
+    assert validation["model"]["psnr"] > validation["grey"]["psnr"]  # what the card records: it beats grey
+
+
+def test_load_pretrained_colorizes_a_photo(photos):
+    colorizer = colorize.load_pretrained()
+    grey = np.round(colorize.lab_to_rgb(np.concatenate(
+        [colorize.rgb_to_lab(photos["chelsea"] / 255.0).numpy()[..., :1], np.zeros(photos["chelsea"].shape[:2] + (2,))],
+        -1).astype(np.float32)).numpy() * 255).astype(np.uint8)
+    out = colorizer.colorize(grey)
+    assert out.shape == grey.shape
+    assert np.abs(out.astype(int) - grey).mean() > 0.5   # it adds colour
+
+
+def test_a_changed_shipped_file_is_refused(tmp_path, monkeypatch):
+    preset = get_preset(DEFAULT_PRESET)
+    changed = tmp_path / preset.weights
+    blob = bytearray(preset.weights_path.read_bytes())
+    blob[4096] ^= 0x10
+    changed.write_bytes(bytes(blob))
+    monkeypatch.setattr("colorize.presets.WEIGHTS_DIR", tmp_path)
+    with pytest.raises(colorize.WeightsError, match="sha256"):
+        colorize.load_pretrained()
+
+
+def test_demo_command_runs_with_the_shipped_weights(tmp_path, capsys):
+    from colorize.cli import main
+    assert main(["demo", "-o", str(tmp_path / "demo")]) == 0
+    assert (tmp_path / "demo" / "demo.png").stat().st_size > 0
+    out = capsys.readouterr().out
+    assert "PSNR" in out and "grey" in out
