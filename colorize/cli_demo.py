@@ -15,7 +15,9 @@ def add_parser(sub):
 
 
 def cmd_demo(args):
+    import sys
+
     from .cli import _colorizer
     from .demo import run_demo
-    run_demo(_colorizer(args), args.output)
+    run_demo(_colorizer(args), args.output, out=sys.stdout)
     return 0

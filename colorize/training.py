@@ -279,7 +279,7 @@ def _train(config, workdir, max_steps, verbose, dataset):
               "final_loss": history[-1]["loss"] if history else None, "loss_history": history,
               "validation": val, "code_version": _code_version(), "strategy": type(strategy).__name__,
               "replicas": strategy.num_replicas_in_sync,
-              "weights_checksum": float(sum(np.abs(w).sum() for w in model.get_weights()))}
+              "weights_checksum": float(sum(np.abs(w.numpy()).sum() for w in model.trainable_weights))}
     if is_chief:
         tmp = workdir / "final.weights.h5.tmp.weights.h5"
         model.save_weights(tmp)

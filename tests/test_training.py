@@ -183,5 +183,5 @@ def test_multi_worker_mirrored_strategy_two_local_workers_agree(tmp_path):
     assert results[0]["strategy"] in ("MultiWorkerMirroredStrategy", "CollectiveAllReduceStrategy")
     assert results[0]["replicas"] == 2
     assert results[0]["steps"] == results[1]["steps"] == 4
-    assert results[0]["checksum"] == pytest.approx(results[1]["checksum"], rel=1e-6)
+    assert results[0]["checksum"] == results[1]["checksum"]  # trainable weights are mirrored exactly
     assert (tmp_path / "run" / "final.weights.h5").exists()
