@@ -132,9 +132,9 @@ def crop_and_resize(image, size, seed=None, random_crop=True):
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
-def _options(deterministic):
+def _options():
     options = tf.data.Options()
-    options.deterministic = deterministic
+    options.deterministic = True  # the seeded order is what lets a resumed run skip to its exact position
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return options
 
@@ -154,7 +154,7 @@ def train_dataset(config, start_step=0, records_ds=None):
         image, size, tf.stack([tf.cast(seed, tf.int64), i]), config.data.random_crop)),
                 num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return ds.with_options(_options(config.train.deterministic))
+    return ds.with_options(_options())
 
 
 def val_dataset(config, batch_size=None):
@@ -165,4 +165,4 @@ def val_dataset(config, batch_size=None):
         ds = ds.take(config.data.val_limit)
     ds = ds.map(lambda image: to_training_pair(crop_and_resize(image, config.model.input_size)),
                 num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(batch_size or config.train.batch_size).prefetch(tf.data.AUTOTUNE).with_options(_options(True))
+    return ds.batch(batch_size or config.train.batch_size).prefetch(tf.data.AUTOTUNE).with_options(_options())
