@@ -120,25 +120,21 @@ class _Losses:
         return tf.nn.compute_average_loss(per_image, global_batch_size=self.global_batch)
 
 
-def _samples_image(model, val_batch, count):
-    l, ab = val_batch
-    l, ab = l[:count], ab[:count]
-    pred = model(l, training=False)["ab"]
+def _grey_predicted_truth(model, l, ab):
+    """Scaled (L, ab) batch -> RGB of the grey baseline, the model's regression readout and the truth."""
     lightness = l * color.L_SCALE + color.L_CENTER
-    grey = color.lab_to_rgb(tf.concat([lightness, tf.zeros_like(ab)], -1))
-    out = color.lab_to_rgb(tf.concat([lightness, color.unscale_ab(pred)], -1))
-    truth = color.lab_to_rgb(tf.concat([lightness, color.unscale_ab(ab)], -1))
-    return tf.concat([grey, out, truth], axis=2)  # grey | predicted | truth
+    return [color.lab_to_rgb(tf.concat([lightness, chroma], -1))
+            for chroma in (tf.zeros_like(ab), color.unscale_ab(model(l, training=False)["ab"]), color.unscale_ab(ab))]
 
 
-def validate(model, val_ds):
-    """Mean PSNR / AuC / colorfulness of the model's ab readout and of the grey baseline on validation pairs."""
-    sums, n = {}, 0
+def validate(model, val_ds, samples=0):
+    """Mean PSNR / AuC / colorfulness of the model's ab readout and of the grey baseline on validation pairs, and
+    (with ``samples``) the first ``samples`` images side by side (grey | predicted | truth), else None."""
+    sums, n, sheet = {}, 0, None
     for l, ab in val_ds:
-        lightness = l * color.L_SCALE + color.L_CENTER
-        truth = color.lab_to_rgb(tf.concat([lightness, color.unscale_ab(ab)], -1))
-        pred = color.lab_to_rgb(tf.concat([lightness, color.unscale_ab(model(l, training=False)["ab"])], -1))
-        grey = color.lab_to_rgb(tf.concat([lightness, tf.zeros_like(ab)], -1))
+        grey, pred, truth = _grey_predicted_truth(model, l, ab)
+        if samples and sheet is None:
+            sheet = tf.concat([grey[:samples], pred[:samples], truth[:samples]], axis=2)
         for prefix, image in (("", pred), ("grey_", grey)):
             for k in ("psnr", "auc"):
                 sums[prefix + k] = sums.get(prefix + k, 0.0) + float(tf.reduce_sum(getattr(metrics, k)(image, truth)))
@@ -147,7 +143,7 @@ def validate(model, val_ds):
         sums["truth_colorfulness"] = sums.get("truth_colorfulness", 0.0) + float(
             tf.reduce_sum(metrics.colorfulness(truth)))
         n += int(l.shape[0])
-    return {k: v / max(n, 1) for k, v in sums.items()}
+    return {k: v / max(n, 1) for k, v in sums.items()}, sheet
 
 
 def _atomic_write_text(path, text):
@@ -203,11 +199,11 @@ def _train(config, workdir, max_steps, verbose, dataset):
     if not is_chief:  # every worker must write (saving is collective); only the chief's copy is kept
         ckpt_dir = workdir / f"worker_tmp_{resolver.task_id}"
     manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=2)
-    chief_manager = tf.train.CheckpointManager(checkpoint, workdir / "checkpoints", max_to_keep=2)
-    if chief_manager.latest_checkpoint:
-        checkpoint.restore(chief_manager.latest_checkpoint).expect_partial()
+    latest = tf.train.latest_checkpoint(workdir / "checkpoints")  # the chief's, on every worker
+    if latest:
+        checkpoint.restore(latest).expect_partial()
         if verbose:
-            print(f"resumed from {chief_manager.latest_checkpoint} at step {int(step.numpy())}")
+            print(f"resumed from {latest} at step {int(step.numpy())}")
     start = int(step.numpy())
     losses = _Losses(config, tc.batch_size, weights)
 
@@ -244,10 +240,10 @@ def _train(config, workdir, max_steps, verbose, dataset):
         loss = float(train_step(iterator))
         current = int(step.numpy())
         if not math.isfinite(loss):
+            last_good = tf.train.latest_checkpoint(workdir / "checkpoints") or "none yet"
             raise TrainingError(
                 f"loss became {loss} at step {current}; stopped without saving. The last good checkpoint "
-                f"({chief_manager.latest_checkpoint or 'none yet'}) is intact: check the data for NaN or "
-                "lower train.learning_rate, then re-run to resume")
+                f"({last_good}) is intact: check the data for NaN or lower train.learning_rate, then re-run to resume")
         lr = float(schedule(current))
         if progbar:
             progbar.update(current, [("loss", loss), ("lr", lr)])
@@ -260,14 +256,12 @@ def _train(config, workdir, max_steps, verbose, dataset):
         if current % tc.checkpoint_every == 0 or epoch_end or current == last_stop:
             manager.save(checkpoint_number=current)
         if (epoch_end or current == last_stop) and val_ds is not None:
-            val = validate(model, val_ds)
+            val, sheet = validate(model, val_ds, samples=tc.samples_every_epoch)
             with writer.as_default(step=current):
                 for k, v in val.items():
                     tf.summary.scalar("val/" + k, v)
-                if tc.samples_every_epoch:
-                    tf.summary.image("grey|predicted|truth", _samples_image(model, next(iter(val_ds)),
-                                                                            tc.samples_every_epoch),
-                                     max_outputs=tc.samples_every_epoch)
+                if sheet is not None:
+                    tf.summary.image("grey|predicted|truth", sheet, max_outputs=tc.samples_every_epoch)
             if verbose:
                 print("\nvalidation at step %d: %s" % (current, json.dumps({k: round(v, 3) for k, v in val.items()})))
     writer.flush()
