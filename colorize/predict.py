@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from . import color, imageio, upsample
 from .config import ModelConfig
-from .errors import InputError
+from .errors import InputError, WeightsError
 from .model import build_model
 from .presets import get_preset
 from .readout import Readout
@@ -179,7 +179,6 @@ def load_pretrained(name=None, **kwargs):
     preset = get_preset(name)
     config = preset.model_config
     if preset.weights_path is None:
-        from .errors import WeightsError
         raise WeightsError(f"preset {preset.name!r} has no trained weights yet; train one with "
                            f"scripts/train.py --config {preset.recipe} and use Colorizer.from_weights")
     model = build_model(config)
