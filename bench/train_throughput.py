@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))
 from colorize import bins, data  # noqa: E402
 from colorize.config import load_config  # noqa: E402
 from colorize.model import build_model  # noqa: E402
-from colorize.training import _Losses  # noqa: E402
+from colorize.training import _Losses, as_training_pair  # noqa: E402
 
 
 def measure(config, source, steps, warmup=5):
@@ -29,15 +29,15 @@ def measure(config, source, steps, warmup=5):
         losses = _Losses(config, config.train.batch_size, np.ones(bins.num_bins(), np.float32))
         batch = config.train.batch_size
         if source == "synthetic":
-            l, ab = next(iter(data.train_dataset(config)))  # real values, then served from memory
-            ds = tf.data.Dataset.from_tensors((l, ab)).repeat()
+            rgb = next(iter(data.train_dataset(config)))  # real values, then served from memory
+            ds = tf.data.Dataset.from_tensors(rgb).repeat()
         else:
             ds = data.train_dataset(config)
         iterator = iter(ds)
 
         @tf.function
         def step():
-            l, ab = next(iterator)
+            l, ab = as_training_pair(next(iterator))  # the Lab conversion is part of the step in both cases
             with tf.GradientTape() as tape:
                 loss = losses(model(l, training=True), ab)
             grads = tape.gradient(loss, model.trainable_variables)
@@ -58,11 +58,13 @@ def measure(config, source, steps, warmup=5):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--config", default=str(REPO / "configs" / "tiny_imagenet_64.yaml"),
+                        help="the preset to measure (default: the shipped default preset's recipe)")
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "tfds"))
     args = parser.parse_args()
-    result = {"batch_size": 64, "steps": args.steps, "images_per_second": {}}
+    result = {"config": Path(args.config).name, "batch_size": 64, "steps": args.steps, "images_per_second": {}}
     for precision in ("float32", "mixed_bfloat16"):
-        config = load_config(REPO / "configs" / "tiny_imagenet_64.yaml",
+        config = load_config(args.config,
                              [f"train.precision={precision}", f"data.data_dir={args.data_dir}",
                               "data.shuffle_buffer=2000"])
         for source in ("synthetic", "real"):

@@ -15,6 +15,7 @@ from .errors import ConfigError
 class ModelConfig:
     input_size: int = 64            # square model input, 32 / 64 / 128 / 256
     encoder_widths: tuple = (32, 64, 128)  # one stride-2 stage each
+    convs_per_stage: int = 2        # 3x3 convs per encoder stage, the first with stride 2
     row_units: int = 64             # units of each direction of the row BiGRU
     global_units: int = 128         # units of the image-summary GRU
     fusion_width: int = 128
@@ -26,6 +27,7 @@ class ModelConfig:
                  "model.encoder_widths", "a list of 2 to 6 widths between 1 and 1024")
         _require(self.input_size >> len(self.encoder_widths) >= 2, "model.encoder_widths",
                  "short enough that the feature map keeps at least 2 rows")
+        _require(1 <= self.convs_per_stage <= 4, "model.convs_per_stage", "between 1 and 4")
         for name in ("row_units", "global_units", "fusion_width"):
             _require(1 <= getattr(self, name) <= 2048, f"model.{name}", "between 1 and 2048")
 
@@ -42,7 +44,7 @@ class DataConfig:
     val_split: str = "validation"
     val_limit: int = 1024
     shuffle_buffer: int = 20000
-    cache: bool = False
+    cache: bool = False             # keep the decoded colour images in memory after the first pass (H*W*3 bytes each)
     random_crop: bool = True
 
     def check(self):
@@ -58,7 +60,8 @@ class TrainConfig:
     learning_rate: float = 2e-3
     warmup_steps: int = 500
     weight_decay: float = 1e-4
-    loss: str = "both"              # huber | classification | both
+    loss: str = "both"              # huber | classification | both (regression + classification)
+    regression_loss: str = "huber"  # huber (robust, median-like) | l2 (the conditional mean, what PSNR rewards)
     bins_weight: float = 0.05       # weight of the classification loss when loss == both
     rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
     precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
@@ -75,6 +78,7 @@ class TrainConfig:
         _require(self.steps_per_epoch is None or self.steps_per_epoch >= 1, "train.steps_per_epoch", ">= 1 or null")
         _require(0 < self.learning_rate < 1, "train.learning_rate", "between 0 and 1")
         _require(self.loss in ("huber", "classification", "both"), "train.loss", "huber, classification or both")
+        _require(self.regression_loss in ("huber", "l2"), "train.regression_loss", "huber or l2")
         _require(self.precision in ("float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
                  "float32, mixed_bfloat16 or mixed_float16")
         _require(0 <= self.rebalance <= 1, "train.rebalance", "between 0 and 1")

@@ -4,6 +4,7 @@ Sources: ``tfds:NAME`` (any TensorFlow Datasets dataset with an ``image`` featur
 (searched recursively), or ``skimage`` (the photos bundled with scikit-image, for the smoke config).
 The training stream is one seeded, endless sequence, so a resumed run can skip to the exact element it stopped at.
 """
+import functools
 import io
 import logging
 from pathlib import Path
@@ -98,9 +99,9 @@ def decode(element, is_path):
 
 def is_colour(image):
     """False for empty images and for greyscale ones (all channels within 2/255 everywhere)."""
-    image = tf.cast(image, tf.float32) / 255.0
+    image = tf.cast(image, tf.int32)
     spread = tf.reduce_max(image, axis=-1) - tf.reduce_min(image, axis=-1)
-    return tf.logical_and(tf.size(image) > 0, tf.reduce_max(spread) > GREY_TOLERANCE)
+    return tf.logical_and(tf.size(image) > 0, tf.reduce_max(spread, axis=None) > int(GREY_TOLERANCE * 255))
 
 
 def to_training_pair(rgb):
@@ -110,26 +111,43 @@ def to_training_pair(rgb):
 
 
 def crop_and_resize(image, size, seed=None, random_crop=True):
-    """uint8 (H, W, 3) -> float (size, size, 3). With a seed: random flip and, if ``random_crop``, a random
-    square crop (80-100% of the short side), reproducible from the seed; otherwise a centre square crop."""
-    image = tf.image.convert_image_dtype(image, tf.float32)
+    """uint8 (H, W, 3) -> float (size, size, 3) in [0, 1]. With a seed: random flip and, if ``random_crop``, a
+    random square crop (80-100% of the short side), reproducible from the seed; otherwise a centre square crop.
+    Few ops on purpose: for small images tf.data's cost is per op, not per pixel."""
     shape = tf.shape(image)
     short = tf.minimum(shape[0], shape[1])
-    if seed is not None:
-        seeds = tf.random.experimental.stateless_split(seed, 4)
     if seed is None or not random_crop:
-        side = short
-        top, left = (shape[0] - side) // 2, (shape[1] - side) // 2
-    else:
-        frac = tf.random.stateless_uniform([], seeds[0], 0.8, 1.0)
-        side = tf.maximum(1, tf.cast(tf.cast(short, tf.float32) * frac, tf.int32))
-        top = tf.random.stateless_uniform([], seeds[1], 0, shape[0] - side + 1, dtype=tf.int32)
-        left = tf.random.stateless_uniform([], seeds[2], 0, shape[1] - side + 1, dtype=tf.int32)
-    image = image[top:top + side, left:left + side]
-    image = tf.image.resize(image, (size, size), method="area", antialias=True)
+        side, top, left = short, (shape[0] - short) // 2, (shape[1] - short) // 2
     if seed is not None:
-        image = tf.image.stateless_random_flip_left_right(image, seeds[3])
+        frac, u_top, u_left, u_flip = tf.unstack(tf.random.stateless_uniform([4], seed))
+    if seed is not None and random_crop:
+        side = tf.maximum(1, tf.cast(tf.cast(short, tf.float32) * (0.8 + 0.2 * frac), tf.int32))
+        top = tf.cast(u_top * tf.cast(shape[0] - side + 1, tf.float32), tf.int32)
+        left = tf.cast(u_left * tf.cast(shape[1] - side + 1, tf.float32), tf.int32)
+    image = tf.image.resize(image[top:top + side, left:left + side], (size, size), method="area") / 255.0
+    if seed is not None:
+        image = tf.where(u_flip < 0.5, image[:, ::-1], image)
     return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def _decode_checked(element, is_path, then=lambda image: image):
+    """-> (is_colour, then(image)); an empty or greyscale image is swapped for a 1x1 stand-in, filtered later."""
+    image = decode(element, is_path)
+    colour = is_colour(image)
+    return colour, then(tf.cond(colour, lambda: image, lambda: tf.zeros([1, 1, 3], tf.uint8)))
+
+
+def _is_kept(colour, image):
+    return colour
+
+
+def _image_only(colour, image):
+    return image
+
+
+def _seeded_crop(index, image, size, seed, random_crop):
+    """The crop and flip of the stream's ``index``-th image, seeded by the position, so a resume repeats them."""
+    return crop_and_resize(image, size, tf.stack([tf.cast(seed, tf.int64), index]), random_crop)
 
 
 def _options():
@@ -140,20 +158,25 @@ def _options():
 
 
 def train_dataset(config, start_step=0, records_ds=None):
-    """The endless, seeded training stream of global batches, positioned at ``start_step``."""
+    """The endless, seeded training stream of global batches of float RGB (B, size, size, 3) in [0, 1],
+    positioned at ``start_step``. The Lab conversion is left to the training step (``to_training_pair``), on the
+    accelerator: it is the costliest per-pixel work, and the input pipeline's host CPU is the usual bottleneck."""
     size, batch, seed = config.model.input_size, config.train.batch_size, config.train.seed
     ds, is_path = records_ds if records_ds is not None else records(config.data, config.data.train_split)
-    if config.data.cache and not is_path:
-        ds = ds.cache()
-    ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.enumerate()
-    ds = ds.map(lambda i, x: (i, decode(x, is_path)), num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.filter(lambda i, image: is_colour(image))
-    ds = ds.skip(start_step * batch)
-    ds = ds.map(lambda i, image: to_training_pair(crop_and_resize(
-        image, size, tf.stack([tf.cast(seed, tf.int64), i]), config.data.random_crop)),
-                num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    crop = functools.partial(_seeded_crop, size=size, seed=seed, random_crop=config.data.random_crop)
+    if config.data.cache:
+        # Decode and drop greyscale images once; later epochs read decoded pixels from memory.
+        ds = ds.map(lambda x: _decode_checked(x, is_path), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.filter(_is_kept).map(_image_only).cache()
+        ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
+        ds = ds.map(crop, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
+        # One map per image (decode, colour test, crop, flip), then drop the greyscale ones.
+        ds = ds.map(lambda i, x: _decode_checked(x, is_path, lambda image: crop(i, image)),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.filter(_is_kept).map(_image_only)
+    ds = ds.skip(start_step * batch).batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     return ds.with_options(_options())
 
 

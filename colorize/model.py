@@ -41,7 +41,8 @@ def build_model(config=None):
     skips, x = [], inputs
     for i, width in enumerate(config.encoder_widths):
         x = _conv(x, width, f"enc{i}a", strides=2)
-        x = _conv(x, width, f"enc{i}b")
+        for j in range(1, config.convs_per_stage):
+            x = _conv(x, width, f"enc{i}" + "abcd"[j])
         skips.append(x)
     h = w = config.feature_size
     c = config.encoder_widths[-1]

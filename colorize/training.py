@@ -89,11 +89,25 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "warmup": self.warmup, "total": self.total}
 
 
+def bins_target(ab, size):
+    """Soft-encoded bin targets of scaled ab at the bins head's resolution (area resize, as the loss uses)."""
+    return bins.soft_encode(tf.image.resize(ab, [size, size], method="area") * color.AB_SCALE)
+
+
+def as_training_pair(batch):
+    """A training batch -> (scaled L, scaled ab): RGB batches (the built-in pipeline) are converted here, inside
+    the training step, so the Lab maths runs on the accelerator; (L, ab) pairs pass through."""
+    if isinstance(batch, (tuple, list)):
+        return tuple(batch)
+    return data.to_training_pair(batch)
+
+
 def bin_loss_weights(batches, rebalance, sample_images=512):
-    """Class-rebalancing weights from the ab histogram of the first training images (deterministic)."""
+    """Class-rebalancing weights from the ab histogram of the first training images (deterministic), at the
+    bins head's quarter resolution, the same targets the loss sees."""
     hist = np.zeros(bins.num_bins(), np.float64)
-    for _, ab in batches.unbatch().take(sample_images).batch(64):
-        soft = bins.soft_encode(tf.image.resize(ab, [ab.shape[1] // 2] * 2) * color.AB_SCALE)
+    for _, ab in batches.map(as_training_pair).unbatch().take(sample_images).batch(64):
+        soft = bins_target(ab, ab.shape[1] // 4)
         hist += tf.reduce_sum(soft, axis=[0, 1, 2]).numpy()
     return bins.rebalance_weights(hist, rebalance)
 
@@ -101,6 +115,7 @@ def bin_loss_weights(batches, rebalance, sample_images=512):
 class _Losses:
     def __init__(self, config, global_batch, weights):
         self.kind, self.bins_weight = config.train.loss, config.train.bins_weight
+        self.l2 = config.train.regression_loss == "l2"
         self.global_batch = global_batch
         self.weights = tf.constant(weights) if weights is not None else None
 
@@ -108,11 +123,14 @@ class _Losses:
         per_image = tf.zeros([tf.shape(ab_true)[0]])
         if self.kind in ("huber", "both"):
             err = tf.abs(outputs["ab"] - ab_true)
-            huber = tf.where(err < HUBER_DELTA, 0.5 * tf.square(err), HUBER_DELTA * (err - 0.5 * HUBER_DELTA))
-            per_image += tf.reduce_mean(huber, axis=[1, 2, 3]) * (color.AB_SCALE / 5.0) ** 2 / 2.0
+            if self.l2:
+                penalty = 0.5 * tf.square(err)
+            else:
+                penalty = tf.where(err < HUBER_DELTA, 0.5 * tf.square(err), HUBER_DELTA * (err - 0.5 * HUBER_DELTA))
+            per_image += tf.reduce_mean(penalty, axis=[1, 2, 3]) * (color.AB_SCALE / 5.0) ** 2 / 2.0
         if self.kind in ("classification", "both"):
             half = outputs["ab_bins"].shape[1]
-            target = bins.soft_encode(tf.image.resize(ab_true, [half, half], method="area") * color.AB_SCALE)
+            target = bins_target(ab_true, half)
             pixel_weight = tf.gather(self.weights, tf.argmax(target, axis=-1))
             ce = tf.nn.softmax_cross_entropy_with_logits(target, outputs["ab_bins"])
             scale = self.bins_weight if self.kind == "both" else 1.0
@@ -156,8 +174,8 @@ def train(config, workdir, max_steps=None, verbose=True, dataset=None):
     """Train ``config`` (a ``Config``) in ``workdir``, resuming from its latest checkpoint. Returns the run record.
 
     ``max_steps`` stops after that many global steps in total (for tests and short runs). ``dataset`` replaces
-    the configured source with your own endless tf.data stream of global (scaled L, scaled ab) batches; a resumed
-    run skips the batches already trained on.
+    the configured source with your own endless tf.data stream of global batches, (scaled L, scaled ab) pairs or
+    float RGB in [0, 1]; a resumed run skips the batches already trained on.
     """
     assert isinstance(config, Config)
     workdir = check_workdir(workdir)
@@ -207,7 +225,8 @@ def _train(config, workdir, max_steps, verbose, dataset):
     start = int(step.numpy())
     losses = _Losses(config, tc.batch_size, weights)
 
-    def step_fn(l, ab):
+    def step_fn(*batch):
+        l, ab = as_training_pair(batch[0] if len(batch) == 1 else batch)
         with tf.GradientTape() as tape:
             outputs = model(l, training=True)
             loss = losses(outputs, ab)
@@ -217,12 +236,14 @@ def _train(config, workdir, max_steps, verbose, dataset):
         return loss
 
     @tf.function(jit_compile=tc.jit_compile or None, reduce_retracing=True)
-    def _replica_step(l, ab):
-        return step_fn(l, ab)
+    def _replica_step(*batch):
+        return step_fn(*batch)
 
     @tf.function
     def train_step(iterator):
-        per_replica = strategy.run(_replica_step if tc.jit_compile else step_fn, args=next(iterator))
+        batch = next(iterator)
+        per_replica = strategy.run(_replica_step if tc.jit_compile else step_fn,
+                                   args=tuple(batch) if isinstance(batch, (tuple, list)) else (batch,))
         step.assign_add(1)
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 

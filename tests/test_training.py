@@ -14,7 +14,7 @@ import tensorflow as tf
 from colorize import data
 from colorize.config import load_config
 from colorize.errors import TrainingError
-from colorize.training import check_workdir, train
+from colorize.training import as_training_pair, check_workdir, train
 from conftest import REPO
 
 SMOKE = REPO / "configs" / "smoke.yaml"
@@ -126,9 +126,9 @@ def test_pipeline_lab_matches_skimage_on_the_same_pixels():
 
 def test_training_stream_is_reproducible_and_resumable():
     config = smoke()
-    first = [b[1].numpy() for b in data.train_dataset(config).take(3)]
-    again = [b[1].numpy() for b in data.train_dataset(config).take(3)]
-    resumed = [b[1].numpy() for b in data.train_dataset(config, start_step=2).take(1)]
+    first = [b.numpy() for b in data.train_dataset(config).take(3)]
+    again = [b.numpy() for b in data.train_dataset(config).take(3)]
+    resumed = [b.numpy() for b in data.train_dataset(config, start_step=2).take(1)]
     assert all(np.array_equal(x, y) for x, y in zip(first, again))
     assert np.array_equal(first[2], resumed[0])
 
@@ -148,7 +148,9 @@ def test_folder_source_skips_corrupt_files(tmp_path, photos, caplog):
     good, bad = data.scan_folder(tmp_path)
     assert len(good) == 3 and bad == 1
     config = smoke(f"data.source={tmp_path}", "train.batch_size=2")
-    l, ab = next(iter(data.train_dataset(config)))
+    rgb = next(iter(data.train_dataset(config)))
+    assert rgb.shape == (2, 32, 32, 3) and rgb.dtype == tf.float32
+    l, ab = as_training_pair(rgb)
     assert l.shape == (2, 32, 32, 1) and ab.shape == (2, 32, 32, 2)
 
 
