@@ -32,10 +32,15 @@ def num_bins():
 
 def soft_encode(ab):
     """ab (..., 2) in Lab units -> (..., Q) soft one-hot: Gaussian weights (sigma 5) on the bin centres, which
-    leaves only the nearest few bins with weight that matters (Zhang et al. keep 5)."""
+    leaves only the nearest few bins with weight that matters (Zhang et al. keep 5).
+
+    softmax(-|ab - c|^2 / 2s^2) over the centres c equals softmax((2 ab.c - |c|^2) / 2s^2), since |ab|^2 is the
+    same for every c: one matmul instead of a (..., Q, 2) difference tensor."""
     centers = tf.constant(bin_centers())
-    d2 = tf.reduce_sum(tf.square(ab[..., None, :] - centers), axis=-1)
-    return tf.nn.softmax(-d2 / (2.0 * SOFT_SIGMA ** 2), axis=-1)
+    flat = tf.reshape(tf.cast(ab, tf.float32), [-1, 2])
+    logits = (2.0 * tf.matmul(flat, centers, transpose_b=True) - tf.reduce_sum(tf.square(centers), -1)) / (
+        2.0 * SOFT_SIGMA ** 2)
+    return tf.reshape(tf.nn.softmax(logits, axis=-1), tf.concat([tf.shape(ab)[:-1], [len(bin_centers())]], 0))
 
 
 def rebalance_weights(bin_histogram, lam=0.5, smoothing_sigma=5.0):

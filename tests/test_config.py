@@ -29,6 +29,8 @@ def test_unknown_key_is_named(tmp_path):
                                            ("model.input_size=48", "model.input_size"),
                                            ("train.precision=fp8", "train.precision"),
                                            ("train.epochs=two", "train.epochs"),
+                                           ("train.regression_loss=l1", "train.regression_loss"),
+                                           ("model.convs_per_stage=0", "model.convs_per_stage"),
                                            ("nosection=1", "section.key=value")])
 def test_bad_values_are_rejected_by_name(override, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):

@@ -98,6 +98,16 @@ def test_input_sizes_build(size):
     assert _shape(m.get_layer("broadcast_to_columns").output) == (None, f, f, 128)
 
 
+def test_large_preset_shapes():
+    m = build_model(load_config(os.path.join(ROOT, "configs", "tiny_imagenet_64_large.yaml")))
+    assert [l.name for l in m.layers if l.name.startswith("enc2") and l.name.endswith("_conv")] == \
+        ["enc2a_conv", "enc2b_conv", "enc2c_conv"]
+    assert _shape(m.get_layer("rows_as_timesteps").output) == (None, 8, 8 * 256)
+    assert _shape(m.get_layer("row_context_bigru").output) == (None, 8, 2 * 128)
+    assert _shape(m.get_layer("global_summary_grid").output) == (None, 8, 8, 256)
+    assert _shape(m.output["ab"]) == (None, 64, 64, 2)
+
+
 # ---------------------------------------------------------------- Keras GRU / Bidirectional facts
 
 B, T, D, U = 2, 6, 5, 3

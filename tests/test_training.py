@@ -133,6 +133,28 @@ def test_training_stream_is_reproducible_and_resumable():
     assert np.array_equal(first[2], resumed[0])
 
 
+def test_cached_stream_is_reproducible_resumable_and_colour_only():
+    config = smoke("data.cache=true", "train.batch_size=3")
+    first = [b.numpy() for b in data.train_dataset(config).take(4)]
+    resumed = [b.numpy() for b in data.train_dataset(config, start_step=3).take(1)]
+    assert np.array_equal(first[3], resumed[0])
+    assert all(b.shape == (3, 32, 32, 3) and (b.max(-1) - b.min(-1)).max() > 2 / 255 for b in first)
+
+
+def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
+    from colorize.training import _Losses
+    truth = tf.zeros([1, 4, 4, 2])
+    small, large = tf.fill([1, 4, 4, 2], 0.01), tf.fill([1, 4, 4, 2], 0.5)  # 1.1 and 55 Lab units
+    losses = {kind: _Losses(smoke("train.loss=huber", f"train.regression_loss={kind}"), 1, None)
+              for kind in ("huber", "l2")}
+    value = {(kind, name): float(fn({"ab": x}, truth)) for kind, fn in losses.items()
+             for name, x in (("small", small), ("large", large))}
+    scale = (110 / 5) ** 2 / 2
+    assert value["l2", "large"] == pytest.approx(0.5 * 0.25 * scale, rel=1e-5)
+    assert value["l2", "small"] == pytest.approx(value["huber", "small"], rel=1e-5)  # same inside Huber's delta
+    assert value["l2", "large"] > 4 * value["huber", "large"]
+
+
 def test_greyscale_images_are_dropped():
     grey = tf.constant(np.full((8, 8, 3), 120, np.uint8))
     colour = tf.constant(np.dstack([np.full((8, 8), 120), np.full((8, 8), 100), np.full((8, 8), 90)]).astype(np.uint8))

@@ -1,0 +1,34 @@
+"""The quantized ab bins: soft targets, rebalancing weights, annealed mean."""
+import numpy as np
+import tensorflow as tf
+
+from colorize import bins
+
+
+def test_soft_encode_is_the_gaussian_over_bin_centres():
+    ab = np.random.default_rng(0).uniform(-100, 100, (3, 5, 7, 2)).astype(np.float32)
+    centers = bins.bin_centers()
+    d2 = ((ab[..., None, :] - centers) ** 2).sum(-1)
+    expected = np.exp(-(d2 - d2.min(-1, keepdims=True)) / (2 * bins.SOFT_SIGMA ** 2))
+    expected /= expected.sum(-1, keepdims=True)
+    got = bins.soft_encode(tf.constant(ab)).numpy()
+    assert got.shape == (3, 5, 7, bins.num_bins())
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert (got.argmax(-1) == d2.argmin(-1)).all()
+
+
+def test_rebalance_weights_favour_rare_bins():
+    hist = np.ones(bins.num_bins())
+    hist[0] = 1000.0
+    w = bins.rebalance_weights(hist, lam=0.5)
+    assert np.isfinite(w).all() and (w > 0).all()
+    assert w[0] < 0.5 * np.median(w)
+    np.testing.assert_allclose(bins.rebalance_weights(hist, lam=1.0), 1.0, rtol=1e-5)  # uniform prior: no rebalancing
+
+
+def test_annealed_mean_of_a_peaked_distribution_is_that_bin():
+    logits = np.full((1, bins.num_bins()), -20.0, np.float32)
+    logits[0, 17] = 20.0
+    ab = bins.annealed_mean(tf.constant(logits), temperature=0.38).numpy()
+    np.testing.assert_allclose(ab[0], bins.bin_centers()[17], atol=1e-3)
+    assert float(bins.spread(tf.constant(logits))[0]) < 1e-2
