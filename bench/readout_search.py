@@ -84,7 +84,8 @@ def main():
     for cast in (0.0, 0.5, 1.0):
         candidates += [Readout("regression", cast_removal=cast)]
         candidates += [Readout("annealed", temperature=t, cast_removal=cast) for t in (0.38, 1.0)]
-        for mix, gain, (lo, hi) in itertools.product((0.0, 0.5), (1.0, 1.5, 2.0), ((0, 1e9), (50, 95), (25, 95))):
+        for mix, gain, (lo, hi) in itertools.product((0.0, 0.25, 0.5), (1.0, 1.25, 1.5, 2.0),
+                                                     ((0, 1e9), (50, 95), (25, 95))):
             candidates.append(Readout("restrained", temperature=0.38, mix=mix, gain=gain, cast_removal=cast,
                                       spread_low=pct.get(lo, lo), spread_high=pct.get(hi, hi)))
     grey_val = _score(color.lab_to_rgb(tf.concat([lightness, tf.zeros_like(lightness)[..., :1] * [0, 0]], -1)),

