@@ -108,6 +108,29 @@ def test_large_preset_shapes():
     assert _shape(m.output["ab"]) == (None, 64, 64, 2)
 
 
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_fused_batch_norm_trains_like_keras_batch_normalization(policy):
+    from colorize.model import FusedBatchNorm
+    x = np.random.default_rng(0).normal(3.0, 2.0, (8, 6, 6, 5)).astype("float32")
+    keras.mixed_precision.set_dtype_policy(policy)
+    try:
+        ours, ref = FusedBatchNorm(), layers.BatchNormalization()
+        for layer in (ours, ref):
+            layer.build(x.shape)
+        ours.set_weights([np.arange(1, 6, dtype="float32")] * 2 + [np.zeros(5, "float32"), np.ones(5, "float32")])
+        ref.set_weights(ours.get_weights())
+        tol = 2e-4 if policy == "float32" else 0.05
+        for training in (True, False):
+            got = np.asarray(ours(x.astype(ours.compute_dtype), training=training), "float32")
+            want = np.asarray(ref(x.astype(ref.compute_dtype), training=training), "float32")
+            assert np.abs(got - want).max() <= tol * max(1.0, np.abs(want).max())
+        for a, b in zip(ours.get_weights()[2:], ref.get_weights()[2:]):  # moving mean and variance
+            np.testing.assert_allclose(a, b, rtol=1e-2 if policy != "float32" else 1e-5)
+        assert np.abs(ours.get_weights()[2] - 0.0).max() > 0.01  # the moving mean did move towards 3
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
 # ---------------------------------------------------------------- Keras GRU / Bidirectional facts
 
 B, T, D, U = 2, 6, 5, 3
