@@ -61,7 +61,8 @@ class TrainConfig:
     warmup_steps: int = 500
     weight_decay: float = 1e-4
     loss: str = "both"              # huber | classification | both (regression + classification)
-    regression_loss: str = "huber"  # huber (robust, median-like) | l2 (the conditional mean, what PSNR rewards)
+    regression_loss: str = "huber"  # huber (robust, median-like) | l2 (the conditional mean) | log_mse (per photo:
+    #                                 log of its mean squared error, the quantity a mean PSNR averages)
     bins_weight: float = 0.05       # weight of the classification loss when loss == both
     rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
     precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
@@ -78,7 +79,7 @@ class TrainConfig:
         _require(self.steps_per_epoch is None or self.steps_per_epoch >= 1, "train.steps_per_epoch", ">= 1 or null")
         _require(0 < self.learning_rate < 1, "train.learning_rate", "between 0 and 1")
         _require(self.loss in ("huber", "classification", "both"), "train.loss", "huber, classification or both")
-        _require(self.regression_loss in ("huber", "l2"), "train.regression_loss", "huber or l2")
+        _require(self.regression_loss in ("huber", "l2", "log_mse"), "train.regression_loss", "huber, l2 or log_mse")
         _require(self.precision in ("float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
                  "float32, mixed_bfloat16 or mixed_float16")
         _require(0 <= self.rebalance <= 1, "train.rebalance", "between 0 and 1")

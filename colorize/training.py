@@ -26,6 +26,8 @@ from .model import build_model
 log = logging.getLogger(__name__)
 MIN_FREE_BYTES = 200 * 2 ** 20
 HUBER_DELTA = 5.0 / color.AB_SCALE  # 5 Lab units
+LOG_MSE_FLOOR = (1.0 / color.AB_SCALE) ** 2  # 1 Lab unit RMS: below it a photo is as good as exact
+LOG_MSE_WEIGHT = 2.0  # matches the L2 term's gradient at a typical error of 15 Lab units
 
 
 def pick_strategy():
@@ -115,7 +117,7 @@ def bin_loss_weights(batches, rebalance, sample_images=512):
 class _Losses:
     def __init__(self, config, global_batch, weights):
         self.kind, self.bins_weight = config.train.loss, config.train.bins_weight
-        self.l2 = config.train.regression_loss == "l2"
+        self.regression = config.train.regression_loss
         self.global_batch = global_batch
         self.weights = tf.constant(weights) if weights is not None else None
 
@@ -123,11 +125,13 @@ class _Losses:
         per_image = tf.zeros([tf.shape(ab_true)[0]])
         if self.kind in ("huber", "both"):
             err = tf.abs(outputs["ab"] - ab_true)
-            if self.l2:
-                penalty = 0.5 * tf.square(err)
+            if self.regression == "log_mse":  # what a mean of per-image PSNRs rewards: near-grey photos count fully
+                mse = tf.reduce_mean(tf.square(err), axis=[1, 2, 3])
+                per_image += LOG_MSE_WEIGHT * tf.math.log(mse + LOG_MSE_FLOOR)
             else:
-                penalty = tf.where(err < HUBER_DELTA, 0.5 * tf.square(err), HUBER_DELTA * (err - 0.5 * HUBER_DELTA))
-            per_image += tf.reduce_mean(penalty, axis=[1, 2, 3]) * (color.AB_SCALE / 5.0) ** 2 / 2.0
+                penalty = 0.5 * tf.square(err) if self.regression == "l2" else tf.where(
+                    err < HUBER_DELTA, 0.5 * tf.square(err), HUBER_DELTA * (err - 0.5 * HUBER_DELTA))
+                per_image += tf.reduce_mean(penalty, axis=[1, 2, 3]) * (color.AB_SCALE / 5.0) ** 2 / 2.0
         if self.kind in ("classification", "both"):
             half = outputs["ab_bins"].shape[1]
             target = bins_target(ab_true, half)

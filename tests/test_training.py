@@ -155,6 +155,20 @@ def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
     assert value["l2", "large"] > 4 * value["huber", "large"]
 
 
+def test_log_mse_loss_is_per_photo_and_weighs_a_near_grey_photo_like_a_colourful_one():
+    from colorize.training import LOG_MSE_FLOOR, LOG_MSE_WEIGHT, _Losses
+    loss = _Losses(smoke("train.loss=huber", "train.regression_loss=log_mse"), 2, None)
+    truth = tf.zeros([2, 4, 4, 2])
+    pred = tf.stack([tf.fill([4, 4, 2], 0.01), tf.fill([4, 4, 2], 0.3)])
+    expected = LOG_MSE_WEIGHT * np.log(np.array([0.01, 0.3]) ** 2 + LOG_MSE_FLOOR)
+    assert float(loss({"ab": pred}, truth)) == pytest.approx(expected.sum() / 2, rel=1e-5)
+    with tf.GradientTape() as tape:
+        tape.watch(pred)
+        value = loss({"ab": pred}, truth)
+    grad = tape.gradient(value, pred).numpy()
+    assert grad[0].mean() > 5 * grad[1].mean() > 0  # the small error of the near-grey photo pulls harder
+
+
 def test_greyscale_images_are_dropped():
     grey = tf.constant(np.full((8, 8, 3), 120, np.uint8))
     colour = tf.constant(np.dstack([np.full((8, 8), 120), np.full((8, 8), 100), np.full((8, 8), 90)]).astype(np.uint8))
