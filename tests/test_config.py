@@ -5,7 +5,7 @@ from colorize.errors import ConfigError
 from conftest import REPO
 
 
-@pytest.mark.parametrize("name", ["tiny_imagenet_64", "cifar10_32", "smoke"])
+@pytest.mark.parametrize("name", ["tiny_imagenet_64", "tiny_imagenet_64_large", "cifar10_32", "smoke"])
 def test_shipped_configs_load(name):
     config = load_config(REPO / "configs" / f"{name}.yaml")
     assert isinstance(config, Config)

@@ -106,6 +106,10 @@ def test_large_preset_shapes():
     assert _shape(m.get_layer("row_context_bigru").output) == (None, 8, 2 * 128)
     assert _shape(m.get_layer("global_summary_grid").output) == (None, 8, 8, 256)
     assert _shape(m.output["ab"]) == (None, 64, 64, 2)
+    assert _shape(m.get_layer("fusion_concat").output) == (None, 8, 8, 768)
+    assert m.get_layer("row_context_bigru").count_params() == 2 * 3 * 128 * (2048 + 128 + 2)
+    assert m.get_layer("global_summary_gru").count_params() == 3 * 256 * (2048 + 256 + 2)
+    assert m.count_params() == 5_358_761
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
