@@ -23,8 +23,11 @@ from .config import ModelConfig
 
 
 @keras.saving.register_keras_serializable(package="colorize")
-class FusedBatchNorm(layers.BatchNormalization):
+class BatchNormalization(layers.BatchNormalization):
     """Keras BatchNormalization whose training step runs TensorFlow's fused kernel.
+
+    It keeps the Keras class name on purpose: Keras derives the paths inside a ``.weights.h5`` file from class
+    names, so weight files stay interchangeable with models built from the stock layer.
 
     Same variables and the same results (within float rounding) as the Keras layer, so weights move freely between
     the two. In training, Keras 3's layer computes the batch moments in float32 with separate ops, casting
@@ -48,7 +51,7 @@ class FusedBatchNorm(layers.BatchNormalization):
 
 def _conv(x, width, name, strides=1):
     x = layers.Conv2D(width, 3, strides=strides, padding="same", use_bias=False, name=name + "_conv")(x)
-    x = FusedBatchNorm(name=name + "_bn")(x)
+    x = BatchNormalization(name=name + "_bn")(x)
     return layers.Activation("relu", name=name + "_relu")(x)
 
 

@@ -114,7 +114,7 @@ def test_large_preset_shapes():
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
 def test_fused_batch_norm_trains_like_keras_batch_normalization(policy):
-    from colorize.model import FusedBatchNorm
+    from colorize.model import BatchNormalization as FusedBatchNorm
     x = np.random.default_rng(0).normal(3.0, 2.0, (8, 6, 6, 5)).astype("float32")
     keras.mixed_precision.set_dtype_policy(policy)
     try:
