@@ -91,3 +91,22 @@ def load_weights(model, path, sha256, what):
     except Exception as err:  # anything Keras still rejects is reported in the same terms
         raise WeightsError(f"cannot load weights file {path} into {what}: {err}") from None
     return model
+
+
+def store_as_float16(path):
+    """Rewrite a ``.weights.h5`` file with its float32 arrays stored as float16, atomically: half the size, and
+    Keras casts them back to the model's float32 variables on loading (outputs move by ~0.01 Lab units)."""
+    import numpy as np
+    path = Path(path)
+    tmp = path.with_name(path.name.replace(".weights.h5", ".tmp16.weights.h5"))
+    with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
+        def copy(name, item):
+            if isinstance(item, h5py.Group):
+                dst.require_group(name).attrs.update(item.attrs)
+            else:
+                data = item[()]
+                dst.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
+        dst.attrs.update(src.attrs)
+        src.visititems(copy)
+    tmp.replace(path)
+    return path

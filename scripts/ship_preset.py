@@ -22,7 +22,7 @@ from colorize.predict import Colorizer  # noqa: E402
 from colorize.presets import WEIGHTS_DIR  # noqa: E402
 from colorize.readout import Readout  # noqa: E402
 from colorize.training import export_checkpoint  # noqa: E402
-from colorize.weights_io import load_weights, sha256_of  # noqa: E402
+from colorize.weights_io import load_weights, sha256_of, store_as_float16  # noqa: E402
 
 
 def _summary(result):
@@ -40,6 +40,8 @@ def main():
     parser.add_argument("--val-limit", type=int, default=1024)
     parser.add_argument("--photos", default=str(REPO.parent / "shared" / "data" / "dev_photos"))
     parser.add_argument("--sheet", help="write the photos' contact sheet here")
+    parser.add_argument("--float16", action="store_true", help="store the weights as float16 (half the size); "
+                        "the metrics are measured on the stored file")
     args = parser.parse_args()
 
     config = load_config(args.config)
@@ -50,6 +52,8 @@ def main():
         source = source.parent
     else:
         export_checkpoint(config, source, target)
+    if args.float16:
+        store_as_float16(target)
     sha = sha256_of(target)
     model = load_weights(build_model(config), target, sha, args.name)
     readout = Readout(**json.loads(args.readout))

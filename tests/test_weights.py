@@ -75,6 +75,28 @@ def test_good_weights_load_and_match(tiny_weights):
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), reference.get_weights()))
 
 
+def test_float16_storage_halves_the_file_and_loads_close(tiny_weights, tmp_path):
+    import shutil
+    from colorize.weights_io import store_as_float16
+    path, config, sha = tiny_weights
+    small = tmp_path / "half.weights.h5"
+    shutil.copyfile(path, small)
+    store_as_float16(small)
+    import h5py
+    with h5py.File(small) as f:
+        arrays = []
+        f.visit(lambda n: arrays.append(f[n]) if isinstance(f[n], h5py.Dataset) else None)
+        assert arrays and all(a.dtype != np.float32 for a in arrays)
+        stored = sum(a.id.get_storage_size() for a in arrays)
+    assert stored <= 0.5 * sum(w.nbytes for w in build_model(config).get_weights())  # the arrays: half of float32
+    half = load_weights(build_model(config), small, sha256_of(small), "the float16 copy")
+    full = load_weights(build_model(config), path, sha, "the original")
+    assert all(w.dtype == "float32" for w in half.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    diff = np.abs(np.asarray(half(x)["ab"]) - np.asarray(full(x)["ab"])).max() * 110  # Lab units
+    assert 0 < diff < 0.5
+
+
 def test_keras_is_a_version_without_the_load_model_advisories():
     major, minor = (int(x) for x in version("keras").split(".")[:2])
     assert (major, minor) >= (3, 13)
