@@ -1,7 +1,7 @@
 """Training throughput of the default preset at 64x64: synthetic in-memory tensors vs the real tf.data pipeline
 from tiny_imagenet_color, each in float32 and mixed_bfloat16. Prints one JSON object.
 
-    python bench/train_throughput.py [--steps 60] [--data-dir ../shared/data/tfds] [--config configs/X.yaml]
+    python bench/train_throughput.py [--steps 20 --rounds 6] [--data-dir ../shared/data/tfds] [--config configs/X.yaml]
                                      [--set data.cache=true]
 
 The Lab conversion is part of the training step in both cases (the pipeline yields RGB batches).
@@ -24,46 +24,56 @@ from colorize.model import build_model  # noqa: E402
 from colorize.training import _count_steps, _Losses, as_training_pair  # noqa: E402
 
 
-def measure(config, source, steps, warmup=5):
-    keras.mixed_precision.set_dtype_policy(config.train.precision)
+def _train_step(config, precision):
+    """A training step of a fresh model built under ``precision``; takes the input iterator."""
+    keras.mixed_precision.set_dtype_policy(precision)
     try:
         model = build_model(config)
-        optimizer = keras.optimizers.AdamW(1e-3)
-        losses = _Losses(config, config.train.batch_size, np.ones(bins.num_bins(), np.float32))
-        batch = config.train.batch_size
-        if source == "synthetic":
-            rgb = next(iter(data.train_dataset(config)))  # real values, then served from memory
-            ds = tf.data.Dataset.from_tensors(rgb).repeat()
-        else:
-            ds = data.train_dataset(config)
-        iterator = iter(ds)
-        if source == "real" and config.data.cache:  # steady state: fill the cache with one pass first
-            for _ in range(_count_steps(config) + 1):
-                next(iterator)
-
-        @tf.function
-        def step():
-            l, ab = as_training_pair(next(iterator))  # the Lab conversion is part of the step in both cases
-            with tf.GradientTape() as tape:
-                loss = losses(model(l, training=True), ab)
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            return loss
-
-        for _ in range(warmup):
-            step().numpy()
-        start = time.perf_counter()
-        for _ in range(steps):
-            loss = step()
-        loss.numpy()
-        return steps * batch / (time.perf_counter() - start)
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+    optimizer = keras.optimizers.AdamW(1e-3)
+    losses = _Losses(config, config.train.batch_size, np.ones(bins.num_bins(), np.float32))
+
+    @tf.function
+    def step(iterator):
+        l, ab = as_training_pair(next(iterator))  # the Lab conversion is part of the step in both cases
+        with tf.GradientTape() as tape:
+            loss = losses(model(l, training=True), ab)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+    return step
+
+
+def measure(config, steps, rounds, warmup=5):
+    """Images/s of {synthetic, real} input x {float32, mixed_bfloat16}: the four combinations take turns in
+    ``rounds`` blocks of ``steps`` steps, so drifts of the machine hit all alike; the median block of each."""
+    real = iter(data.train_dataset(config))
+    if config.data.cache:  # steady state: fill the cache with one pass first
+        for _ in range(_count_steps(config) + 1):
+            next(real)
+    rgb = next(real)  # real values, then served from memory
+    sources = {"synthetic": iter(tf.data.Dataset.from_tensors(rgb).repeat()), "real": real}
+    steps_of = {p: _train_step(config, p) for p in ("float32", "mixed_bfloat16")}
+    combos = [(s, p) for p in steps_of for s in sources]
+    for source, precision in combos:
+        for _ in range(warmup):
+            steps_of[precision](sources[source]).numpy()
+    rates = {combo: [] for combo in combos}
+    for r in range(rounds):
+        for source, precision in combos[r % 4:] + combos[:r % 4]:
+            start = time.perf_counter()
+            for _ in range(steps):
+                loss = steps_of[precision](sources[source])
+            loss.numpy()
+            rates[source, precision].append(steps * config.train.batch_size / (time.perf_counter() - start))
+    return {f"{s}_{p}": float(np.median(v)) for (s, p), v in rates.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=20, help="steps per timed block")
+    parser.add_argument("--rounds", type=int, default=6, help="timed blocks per combination, taking turns")
     parser.add_argument("--config", default=str(REPO / "configs" / "tiny_imagenet_64.yaml"),
                         help="the preset to measure (default: the shipped default preset's recipe)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -72,13 +82,10 @@ def main():
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "tfds"))
     args = parser.parse_args()
     result = {"config": Path(args.config).name, "overrides": args.set, "batch_size": 64, "steps": args.steps,
+              "rounds": args.rounds,
               "images_per_second": {}}
-    for precision in ("float32", "mixed_bfloat16"):
-        config = load_config(args.config,
-                             [f"train.precision={precision}", f"data.data_dir={args.data_dir}",
-                              "data.shuffle_buffer=2000"] + args.set)
-        for source in ("synthetic", "real"):
-            result["images_per_second"][f"{source}_{precision}"] = round(measure(config, source, args.steps), 1)
+    config = load_config(args.config, [f"data.data_dir={args.data_dir}", "data.shuffle_buffer=2000"] + args.set)
+    result["images_per_second"] = {k: round(v, 1) for k, v in measure(config, args.steps, args.rounds).items()}
     ips = result["images_per_second"]
     result["real_over_synthetic"] = {p: round(ips[f"real_{p}"] / ips[f"synthetic_{p}"], 3)
                                      for p in ("float32", "mixed_bfloat16")}

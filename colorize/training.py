@@ -96,19 +96,24 @@ def bins_target(ab, size):
     return bins.soft_encode(tf.image.resize(ab, [size, size], method="area") * color.AB_SCALE)
 
 
+# XLA fuses the conversion's few dozen element-wise ops into one pass over the pixels (~3x faster on a CPU).
+_to_training_pair_fused = tf.function(data.to_training_pair, jit_compile=True)
+
+
 def as_training_pair(batch):
     """A training batch -> (scaled L, scaled ab): RGB batches (the built-in pipeline) are converted here, inside
     the training step, so the Lab maths runs on the accelerator; (L, ab) pairs pass through."""
     if isinstance(batch, (tuple, list)):
         return tuple(batch)
-    return data.to_training_pair(batch)
+    return _to_training_pair_fused(batch)
 
 
 def bin_loss_weights(batches, rebalance, sample_images=512):
     """Class-rebalancing weights from the ab histogram of the first training images (deterministic), at the
     bins head's quarter resolution, the same targets the loss sees."""
     hist = np.zeros(bins.num_bins(), np.float64)
-    for _, ab in batches.map(as_training_pair).unbatch().take(sample_images).batch(64):
+    pairs = batches.map(lambda *b: tuple(b) if len(b) == 2 else data.to_training_pair(b[0]))
+    for _, ab in pairs.unbatch().take(sample_images).batch(64):
         soft = bins_target(ab, ab.shape[1] // 4)
         hist += tf.reduce_sum(soft, axis=[0, 1, 2]).numpy()
     return bins.rebalance_weights(hist, rebalance)
