@@ -92,8 +92,14 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def bins_target(ab, size):
-    """Soft-encoded bin targets of scaled ab at the bins head's resolution (area resize, as the loss uses)."""
-    return bins.soft_encode(tf.image.resize(ab, [size, size], method="area") * color.AB_SCALE)
+    """Soft-encoded bin targets of scaled ab (B, S, S, 2) at the bins head's resolution ``size``: the mean of each
+    (S/size)^2 block, i.e. an area resize, written as average pooling because XLA (``jit_compile``) has no
+    ResizeArea kernel."""
+    factor = ab.shape[1] // size
+    if factor * size != ab.shape[1]:
+        raise ValueError(f"ab of size {ab.shape[1]} does not divide into {size}x{size} blocks")
+    pooled = tf.nn.avg_pool2d(ab, factor, factor, "VALID") if factor > 1 else ab
+    return bins.soft_encode(pooled * color.AB_SCALE)
 
 
 # XLA fuses the conversion's few dozen element-wise ops into one pass over the pixels (~3x faster on a CPU).
@@ -234,8 +240,8 @@ def _train(config, workdir, max_steps, verbose, dataset):
     start = int(step.numpy())
     losses = _Losses(config, tc.batch_size, weights)
 
-    def step_fn(*batch):
-        l, ab = as_training_pair(batch[0] if len(batch) == 1 else batch)
+    def step_fn(batch):
+        l, ab = as_training_pair(batch)
         with tf.GradientTape() as tape:
             outputs = model(l, training=True)
             loss = losses(outputs, ab)
@@ -245,14 +251,12 @@ def _train(config, workdir, max_steps, verbose, dataset):
         return loss
 
     @tf.function(jit_compile=tc.jit_compile or None, reduce_retracing=True)
-    def _replica_step(*batch):
-        return step_fn(*batch)
+    def _replica_step(batch):
+        return step_fn(batch)
 
     @tf.function
     def train_step(iterator):
-        batch = next(iterator)
-        per_replica = strategy.run(_replica_step if tc.jit_compile else step_fn,
-                                   args=tuple(batch) if isinstance(batch, (tuple, list)) else (batch,))
+        per_replica = strategy.run(_replica_step if tc.jit_compile else step_fn, args=(next(iterator),))
         step.assign_add(1)
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 

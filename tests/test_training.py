@@ -11,7 +11,7 @@ import pytest
 import skimage.color
 import tensorflow as tf
 
-from colorize import data
+from colorize import bins, data
 from colorize.config import load_config
 from colorize.errors import TrainingError
 from colorize.training import as_training_pair, check_workdir, train
@@ -167,6 +167,19 @@ def test_log_mse_loss_is_per_photo_and_weighs_a_near_grey_photo_like_a_colourful
         value = loss({"ab": pred}, truth)
     grad = tape.gradient(value, pred).numpy()
     assert grad[0].mean() > 5 * grad[1].mean() > 0  # the small error of the near-grey photo pulls harder
+
+
+def test_jit_compile_trains(tmp_path):
+    record = train(smoke("train.jit_compile=true", "train.epochs=1", "train.steps_per_epoch=3", "data.val_limit=0"),
+                   tmp_path, verbose=False)
+    assert record["steps"] == 3 and np.isfinite(record["final_loss"])
+
+
+def test_bins_target_pools_like_an_area_resize():
+    from colorize.training import bins_target
+    ab = tf.random.uniform([2, 16, 16, 2], -0.5, 0.5)
+    np.testing.assert_allclose(bins_target(ab, 4).numpy(),
+                               bins.soft_encode(tf.image.resize(ab, [4, 4], method="area") * 110.0).numpy(), atol=1e-5)
 
 
 def test_greyscale_images_are_dropped():
