@@ -9,6 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from colorize import bins  # noqa: E402
@@ -133,6 +134,31 @@ def test_fused_batch_norm_trains_like_keras_batch_normalization(policy):
         assert np.abs(ours.get_weights()[2] - 0.0).max() > 0.01  # the moving mean did move towards 3
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("size", [(2, 2), (1, 3)])
+def test_bilinear_upsampling_matches_keras_values_and_gradients(policy, size):
+    from colorize.model import UpSampling2D
+    x = tf.constant(np.random.default_rng(1).normal(0.0, 2.0, (2, 5, 7, 3)).astype("float32"))
+    keras.mixed_precision.set_dtype_policy(policy)
+    try:
+        ours, ref = (cls(size, interpolation="bilinear") for cls in (UpSampling2D, layers.UpSampling2D))
+        results = []
+        for layer in (ours, ref):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.cast(layer(x), tf.float32)
+                loss = tf.reduce_sum(y * tf.range(float(y.shape[2]))[None, None, :, None])
+            results.append((y.numpy(), tape.gradient(loss, x).numpy()))
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    (got, got_grad), (want, want_grad) = results
+    assert got.shape == want.shape == (2, 5 * size[0], 7 * size[1], 3)
+    assert got.dtype == want.dtype
+    tol = 0.0 if policy == "float32" else 2.0 ** -7 * np.abs(want).max()  # bfloat16: one rounding step
+    assert np.abs(got - want).max() <= tol
+    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-2 if policy != "float32" else 1e-6)
 
 
 # ---------------------------------------------------------------- Keras GRU / Bidirectional facts
