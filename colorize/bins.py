@@ -35,11 +35,12 @@ def soft_encode(ab):
     leaves only the nearest few bins with weight that matters (Zhang et al. keep 5).
 
     softmax(-|ab - c|^2 / 2s^2) over the centres c equals softmax((2 ab.c - |c|^2) / 2s^2), since |ab|^2 is the
-    same for every c: one matmul instead of a (..., Q, 2) difference tensor."""
-    centers = tf.constant(bin_centers())
+    same for every c: one matmul with a bias (both constant) instead of a (..., Q, 2) difference tensor."""
+    centers = bin_centers()
+    kernel = tf.constant(centers.T / SOFT_SIGMA ** 2)
+    bias = tf.constant(-np.square(centers).sum(-1) / (2.0 * SOFT_SIGMA ** 2))
     flat = tf.reshape(tf.cast(ab, tf.float32), [-1, 2])
-    logits = (2.0 * tf.matmul(flat, centers, transpose_b=True) - tf.reduce_sum(tf.square(centers), -1)) / (
-        2.0 * SOFT_SIGMA ** 2)
+    logits = tf.nn.bias_add(tf.matmul(flat, kernel), bias)
     return tf.reshape(tf.nn.softmax(logits, axis=-1), tf.concat([tf.shape(ab)[:-1], [len(bin_centers())]], 0))
 
 

@@ -169,6 +169,24 @@ def test_log_mse_loss_is_per_photo_and_weighs_a_near_grey_photo_like_a_colourful
     assert grad[0].mean() > 5 * grad[1].mean() > 0  # the small error of the near-grey photo pulls harder
 
 
+def test_soft_cross_entropy_equals_tensorflows_in_value_and_gradient():
+    from colorize.training import soft_cross_entropy
+    rng = np.random.default_rng(3)
+    target = tf.nn.softmax(tf.constant(rng.normal(0, 3, (2, 3, 5, 263)), tf.float32))
+    logits = tf.constant(rng.normal(0, 8, (2, 3, 5, 263)), tf.float32)
+    results = []
+    for fn in (soft_cross_entropy, tf.nn.softmax_cross_entropy_with_logits):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            ce = fn(target, logits)
+            weighted = tf.reduce_sum(ce * tf.range(1.0, 6.0))
+        results.append((ce.numpy(), tape.gradient(weighted, logits).numpy()))
+    (ours, our_grad), (ref, ref_grad) = results
+    assert ours.shape == ref.shape == (2, 3, 5) and ref.min() > 0.1
+    np.testing.assert_allclose(ours, ref, rtol=1e-5)
+    np.testing.assert_allclose(our_grad, ref_grad, atol=1e-6)
+
+
 def test_jit_compile_trains(tmp_path):
     record = train(smoke("train.jit_compile=true", "train.epochs=1", "train.steps_per_epoch=3", "data.val_limit=0"),
                    tmp_path, verbose=False)
