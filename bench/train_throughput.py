@@ -47,7 +47,7 @@ def _train_step(config, precision):
 
 def measure(config, steps, rounds, warmup=5):
     """Images/s of {synthetic, real} input x {float32, mixed_bfloat16}: the four combinations take turns in
-    ``rounds`` blocks of ``steps`` steps, so drifts of the machine hit all alike; the median block of each."""
+    ``rounds`` blocks of ``steps`` steps, so drifts of the machine hit all alike; the rate of every block."""
     real = iter(data.train_dataset(config))
     if config.data.cache:  # steady state: fill the cache with one pass first
         for _ in range(_count_steps(config) + 1):
@@ -67,7 +67,7 @@ def measure(config, steps, rounds, warmup=5):
                 loss = steps_of[precision](sources[source])
             loss.numpy()
             rates[source, precision].append(steps * config.train.batch_size / (time.perf_counter() - start))
-    return {f"{s}_{p}": float(np.median(v)) for (s, p), v in rates.items()}
+    return {f"{s}_{p}": v for (s, p), v in rates.items()}
 
 
 def main():
@@ -85,7 +85,9 @@ def main():
               "rounds": args.rounds,
               "images_per_second": {}}
     config = load_config(args.config, [f"data.data_dir={args.data_dir}", "data.shuffle_buffer=2000"] + args.set)
-    result["images_per_second"] = {k: round(v, 1) for k, v in measure(config, args.steps, args.rounds).items()}
+    blocks = measure(config, args.steps, args.rounds)
+    result["images_per_second"] = {k: round(float(np.median(v)), 1) for k, v in blocks.items()}
+    result["block_range"] = {k: [round(min(v), 1), round(max(v), 1)] for k, v in blocks.items()}  # the machine's noise
     ips = result["images_per_second"]
     result["real_over_synthetic"] = {p: round(ips[f"real_{p}"] / ips[f"synthetic_{p}"], 3)
                                      for p in ("float32", "mixed_bfloat16")}
