@@ -55,7 +55,7 @@ class UpSampling2D(layers.UpSampling2D):
     """Keras UpSampling2D whose bilinear mode runs TensorFlow's resize kernel in the layer's own dtype.
 
     ``tf.image.resize`` returns float32 and Keras casts back; for bfloat16 activations TensorFlow adds a saturating
-    clip on the way (``clip_by_value`` and, in training, its gradient's selects), which costs ~5% of a mixed
+    clip on the way (``clip_by_value`` and, in training, its gradient's selects), which cost ~4% of a mixed
     bfloat16 training step of the default model on a CPU and changes nothing (a bilinear mix stays within the
     range of its inputs). Same class name, no variables, and the same values (float32: identical; bfloat16: up
     to the final rounding) as the Keras layer.
