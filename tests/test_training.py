@@ -204,6 +204,12 @@ def test_greyscale_images_are_dropped():
     grey = tf.constant(np.full((8, 8, 3), 120, np.uint8))
     colour = tf.constant(np.dstack([np.full((8, 8), 120), np.full((8, 8), 100), np.full((8, 8), 90)]).astype(np.uint8))
     assert not bool(data.is_colour(grey)) and bool(data.is_colour(colour))
+    near = np.full((8, 8, 3), 120, np.uint8)
+    near[3, 4] = (122, 120, 121)  # within 2/255: grey
+    assert not bool(data.is_colour(near))
+    near[5, 1] = (120, 123, 120)  # one pixel 3/255 apart: colour
+    assert bool(data.is_colour(near))
+    assert not bool(data.is_colour(tf.zeros([0, 0, 3], tf.uint8)))  # an undecodable file's empty stand-in
 
 
 def test_folder_source_skips_corrupt_files(tmp_path, photos, caplog):
