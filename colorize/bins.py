@@ -41,7 +41,7 @@ def soft_encode(ab):
     bias = tf.constant(-np.square(centers).sum(-1) / (2.0 * SOFT_SIGMA ** 2))
     flat = tf.reshape(tf.cast(ab, tf.float32), [-1, 2])
     logits = tf.nn.bias_add(tf.matmul(flat, kernel), bias)
-    return tf.reshape(tf.nn.softmax(logits, axis=-1), tf.concat([tf.shape(ab)[:-1], [len(bin_centers())]], 0))
+    return tf.reshape(tf.nn.softmax(logits, axis=-1), tf.concat([tf.shape(ab)[:-1], [len(centers)]], 0))
 
 
 def rebalance_weights(bin_histogram, lam=0.5, smoothing_sigma=5.0):

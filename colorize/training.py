@@ -118,7 +118,7 @@ def bin_loss_weights(batches, rebalance, sample_images=512):
     """Class-rebalancing weights from the ab histogram of the first training images (deterministic), at the
     bins head's quarter resolution, the same targets the loss sees."""
     hist = np.zeros(bins.num_bins(), np.float64)
-    pairs = batches.map(lambda *b: tuple(b) if len(b) == 2 else data.to_training_pair(b[0]))
+    pairs = batches.map(lambda *b: as_training_pair(b if len(b) == 2 else b[0]))
     for _, ab in pairs.unbatch().take(sample_images).batch(64):
         soft = bins_target(ab, ab.shape[1] // 4)
         hist += tf.reduce_sum(soft, axis=[0, 1, 2]).numpy()
