@@ -8,10 +8,11 @@ JPEG (quality 90): one 768x512 and one 1920x1080 photo (width x height) and a fo
 * latency: ``colorizer.colorize(path)`` + ``imageio.save_png``, median and p90 over ``--runs`` runs, after
   ``--warmup`` untimed runs (tracing).
 * breakdown: the same pipeline, stage by stage, calling the pieces ``Colorizer`` is made of (each in its own
-  ``tf.function``): decode (``Colorizer.load``), Lab (L of the full image, ``predict.full_resolution_lightness``),
-  resize (to the model input, edge-padded, scaled), model (``Colorizer._network`` on a batch of one, readout
-  included), ab upsampling (``Colorizer._upsample_fn``: the guided filter's coefficients at full resolution),
-  Lab -> RGB (``Colorizer._to_rgb_fn``: ab = a * L + b, gamut fitting, sRGB, uint8), encode (``save_png``).
+  ``tf.function``): decode (``Colorizer.load``), Lab (L of the full image, ``per_pixel.full_resolution_lightness``),
+  resize (``Preprocessor.shrink``: to the model input, edge-padded, scaled), model (``Colorizer.network_fn`` on a
+  batch of one, readout included), ab upsampling (``Postprocessor.upsample``: the guided filter's coefficients at
+  full resolution), Lab -> RGB (``Postprocessor.to_rgb``: ab = a * L + b, gamut fitting, sRGB, uint8), encode
+  (``save_png``).
   Medians per stage; their sum is a little above the end-to-end figure, which runs Lab + resize and
   upsampling + Lab -> RGB in one graph each.
 * folder: images/s over the whole folder, one by one (``colorize`` + ``save_png`` per file) and batched the
@@ -131,20 +132,20 @@ class Stages:
     def __init__(self, colorizer):
         import tensorflow as tf
 
-        from colorize import color, predict
+        from colorize import color, per_pixel
         self.c = colorizer
-        size = colorizer.config.input_size
-        self.lab = tf.function(predict.full_resolution_lightness,
+        self.lab = tf.function(per_pixel.full_resolution_lightness,
                                input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
 
         def shrink(lightness):
-            padded, h, w = colorizer._shrink_fn(lightness)
+            padded, h, w = colorizer.preprocessor.shrink(lightness)
             return color.scale_l(padded), h, w
         self.shrink = tf.function(shrink, input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
-        self.upsample = tf.function(colorizer._upsample_fn, input_signature=[
+        size = colorizer.config.input_size
+        self.upsample = tf.function(colorizer.postprocessor.upsample, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), tf.TensorSpec([], tf.int32),
             tf.TensorSpec([], tf.int32)])
-        self.to_rgb = tf.function(colorizer._to_rgb_fn, input_signature=[
+        self.to_rgb = tf.function(colorizer.postprocessor.to_rgb, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
 
     def run(self, path, output):
@@ -157,7 +158,7 @@ class Stages:
         marks["lab"], t = clock() - t, clock()
         l_scaled, h, w = self.shrink(lightness)
         marks["resize"], t = clock() - t, clock()
-        ab = self.c._network(l_scaled[None]).numpy()[0]
+        ab = self.c.network_fn(l_scaled[None], None, h[None], w[None]).numpy()[0]
         marks["model"], t = clock() - t, clock()
         coefficients = self.upsample(lightness, ab, h, w)
         marks["ab_upsampling"], t = clock() - t, clock()
@@ -270,11 +271,10 @@ def main(argv=None):
             l_in = tf.zeros([1, 256, 256, 1])
             zr["network_only"] = _stats(_timed(lambda: zhang.network(l_in).numpy(), runs, 1))
             l_ours = tf.zeros([1, colorizer.config.input_size, colorizer.config.input_size, 1])
-            report["our_network_only"] = _stats(_timed(lambda: colorizer._network(l_ours).numpy(), args.runs, 1))
+            report["our_network_only"] = _stats(_timed(lambda: colorizer.network_fn(l_ours).numpy(), args.runs, 1))
             report["zhang_reference"] = zr
 
-    report["retraces"] = {name: getattr(colorizer, name).experimental_get_tracing_count()
-                          for name in ("_prepare", "_network", "_finish")}
+    report["retraces"] = colorizer.tracing_counts()
     report["environment"] = {"tensorflow": tf.__version__, "cpu_count": os.cpu_count(),
                              "machine": platform.machine(),
                              "tf_devices": [d.name for d in tf.config.list_logical_devices()],

@@ -54,7 +54,7 @@ def photo_set(colorizer, folder, side=256):
         im = Image.open(path).convert("RGB")
         im.thumbnail((side, side), Image.Resampling.LANCZOS)
         rgb = np.asarray(im, np.float32) / 255.0
-        l_in, l_full, h, w = colorizer._prepare(tf.constant(rgb))
+        l_in, l_full, h, w = colorizer.preprocessor(rgb)
         items.append((rgb, l_in, l_full, int(h), int(w)))
     return items
 

@@ -19,7 +19,7 @@ centres -> ab (B, 64, 64, 2), upsampled x4 and then to the photo's size. About 3
 
 ``ZhangPipeline`` runs it end to end on a file like ``Colorizer.colorize`` does ours: decode, Lab, resize to
 256 x 256 (squashed, as Zhang et al. do), network, readout, upsample, Lab -> RGB, PNG encode, with the same
-decoding, colour conversion (``predict.full_resolution_lightness``, ``predict.coefficients_to_rgb8``: the
+decoding, colour conversion (``per_pixel.full_resolution_lightness``, ``per_pixel.coefficients_to_rgb8``: the
 same XLA kernels) and encoding code as ours, so the difference is the network and its readout (and Zhang et
 al.'s plain clipping to sRGB where ours fits the chroma into the gamut).
 
@@ -78,12 +78,12 @@ class ZhangPipeline:
     def __init__(self, model=None):
         import tensorflow as tf
 
-        from colorize import color, predict
+        from colorize import color, per_pixel
         self.model = model or build_zhang_eccv16()
         centers = tf.constant(bin_centers())
 
         def prepare(rgb):
-            lightness = predict.full_resolution_lightness(rgb)
+            lightness = per_pixel.full_resolution_lightness(rgb)
             small = tf.image.resize(lightness, [INPUT_SIZE, INPUT_SIZE], method="area", antialias=True)
             return color.scale_l(small), lightness
 
@@ -96,7 +96,7 @@ class ZhangPipeline:
             ab = tf.image.resize(ab[None], [INPUT_SIZE, INPUT_SIZE], method="bilinear")  # x4, as in the paper
             ab = tf.image.resize(ab, tf.shape(lightness)[:2], method="bilinear")[0]
             coefficients = tf.concat([tf.zeros_like(ab), ab], axis=-1)  # ab = 0 * L + ab
-            return predict.coefficients_to_rgb8(lightness, coefficients, fit_gamut=False)
+            return per_pixel.coefficients_to_rgb8(lightness, coefficients, fit_gamut=False)
 
         self.prepare = tf.function(prepare, input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
         self.network = tf.function(network, input_signature=[tf.TensorSpec([None, INPUT_SIZE, INPUT_SIZE, 1])])

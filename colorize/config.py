@@ -20,6 +20,8 @@ class ModelConfig:
     global_units: int = 128         # units of the image-summary GRU
     fusion_width: int = 128
     bins_head: bool = True          # also predict a distribution over quantized ab bins (classification)
+    hints: bool = False             # take colour hints: hint ab and a mask as 3 more input channels
+    classes: int = 0                # > 0: a class head on the global summary (semantic supervision)
 
     def check(self):
         _require(self.input_size in (32, 64, 128, 256), "model.input_size", "one of 32, 64, 128, 256")
@@ -30,6 +32,7 @@ class ModelConfig:
         _require(1 <= self.convs_per_stage <= 4, "model.convs_per_stage", "between 1 and 4")
         for name in ("row_units", "global_units", "fusion_width"):
             _require(1 <= getattr(self, name) <= 2048, f"model.{name}", "between 1 and 2048")
+        _require(0 <= self.classes <= 100000, "model.classes", "between 0 and 100000")
 
     @property
     def feature_size(self):
@@ -64,6 +67,7 @@ class TrainConfig:
     regression_loss: str = "huber"  # huber (robust, median-like) | l2 (the conditional mean) | log_mse (per photo:
     #                                 log of its mean squared error, the quantity a mean PSNR averages)
     bins_weight: float = 0.05       # weight of the classification loss when loss == both
+    class_weight: float = 0.0       # weight of the semantic (class label) loss, for models with model.classes
     rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
     precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
     jit_compile: bool = False
@@ -87,15 +91,34 @@ class TrainConfig:
 
 
 @dataclasses.dataclass
+class HintsConfig:
+    """How training simulates colour hints from the truth, for models with ``model.hints`` (colorize.hints)."""
+    none_share: float = 0.5         # share of images trained with no hint (keeps the automatic mode good)
+    geometric_p: float = 0.125      # the others get 1 + Geometric(p) points (Zhang et al. 2017: p = 1/8) ...
+    max_points: int = 30            # ... at most this many
+    max_patch: int = 5              # each the mean truth ab of a square patch of 1..max_patch pixels a side
+    dense_share: float = 0.01       # share of images whose whole ab is revealed
+
+    def check(self):
+        for name in ("none_share", "dense_share"):
+            _require(0 <= getattr(self, name) <= 1, f"hints.{name}", "between 0 and 1")
+        _require(0 < self.geometric_p <= 1, "hints.geometric_p", "in (0, 1]")
+        _require(1 <= self.max_points <= 1000, "hints.max_points", "between 1 and 1000")
+        _require(1 <= self.max_patch <= 64, "hints.max_patch", "between 1 and 64")
+
+
+@dataclasses.dataclass
 class Config:
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    hints: HintsConfig = dataclasses.field(default_factory=HintsConfig)
 
     def check(self):
         self.model.check()
         self.data.check()
         self.train.check()
+        self.hints.check()
         if self.train.loss != "huber" and not self.model.bins_head:
             raise ConfigError(f"train.loss={self.train.loss!r} needs model.bins_head: true")
         return self

@@ -21,7 +21,7 @@ SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 GREY_TOLERANCE = 2.0 / 255.0
 
 
-def _tfds_records(name, split, data_dir):
+def _tfds_records(name, split, data_dir, with_labels=False):
     import tensorflow_datasets as tfds
     try:
         ds = tfds.load(name, split=split, data_dir=data_dir, decoders={"image": tfds.decode.SkipDecoding()},
@@ -29,6 +29,11 @@ def _tfds_records(name, split, data_dir):
     except Exception as err:  # tfds raises many types; the user needs the name, split and folder
         raise ConfigError(f"cannot load TFDS dataset {name!r} split {split!r} from data_dir={data_dir!r}: {err}") \
             from None
+    if with_labels:
+        if "label" not in ds.element_spec:
+            raise ConfigError(f"model.classes needs labels, and TFDS dataset {name!r} has no 'label' feature")
+        return ds.map(lambda ex: (ex["image"], ex["label"]), num_parallel_calls=tf.data.AUTOTUNE,
+                      deterministic=True)
     return ds.map(lambda ex: ex["image"], num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
@@ -77,11 +82,17 @@ def _skimage_records():
     return tf.data.Dataset.from_tensor_slices(encoded)
 
 
-def records(data_config, split):
-    """Dataset of encoded images (or file paths, for folders) and whether elements are paths."""
+def has_labels(data_config):
+    """Whether the source carries class labels (TFDS datasets do; folders and the bundled photos do not)."""
+    return data_config.source.startswith("tfds:")
+
+
+def records(data_config, split, with_labels=False):
+    """Dataset of encoded images (or file paths, for folders) and whether elements are paths. With
+    ``with_labels`` (TFDS sources only), elements are (image, label) pairs."""
     source = data_config.source
     if source.startswith("tfds:"):
-        return _tfds_records(source[5:], split, data_config.data_dir), False
+        return _tfds_records(source[5:], split, data_config.data_dir, with_labels), False
     if source == "skimage":
         return _skimage_records(), False
     if Path(source).is_dir():
@@ -139,12 +150,17 @@ def _decode_checked(element, is_path, then=lambda image: image):
     return colour, then(tf.cond(colour, lambda: image, lambda: tf.zeros([1, 1, 3], tf.uint8)))
 
 
-def _is_kept(colour, image):
+def _is_kept(colour, image, label):
     return colour
 
 
-def _image_only(colour, image):
-    return image
+def _image_only(colour, image, label):
+    return image, label
+
+
+def with_labels(config):
+    """Whether training on ``config`` uses class labels: the model has a class head and the data has labels."""
+    return bool(config.model.classes) and has_labels(config.data)
 
 
 def _seeded_crop(index, image, size, seed, random_crop):
@@ -164,20 +180,25 @@ def train_dataset(config, start_step=0, records_ds=None):
     positioned at ``start_step``. The Lab conversion is left to the training step (``to_training_pair``), on the
     accelerator: it is the costliest per-pixel work, and the input pipeline's host CPU is the usual bottleneck."""
     size, batch, seed = config.model.input_size, config.train.batch_size, config.train.seed
-    ds, is_path = records_ds if records_ds is not None else records(config.data, config.data.train_split)
+    labels = with_labels(config)
+    ds, is_path = records_ds if records_ds is not None else records(config.data, config.data.train_split, labels)
     crop = functools.partial(_seeded_crop, size=size, seed=seed, random_crop=config.data.random_crop)
+    if not labels:  # the same code below, with a dummy label that is dropped at the end
+        ds = ds.map(lambda x: (x, tf.constant(-1, tf.int64)))
     if config.data.cache:
         # Decode and drop greyscale images once; later epochs read decoded pixels from memory.
-        ds = ds.map(lambda x: _decode_checked(x, is_path), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.map(lambda x, y: _decode_checked(x, is_path) + (y,), num_parallel_calls=tf.data.AUTOTUNE,
+                    deterministic=True)
         ds = ds.filter(_is_kept).map(_image_only).cache()
         ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
-        ds = ds.map(crop, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda i, xy: (crop(i, xy[0]), xy[1]), num_parallel_calls=tf.data.AUTOTUNE)
     else:
         ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
         # One map per image (decode, colour test, crop, flip), then drop the greyscale ones.
-        ds = ds.map(lambda i, x: _decode_checked(x, is_path, lambda image: crop(i, image)),
+        ds = ds.map(lambda i, xy: _decode_checked(xy[0], is_path, lambda image: crop(i, image)) + (xy[1],),
                     num_parallel_calls=tf.data.AUTOTUNE)
         ds = ds.filter(_is_kept).map(_image_only)
+    ds = ds.map(lambda image, label: {"rgb": image, "label": label}) if labels else ds.map(lambda image, _: image)
     ds = ds.skip(start_step * batch).batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     return ds.with_options(_options())
 

@@ -37,9 +37,9 @@ class _ServingModule(tf.Module):
                           lambda: tf.tile(image[..., :1], [1, 1, 3]),   # grey (or grey + alpha)
                           lambda: image[..., :3])                        # RGB (or RGBA)
             rgb = tf.cast(rgb, tf.float32) / 255.0
-            l_scaled, lightness, h, w = colorizer._prepare(rgb)
-            ab = colorizer._network(l_scaled[None])[0]
-            return {"rgb": colorizer._finish(lightness, ab, h, w)}
+            l_scaled, lightness, h, w = colorizer.preprocessor.prepare_fn(rgb)
+            ab = colorizer.network_fn(l_scaled[None], None, h[None], w[None])[0]
+            return {"rgb": colorizer.postprocessor.finish_fn(lightness, ab, h, w)}
 
         self.serve = serve
 
@@ -113,9 +113,9 @@ def tflite_bytes(colorizer):
 
     @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name="l_scaled")])
     def network(l_scaled):
-        # The Python function, not the tf.function ``_network``: traced at batch 1, every shape in the GRU
-        # loops is static, which TFLite needs to lower them to builtin ops (no Flex delegate required).
-        return {"ab": colorizer._network_fn(l_scaled)}
+        # Traced at batch 1, every shape in the GRU loops is static, which TFLite needs to lower them to builtin
+        # ops (no Flex delegate required). The readout's cast is estimated on the whole canvas.
+        return {"ab": colorizer.network_fn(l_scaled)}
 
     frozen = convert_variables_to_constants_v2(network.get_concrete_function())
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])

@@ -80,17 +80,23 @@ def _conv(x, width, name, strides=1):
 
 
 def build_model(config=None):
-    """Build the network of a ``ModelConfig`` (or a full ``Config``). Input: scaled L (B, S, S, 1).
+    """Build the network of a ``ModelConfig`` (or a full ``Config``). Input: scaled L (B, S, S, 1); with
+    ``hints``, a list [L, hint channels (B, S, S, 3)] (see ``colorize.hints``).
 
     Outputs a dict: ``ab`` (B, S, S, 2), tanh-scaled ab (times ``color.AB_SCALE`` gives Lab units), and, when
-    ``bins_head`` is on, ``ab_bins`` (B, S/4, S/4, Q): logits over the quantized ab bins of ``colorize.bins``.
+    ``bins_head`` is on, ``ab_bins`` (B, S/4, S/4, Q): logits over the quantized ab bins of ``colorize.bins``;
+    with ``classes`` > 0, ``class_logits`` (B, classes) from the global summary vector.
     """
     config = getattr(config, "model", config) or ModelConfig()
     config.check()
     size = config.input_size
     inputs = keras.Input((size, size, 1), name="l_channel")
+    x = inputs
+    if config.hints:  # hint ab (2) and mask (1), as in Zhang, Zhu et al. 2017
+        hint_input = keras.Input((size, size, 3), name="hints")
+        x = layers.Concatenate(name="l_and_hints")([inputs, hint_input])
 
-    skips, x = [], inputs
+    skips = []
     for i, width in enumerate(config.encoder_widths):
         x = _conv(x, width, f"enc{i}a", strides=2)
         for j in range(1, config.convs_per_stage):
@@ -107,6 +113,9 @@ def build_model(config=None):
     row_context = layers.UpSampling2D((1, w), name="broadcast_to_columns")(row_context)
 
     summary = layers.GRU(config.global_units, return_sequences=False, name="global_summary_gru")(rows)
+    class_logits = None
+    if config.classes:  # semantic supervision of the global summary (Iizuka et al. 2016)
+        class_logits = layers.Dense(config.classes, dtype="float32", name="class_logits")(summary)
     summary = layers.RepeatVector(h * w, name="global_summary_repeat")(summary)
     summary = layers.Reshape((h, w, config.global_units), name="global_summary_grid")(summary)
 
@@ -117,7 +126,11 @@ def build_model(config=None):
     # The decoder stops at half resolution: colour varies slowly, and the full-resolution L supplies the detail.
     for i in reversed(range(len(config.encoder_widths) - 1)):
         x = UpSampling2D(2, interpolation="bilinear", name=f"dec{i}_up")(x)
-        x = layers.Concatenate(name=f"dec{i}_skip")([x, skips[i]])
+        parts = [x, skips[i]]
+        if config.hints:  # the hints again, at this stage's resolution, so they reach the output undiluted
+            factor = 2 ** (i + 1)
+            parts.append(layers.AveragePooling2D(factor, name=f"dec{i}_hints")(hint_input))
+        x = layers.Concatenate(name=f"dec{i}_skip")(parts)
         x = _conv(x, config.encoder_widths[i], f"dec{i}a")
         x = _conv(x, config.encoder_widths[i], f"dec{i}b")
         if i == 1:
@@ -126,7 +139,10 @@ def build_model(config=None):
     outputs = {"ab": UpSampling2D(2, interpolation="bilinear", dtype="float32", name="ab")(ab)}
     if config.bins_head:
         outputs["ab_bins"] = layers.Conv2D(bins.num_bins(), 1, dtype="float32", name="ab_bins")(bins_features)
-    return keras.Model(inputs, outputs, name=f"colorize_bigru_fusion_{size}")
+    if class_logits is not None:
+        outputs["class_logits"] = class_logits
+    model_inputs = [inputs, hint_input] if config.hints else inputs
+    return keras.Model(model_inputs, outputs, name=f"colorize_bigru_fusion_{size}" + ("_hints" if config.hints else ""))
 
 
 def build_question_block_fixed():

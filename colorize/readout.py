@@ -14,6 +14,7 @@ import dataclasses
 import tensorflow as tf
 
 from . import bins, color
+from .errors import InputError
 
 KINDS = ("regression", "annealed", "restrained")
 
@@ -30,22 +31,28 @@ class Readout:
 
     def __post_init__(self):
         if self.kind not in KINDS:
-            raise ValueError(f"readout must be one of {KINDS}, got {self.kind!r}")
+            raise InputError(f"readout must be one of {KINDS}, got {self.kind!r}")
         if not 0 < self.temperature <= 10 or not 0 <= self.mix <= 1 or self.gain < 0 or \
                 not 0 <= self.cast_removal <= 1:
-            raise ValueError(f"readout parameters out of range: {self}")
+            raise InputError(f"readout parameters out of range: {self}")
         if self.spread_high <= self.spread_low:
-            raise ValueError("readout spread_high must be above spread_low")
+            raise InputError("readout spread_high must be above spread_low")
 
     @property
     def needs_bins(self):
         return self.kind != "regression"
 
-    def __call__(self, outputs, size):
-        """Model outputs dict -> ab (B, size, size, 2) in Lab units."""
+    def __call__(self, outputs, size, area=None):
+        """Model outputs dict -> ab (B, size, size, 2) in Lab units. ``area`` (B, size, size, 1), 1 on the photo
+        and 0 on the canvas's padding, restricts the cast estimate to the photo (default: the whole canvas)."""
         ab = self._read(outputs, size)
         if self.cast_removal:
-            ab = ab - self.cast_removal * tf.reduce_mean(ab, axis=[1, 2], keepdims=True)
+            if area is None:
+                cast = tf.reduce_mean(ab, axis=[1, 2], keepdims=True)
+            else:
+                cast = tf.reduce_sum(ab * area, axis=[1, 2], keepdims=True) / tf.maximum(
+                    tf.reduce_sum(area, axis=[1, 2], keepdims=True), 1.0)
+            ab = ab - self.cast_removal * cast
         return ab
 
     def _read(self, outputs, size):

@@ -5,6 +5,7 @@ Distribution, mixed precision and checkpointing come from TensorFlow (``tf.distr
 previous checkpoint usable). Re-running the same command in the same workdir resumes: weights, optimizer,
 step and the position in the seeded data stream.
 """
+import dataclasses
 import json
 import logging
 import math
@@ -18,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import bins, color, data, metrics
+from . import bins, color, data, hints, metrics
 from .config import Config
 from .errors import TrainingError
 from .model import build_model
@@ -108,10 +109,22 @@ _to_training_pair_fused = tf.function(data.to_training_pair, jit_compile=True)
 
 def as_training_pair(batch):
     """A training batch -> (scaled L, scaled ab): RGB batches (the built-in pipeline) are converted here, inside
-    the training step, so the Lab maths runs on the accelerator; (L, ab) pairs pass through."""
+    the training step, so the Lab maths runs on the accelerator; (L, ab) pairs pass through; dict batches
+    ({"rgb", "label"}, when the model has a class head) give their RGB's pair."""
+    if isinstance(batch, dict):
+        batch = batch["rgb"]
     if isinstance(batch, (tuple, list)):
         return tuple(batch)
     return _to_training_pair_fused(batch)
+
+
+def model_inputs(model_config, l, hint_channels=None):
+    """The network's input for scaled L: L itself, or [L, hint channels] (no hints: zeros) for a hint model."""
+    if not model_config.hints:
+        return l
+    if hint_channels is None:
+        hint_channels = tf.zeros(tf.concat([tf.shape(l)[:-1], [3]], 0), l.dtype)
+    return [l, hint_channels]
 
 
 def bin_loss_weights(batches, rebalance, sample_images=512):
@@ -139,12 +152,16 @@ def soft_cross_entropy(target, logits):
 class _Losses:
     def __init__(self, config, global_batch, weights):
         self.kind, self.bins_weight = config.train.loss, config.train.bins_weight
+        self.class_weight = config.train.class_weight if data.with_labels(config) else 0.0
         self.regression = config.train.regression_loss
         self.global_batch = global_batch
         self.weights = tf.constant(weights) if weights is not None else None
 
-    def __call__(self, outputs, ab_true):
+    def __call__(self, outputs, ab_true, labels=None):
         per_image = tf.zeros([tf.shape(ab_true)[0]])
+        if self.class_weight and labels is not None:  # Iizuka et al. 2016: the global features name the scene
+            per_image += self.class_weight * tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=tf.cast(outputs["class_logits"], tf.float32))
         if self.kind in ("huber", "both"):
             err = tf.abs(outputs["ab"] - ab_true)
             if self.regression == "log_mse":  # what a mean of per-image PSNRs rewards: near-grey photos count fully
@@ -165,10 +182,12 @@ class _Losses:
 
 
 def _grey_predicted_truth(model, l, ab):
-    """Scaled (L, ab) batch -> RGB of the grey baseline, the model's regression readout and the truth."""
+    """Scaled (L, ab) batch -> RGB of the grey baseline, the model's regression readout (no hints) and the truth."""
     lightness = l * color.L_SCALE + color.L_CENTER
+    hinted = len(model.inputs) > 1
+    predicted = model([l, tf.zeros(tf.concat([tf.shape(l)[:-1], [3]], 0))] if hinted else l, training=False)["ab"]
     return [color.lab_to_rgb(tf.concat([lightness, chroma], -1))
-            for chroma in (tf.zeros_like(ab), color.unscale_ab(model(l, training=False)["ab"]), color.unscale_ab(ab))]
+            for chroma in (tf.zeros_like(ab), color.unscale_ab(predicted), color.unscale_ab(ab))]
 
 
 def validate(model, val_ds, samples=0):
@@ -236,7 +255,6 @@ def _train(config, workdir, max_steps, verbose, dataset):
         if tc.precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        model.build((None,) + model.input_shape[1:])
         optimizer.build(model.trainable_variables)
         checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
     ckpt_dir = workdir / "checkpoints"
@@ -251,11 +269,20 @@ def _train(config, workdir, max_steps, verbose, dataset):
     start = int(step.numpy())
     losses = _Losses(config, tc.batch_size, weights)
 
+    recipe = hints.HintRecipe(**dataclasses.asdict(config.hints))
+    replica_seed = tf.constant(tc.seed, tf.int64)
+
     def step_fn(batch):
         l, ab = as_training_pair(batch)
+        labels = batch["label"] if isinstance(batch, dict) else None
+        hint_channels = None
+        if config.model.hints:  # seeded by the step and the replica, so a resumed run sees the same hints
+            replica = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, tf.int64)
+            seed = tf.stack([replica_seed * 1000 + replica, step])
+            hint_channels = hints.simulate(ab, seed, recipe)
         with tf.GradientTape() as tape:
-            outputs = model(l, training=True)
-            loss = losses(outputs, ab)
+            outputs = model(model_inputs(config.model, l, hint_channels), training=True)
+            loss = losses(outputs, ab, labels)
             scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
         grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))

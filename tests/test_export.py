@@ -70,12 +70,13 @@ def test_tflite_matches_the_network(colorizer, tflite_path):
     assert list(interpreter.get_input_details()[0]["shape"]) == [1, size, size, 1]
     assert list(interpreter.get_output_details()[0]["shape"]) == [1, size, size, 2]
     rgb = np.random.default_rng(1).uniform(0, 1, (45, 80, 3)).astype(np.float32)
-    l_scaled, lightness, h, w = colorizer._prepare(rgb)
-    ab_tflite = _run_tflite(interpreter, l_scaled.numpy()[None])
-    ab_tf = colorizer._network(l_scaled[None]).numpy()
+    prepared = colorizer.preprocessor(rgb)
+    ab_tflite = _run_tflite(interpreter, prepared.l_input.numpy()[None])
+    ab_tf = colorizer.network_fn(prepared.l_input[None]).numpy()  # TFLite's readout: cast over the whole canvas
     assert np.abs(ab_tflite - ab_tf).max() <= 0.5  # Lab units
-    rgb_tflite = colorizer._finish(lightness, ab_tflite[0], h, w).numpy()
-    assert _max_diff(rgb_tflite, colorizer._finish(lightness, ab_tf[0], h, w).numpy()) <= 2
+    finish = colorizer.postprocessor.finish
+    rgb_tflite = finish(prepared.lightness, ab_tflite[0], prepared.box_height, prepared.box_width)
+    assert _max_diff(rgb_tflite, finish(prepared.lightness, ab_tf[0], prepared.box_height, prepared.box_width)) <= 2
 
 
 @pytest.mark.parametrize("kind", ["savedmodel", "tflite"])

@@ -1,0 +1,226 @@
+"""Colour hints: a user's "this point was this colour", from parsing to the network's input and back.
+
+A hint is a point of the input image (``x`` = column, ``y`` = row, 0-based pixel coordinates, floats allowed), a
+colour (``"#rrggbb"`` or an ``(r, g, b)`` tuple of 0-255 ints) and an optional radius in input pixels. Only the
+colour's chroma (Lab ab) is used: the photo keeps its own lightness. Hints reach the network as three channels at
+its input size (hint ab, scaled, and a mask; zero where there is no hint), as in Zhang, Zhu et al. 2017,
+"Real-Time User-Guided Image Colorization with Learned Deep Priors", and are honoured again at full resolution
+(``enforce``), because one network pixel covers many pixels of a large photo.
+
+Training simulates hints from the ground truth (``simulate``): see ``configs/tiny_imagenet_64_hints.yaml``.
+"""
+import dataclasses
+import json
+import math
+import re
+
+import numpy as np
+import tensorflow as tf
+
+from . import color
+from .errors import InputError
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+ENFORCE_L_SIGMA = 12.0  # Lab L units: how much lighter or darker a pixel may be and still take a hint's colour
+
+
+@dataclasses.dataclass(frozen=True)
+class Hint:
+    x: float
+    y: float
+    rgb: tuple              # the colour as given, (r, g, b) 0-255
+    ab: tuple               # its Lab chroma
+    radius: float = None    # in input pixels; None: about half a network pixel
+
+    def to_json(self):
+        item = {"x": self.x, "y": self.y, "color": "#%02x%02x%02x" % self.rgb}
+        return item if self.radius is None else {**item, "radius": self.radius}
+
+
+def parse_color(value, what):
+    """``"#rrggbb"`` / ``"rrggbb"`` or an (r, g, b) sequence of 0-255 ints -> (r, g, b)."""
+    if isinstance(value, str):
+        match = _HEX.match(value.strip())
+        if not match:
+            raise InputError(f"{what}: colour {value!r} is not #rrggbb (e.g. #1f4e9c)")
+        h = match.group(1)
+        return tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
+    if isinstance(value, (list, tuple)) and len(value) == 3 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v <= 255 for v in value):
+        return tuple(int(v) for v in value)
+    raise InputError(f"{what}: colour {value!r} must be '#rrggbb' or (r, g, b) with ints 0-255")
+
+
+def _number(value, what, field):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or \
+            not math.isfinite(value):
+        raise InputError(f"{what}: {field} {value!r} is not a finite number")
+    return float(value)
+
+
+def rgb_to_ab(rgbs):
+    """(n, 3) colours 0-255 -> (n, 2) Lab ab."""
+    lab = color.rgb_to_lab(tf.constant(np.asarray(rgbs, np.float32).reshape(-1, 3) / 255.0))
+    return lab.numpy()[:, 1:]
+
+
+def parse_hints(hints, height, width, name="image"):
+    """A list of hints (tuples ``(x, y, color[, radius])`` or dicts ``{"x", "y", "color"[, "radius"]}``) for an
+    image of ``height`` x ``width`` -> list of ``Hint``. ``InputError`` naming the hint for anything wrong."""
+    if hints is None:
+        return []
+    if isinstance(hints, (str, bytes, dict)) or not hasattr(hints, "__iter__"):
+        raise InputError(f"hints for {name} must be a list of (x, y, color) tuples or dicts, got {hints!r}")
+    parsed = []
+    for i, item in enumerate(hints):
+        what = f"hint {i + 1} for {name} ({item!r})"
+        if isinstance(item, dict):
+            unknown = set(item) - {"x", "y", "color", "radius"}
+            if unknown or not {"x", "y", "color"} <= set(item):
+                raise InputError(f"{what}: needs keys x, y, color (and optionally radius)")
+            x, y, colour, radius = item["x"], item["y"], item["color"], item.get("radius")
+        elif isinstance(item, (list, tuple)) and len(item) in (3, 4):
+            x, y, colour = item[:3]
+            radius = item[3] if len(item) == 4 else None
+        else:
+            raise InputError(f"{what}: must be (x, y, color) or (x, y, color, radius)")
+        x, y = _number(x, what, "x"), _number(y, what, "y")
+        if not (0 <= x < width and 0 <= y < height):
+            raise InputError(f"{what}: point ({x:g}, {y:g}) is outside the {width}x{height} image")
+        if radius is not None:
+            radius = _number(radius, what, "radius")
+            if radius <= 0:
+                raise InputError(f"{what}: radius must be positive")
+        parsed.append(Hint(x, y, parse_color(colour, what), (0.0, 0.0), radius))
+    if parsed:
+        ab = rgb_to_ab([h.rgb for h in parsed])
+        parsed = [dataclasses.replace(h, ab=(float(a), float(b))) for h, (a, b) in zip(parsed, ab)]
+    return parsed
+
+
+def parse_cli_hint(text):
+    """``"120,40,#1f4e9c"`` or ``"120,40,#1f4e9c,8"`` -> a raw hint tuple (checked later against the image)."""
+    parts = text.split(",")
+    if len(parts) not in (3, 4):
+        raise InputError(f"--hint {text!r} must look like X,Y,#RRGGBB or X,Y,#RRGGBB,RADIUS")
+    try:
+        numbers = [float(p) for p in parts[:2] + parts[3:]]
+    except ValueError:
+        raise InputError(f"--hint {text!r}: X, Y (and RADIUS) must be numbers") from None
+    return tuple(numbers[:2]) + (parts[2].strip(),) + tuple(numbers[2:])
+
+
+def load_hints_file(path):
+    """A hints JSON file: ``{"photo.jpg": [{"x": .., "y": .., "color": "#rrggbb"}, ...], ...}`` -> that dict."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as err:
+        raise InputError(f"hints file {path} cannot be read ({err.strerror or err})") from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise InputError(f"hints file {path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise InputError(f"hints file {path} must map file names to lists of {{\"x\", \"y\", \"color\"}} hints")
+    return data
+
+
+def network_channels(hints, height, width, canvas_h, canvas_w, size):
+    """The hint channels (size, size, 3) for parsed ``hints`` of a ``height`` x ``width`` image that fills the
+    top-left ``canvas_h`` x ``canvas_w`` of the network's canvas: scaled hint ab and a 0/1 mask."""
+    channels = np.zeros((size, size, 3), np.float32)
+    sy, sx = canvas_h / height, canvas_w / width
+    for hint in hints:
+        row, col = min(int(hint.y * sy), canvas_h - 1), min(int(hint.x * sx), canvas_w - 1)
+        k = 0 if hint.radius is None else int(round(hint.radius * max(sx, sy) - 0.5))
+        r0, r1 = max(0, row - k), min(canvas_h, row + k + 1)
+        c0, c1 = max(0, col - k), min(canvas_w, col + k + 1)
+        channels[r0:r1, c0:c1, :2] = np.asarray(hint.ab, np.float32) / color.AB_SCALE
+        channels[r0:r1, c0:c1, 2] = 1.0
+    return channels
+
+
+def default_radius(height, width, size):
+    """Half a network pixel, in input pixels (at least 1)."""
+    return max(1.0, 0.5 * max(height, width) / size)
+
+
+def enforce(coefficients, lightness, hints, size):
+    """Honour hints at full resolution: around each hint, blend the per-pixel colour coefficients (H, W, 4), for
+    ab = c[:2] * L + c[2:], towards the hint's ab, by a weight that is 1 at the point and falls off with distance
+    (Gaussian, sigma = the hint's radius) and with the difference in L from the point (sigma ``ENFORCE_L_SIGMA``),
+    so the colour stays on the clicked object. Numpy arrays in, a new array out."""
+    if not hints:
+        return coefficients
+    out = np.array(coefficients, np.float32, copy=True)
+    l = np.asarray(lightness, np.float32)[..., 0]
+    height, width = l.shape
+    for hint in hints:
+        sigma = hint.radius or default_radius(height, width, size)
+        reach = int(math.ceil(3 * sigma))
+        cy, cx = int(hint.y), int(hint.x)
+        y0, y1, x0, x1 = max(0, cy - reach), min(height, cy + reach + 1), max(0, cx - reach), min(width, cx + reach + 1)
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        spatial = np.exp(-0.5 * (((yy + 0.5 - hint.y) ** 2 + (xx + 0.5 - hint.x) ** 2) / sigma ** 2))
+        spatial[cy - y0, cx - x0] = 1.0
+        tonal = np.exp(-0.5 * ((l[y0:y1, x0:x1] - l[cy, cx]) / ENFORCE_L_SIGMA) ** 2)
+        w = (spatial * tonal)[..., None]
+        target = np.array([0.0, 0.0, hint.ab[0], hint.ab[1]], np.float32)
+        out[y0:y1, x0:x1] = (1.0 - w) * out[y0:y1, x0:x1] + w * target
+    return out
+
+
+def sample_points(rng, ab, count, patch=3):
+    """``count`` hints sampled from the truth, for evaluation: random points of an image whose Lab ab is ``ab``
+    (H, W, 2), each holding the mean ab of the ``patch`` x ``patch`` window around it (``rgb`` is left black:
+    only ab reaches the network)."""
+    height, width = ab.shape[:2]
+    hints = []
+    for _ in range(count):
+        y, x = int(rng.integers(height)), int(rng.integers(width))
+        r = patch // 2
+        mean = ab[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 2).mean(0)
+        hints.append(Hint(x + 0.5, y + 0.5, (0, 0, 0), (float(mean[0]), float(mean[1]))))
+    return hints
+
+
+@dataclasses.dataclass(frozen=True)
+class HintRecipe:
+    """How training simulates hints from the truth (see ``simulate``)."""
+    none_share: float = 0.5     # images with no hint at all (keeps the automatic mode good)
+    geometric_p: float = 0.125  # otherwise 1 + Geometric(p) points (Zhang et al. 2017 use p = 1/8) ...
+    max_points: int = 30        # ... capped here
+    max_patch: int = 5          # each the mean ab of a square patch of 1 to max_patch pixels a side
+    dense_share: float = 0.01   # images whose whole ab is revealed
+
+
+def simulate(ab, seed, recipe=HintRecipe()):
+    """Hint channels (B, S, S, 3) simulated from scaled truth ab (B, S, S, 2), reproducible from ``seed``
+    (a shape-[2] int tensor): per image, no hint (``none_share``), or 1 + Geometric(p) points, each a square patch
+    of random side (1..max_patch) holding the patch's mean ab; rarely (``dense_share``) the whole ab."""
+    shape = tf.shape(ab)
+    batch, size = shape[0], ab.shape[1]
+    k = recipe.max_points
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 6)
+    u_none = tf.random.stateless_uniform([batch], seeds[0])
+    u_count = tf.random.stateless_uniform([batch], seeds[1], minval=1e-7, maxval=1.0)
+    count = 1 + tf.floor(tf.math.log(u_count) / math.log(1.0 - recipe.geometric_p))
+    count = tf.where(u_none < recipe.none_share, 0.0, tf.minimum(count, float(k)))
+    sides = tf.random.stateless_uniform([batch, k], seeds[2], 1, recipe.max_patch + 1, tf.int32)
+    tops = tf.cast(tf.random.stateless_uniform([batch, k], seeds[3]) * tf.cast(size - sides + 1, tf.float32),
+                   tf.int32)
+    lefts = tf.cast(tf.random.stateless_uniform([batch, k], seeds[4]) * tf.cast(size - sides + 1, tf.float32),
+                    tf.int32)
+    active = tf.cast(tf.range(k)[None, :], tf.float32) < count[:, None]                  # (B, K)
+    idx = tf.range(size)
+    rows = (idx[None, None, :] >= tops[..., None]) & (idx[None, None, :] < (tops + sides)[..., None])
+    cols = (idx[None, None, :] >= lefts[..., None]) & (idx[None, None, :] < (lefts + sides)[..., None])
+    boxes = tf.cast(rows[..., :, None] & cols[..., None, :] & active[..., None, None], ab.dtype)  # (B, K, S, S)
+    area = tf.maximum(tf.reduce_sum(boxes, axis=[2, 3]), 1.0)                             # (B, K)
+    means = tf.einsum("bkhw,bhwc->bkc", boxes, ab) / area[..., None]                    # (B, K, 2)
+    cover = tf.reduce_sum(boxes, axis=1)                                                   # (B, S, S)
+    hint_ab = tf.einsum("bkhw,bkc->bhwc", boxes, means) / tf.maximum(cover, 1.0)[..., None]
+    mask = tf.minimum(cover, 1.0)[..., None]
+    dense = (tf.random.stateless_uniform([batch], seeds[5]) < recipe.dense_share)[:, None, None, None]
+    hint_ab = tf.where(dense, ab, hint_ab)
+    mask = tf.where(dense, tf.ones_like(mask), mask)
+    return tf.concat([hint_ab, mask], axis=-1)
