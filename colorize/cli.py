@@ -165,6 +165,7 @@ def build_parser():
     cli_evaluate.add_parser(sub)
     cli_demo.add_parser(sub)
     from . import cli_export; cli_export.add_parser(sub)  # noqa: E702
+    from . import cli_serve; cli_serve.add_parser(sub)  # noqa: E702
     return parser
 
 

@@ -1,0 +1,63 @@
+"""``colorize serve``: a local web page to colorize a photo and steer its colours with clicks (``colorize.serve``)."""
+import sys
+
+from .cli import _add_model_args, _colorizer
+from .errors import ColorizeError
+
+HINTS_PRESET = "bigru_fusion_64_hints"
+
+
+def default_preset():
+    """The hint preset where it is registered (the page's clicks then steer colours), else the shipped one."""
+    from .presets import DEFAULT_PRESET, list_presets
+    return HINTS_PRESET if HINTS_PRESET in list_presets() else DEFAULT_PRESET
+
+
+def cmd_serve(args):
+    try:
+        from . import serve
+    except ImportError as err:
+        raise ColorizeError(f"colorize serve needs the web extra ({err.name} is missing): "
+                            "pip install 'colorize[web]'") from None
+    for flag, value in (("--queue", args.queue), ("--max-upload-mb", args.max_upload_mb),
+                        ("--max-pixels", args.max_pixels)):
+        if value <= 0:
+            raise ColorizeError(f"{flag} must be positive, got {value}")
+    sock, loopback = serve.bind(args.host, args.port)  # before the model loads: a busy port fails at once
+    try:
+        warning = None if loopback else serve.exposure_warning(args.host)
+        if warning:
+            print(warning, file=sys.stderr)
+        if not args.weights:
+            args.preset = args.preset or default_preset()
+        colorizer = _colorizer(args, max_pixels=args.max_pixels)
+        app = serve.create_app(colorizer, max_upload_bytes=int(args.max_upload_mb * 2 ** 20),
+                               max_pixels=args.max_pixels, queue_size=args.queue, loopback_only=loopback)
+        print(f"colorize serve: {serve.url_of(sock, args.host)}  (model {colorizer.name}, "
+              f"{'colour hints on' if colorizer.hints else 'no colour hints'}; Ctrl-C to stop)", flush=True)
+        serve.serve_forever(app, sock)
+    except KeyboardInterrupt:  # Ctrl-C while the model loads
+        pass
+    finally:
+        sock.close()
+    print("colorize serve: stopped", file=sys.stderr)
+    return 0
+
+
+def add_parser(sub):
+    p = sub.add_parser("serve", help="a local web page: open a photo, colorize it, steer its colours with clicks",
+                       description="Serve a web page (and its HTTP API: POST /api/colorize, GET /api/info) that "
+                                   "colorizes a photo and, with a hints model, lets you click points and pick "
+                                   "their colours. Needs pip install 'colorize[web]'.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to your "
+                        "network, with a warning)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--max-upload-mb", type=float, default=64, help="largest upload in MiB (default 64)")
+    p.add_argument("--max-pixels", type=int, default=40_000_000,
+                   help="largest photo in pixels, checked before decoding (default 40,000,000)")
+    p.add_argument("--queue", type=int, default=16,
+                   help="requests that may wait or run at once; more get 503 (default 16)")
+    _add_model_args(p)
+    p.set_defaults(func=cmd_serve)
+    return p

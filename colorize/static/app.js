@@ -1,0 +1,340 @@
+// colorize serve's page: open or drop a photo, show it in grey beside its colorization, and (with a hints model)
+// steer the colours with clicks. Everything goes through the server's API: POST /api/colorize, GET /api/info.
+// The photo's bytes are re-sent with each new set of hints; the server keeps the decoded photo for a few
+// minutes, keyed by its content, so only the network and the full-resolution finish run again.
+"use strict";
+
+const SWATCHES = [
+  ["#4a7fc1", "sky blue"], ["#1f4e9c", "deep blue"], ["#3f9fb0", "sea"], ["#4f8a3a", "grass"],
+  ["#2e5e2a", "foliage"], ["#e0ac8a", "skin"], ["#c0392b", "red"], ["#d9822b", "orange"],
+  ["#e6c229", "yellow"], ["#7a5230", "brown"], ["#7d4fa0", "purple"], ["#808080", "no colour (grey)"],
+];
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  info: null,
+  file: null, name: "", width: 0, height: 0, generation: 0, // the open photo; generation counts opens
+  hints: [], selected: -1, undo: [], editStart: null,      // hints: {x, y, color}, pixels of the photo
+  resultUrl: null, greyUrl: null, greyFailed: false,
+  inFlight: false, again: false, results: 0,
+};
+
+// -- messages and the busy indicator ---------------------------------------------------------------------
+function showError(message) {
+  $("error").textContent = String(message).split("\n")[0];
+  $("error").hidden = false;
+  document.body.dataset.state = "error";
+}
+
+function clearError() {
+  $("error").hidden = true;
+  $("error").textContent = "";
+}
+
+function setBusy(busy) {
+  $("busy").hidden = !busy;
+  $("result-stage").setAttribute("aria-busy", String(busy));
+  if (busy) document.body.dataset.state = "busy";
+}
+
+// -- opening a photo --------------------------------------------------------------------------------------
+function openFile(file) {
+  if (!file) return;
+  clearError();
+  if (state.info && file.size > state.info.max_upload_bytes) {
+    const mib = (n) => (n / 2 ** 20).toFixed(1) + " MiB";
+    showError(`${file.name} is ${mib(file.size)}, over this server's limit of ${mib(state.info.max_upload_bytes)}`);
+    return;
+  }
+  for (const url of [state.greyUrl, state.resultUrl]) if (url) URL.revokeObjectURL(url);
+  Object.assign(state, {
+    file, name: file.name || "photo", width: 0, height: 0, generation: state.generation + 1,
+    hints: [], selected: -1, undo: [], editStart: null, resultUrl: null, greyFailed: false,
+  });
+  state.greyUrl = URL.createObjectURL(file);
+  $("grey").src = state.greyUrl;
+  $("result").removeAttribute("src");
+  document.body.classList.add("has-photo");
+  render();
+  colorize();
+}
+
+function setSize(img) {
+  if (img.naturalWidth && (img === $("result") || !state.width)) {
+    state.width = img.naturalWidth;
+    state.height = img.naturalHeight;
+    render();
+  }
+}
+
+// -- talking to the server --------------------------------------------------------------------------------
+async function colorize() {
+  if (!state.file) return;
+  if (state.inFlight) { state.again = true; return; } // the newest hints go out when this request returns
+  state.inFlight = true;
+  setBusy(true);
+  const generation = state.generation;
+  const form = new FormData();
+  form.append("image", state.file, state.name);
+  if (state.info && state.info.hints && state.hints.length) form.append("hints", JSON.stringify(hintsJson()));
+  try {
+    const response = await fetch("api/colorize", { method: "POST", body: form });
+    if (generation !== state.generation) return;
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      showError(body.error || `the server answered ${response.status}`);
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    if (generation !== state.generation) { URL.revokeObjectURL(url); return; }
+    await showResult(url);
+    clearError();
+  } catch (err) {
+    if (generation === state.generation) showError(`no answer from the server (${err.message}); is it still running?`);
+  } finally {
+    state.inFlight = false;
+    if (state.again) { state.again = false; colorize(); } else {
+      setBusy(false);
+      if (document.body.dataset.state === "busy") document.body.dataset.state = "ready";
+    }
+  }
+}
+
+async function showResult(url) {
+  const img = $("result");
+  img.src = url;
+  try { await img.decode(); } catch (err) { /* shown anyway once loaded */ }
+  if (state.resultUrl) URL.revokeObjectURL(state.resultUrl);
+  state.resultUrl = url;
+  setSize(img);
+  if (state.greyFailed) $("grey").src = url; // the browser cannot show this format: grey the result instead
+  const link = $("download-png");
+  link.href = url;
+  link.download = `${stem(state.name)}-colorized.png`;
+  link.setAttribute("aria-disabled", "false");
+  state.results += 1;
+  document.body.dataset.results = String(state.results);
+}
+
+// -- hints --------------------------------------------------------------------------------------------------
+const stem = (name) => name.replace(/\.[^.]*$/, "") || "photo";
+const round1 = (v) => Math.round(v * 10) / 10;
+const snapshot = () => state.hints.map((h) => ({ ...h }));
+
+function hintsJson() {
+  return state.hints.map((h) => ({ x: h.x, y: h.y, color: h.color }));
+}
+
+function remember(before) {
+  state.undo.push(before || snapshot());
+  if (state.undo.length > 200) state.undo.shift();
+}
+
+function changed() {
+  render();
+  colorize();
+}
+
+function pointOf(event, img) {
+  const box = img.getBoundingClientRect();
+  const clamp = (v, size) => Math.min(Math.max(v, 0), size - 0.01);
+  return {
+    x: round1(clamp(((event.clientX - box.left) / box.width) * state.width, state.width)),
+    y: round1(clamp(((event.clientY - box.top) / box.height) * state.height, state.height)),
+  };
+}
+
+function addHint(event) {
+  if (!state.info || !state.info.hints || !state.width) return;
+  if (state.hints.length >= state.info.max_hints) {
+    showError(`at most ${state.info.max_hints} hints`);
+    return;
+  }
+  remember();
+  state.hints.push({ ...pointOf(event, event.currentTarget), color: $("color").value });
+  state.selected = state.hints.length - 1;
+  changed();
+}
+
+function select(index) {
+  state.selected = index;
+  if (index >= 0) $("color").value = state.hints[index].color;
+  render();
+}
+
+function removeHint(index) {
+  remember();
+  state.hints.splice(index, 1);
+  state.selected = Math.min(state.selected, state.hints.length - 1);
+  changed();
+}
+
+function setColor(color, committed) {
+  $("color").value = color;
+  if (state.selected < 0) return; // the colour of the next click
+  if (!state.editStart) state.editStart = snapshot();
+  state.hints[state.selected].color = color;
+  if (committed) { remember(state.editStart); state.editStart = null; }
+  changed();
+}
+
+function undo() {
+  if (!state.undo.length) return;
+  state.hints = state.undo.pop();
+  state.editStart = null;
+  state.selected = Math.min(state.selected, state.hints.length - 1);
+  changed();
+}
+
+function startDrag(event, index) {
+  event.preventDefault();
+  event.stopPropagation();
+  select(index);
+  const marker = event.currentTarget;
+  const img = marker.closest(".stage").querySelector("img");
+  const before = snapshot();
+  let moved = false;
+  marker.setPointerCapture(event.pointerId);
+  marker.onpointermove = (move) => {
+    Object.assign(state.hints[index], pointOf(move, img));
+    moved = true;
+    placeMarkers();
+  };
+  marker.onpointerup = marker.onpointercancel = () => {
+    marker.onpointermove = marker.onpointerup = marker.onpointercancel = null;
+    if (moved) { remember(before); changed(); }
+  };
+}
+
+// -- drawing ------------------------------------------------------------------------------------------------
+function placeMarkers() {
+  for (const marker of document.querySelectorAll(".marker")) {
+    const hint = state.hints[Number(marker.dataset.index)];
+    marker.style.left = `${(hint.x / state.width) * 100}%`;
+    marker.style.top = `${(hint.y / state.height) * 100}%`;
+  }
+  document.querySelectorAll("#hint-list li").forEach((li, i) => {
+    li.querySelector(".x").value = state.hints[i].x;
+    li.querySelector(".y").value = state.hints[i].y;
+  });
+}
+
+function render() {
+  for (const layer of document.querySelectorAll(".markers")) {
+    layer.replaceChildren(...(state.width ? state.hints : []).map((hint, i) => {
+      const marker = document.createElement("div");
+      marker.className = "marker" + (i === state.selected ? " selected" : "");
+      marker.dataset.index = String(i);
+      marker.style.background = hint.color;
+      marker.title = `hint ${i + 1}: ${hint.color} at ${hint.x}, ${hint.y}`;
+      marker.textContent = String(i + 1);
+      marker.addEventListener("pointerdown", (event) => startDrag(event, i));
+      return marker;
+    }));
+  }
+  $("hint-list").replaceChildren(...state.hints.map((hint, i) => hintItem(hint, i)));
+  placeMarkers();
+  $("hint-count").textContent = String(state.hints.length);
+  $("undo").disabled = !state.undo.length;
+  $("clear").disabled = !state.hints.length;
+  $("download-hints").setAttribute("aria-disabled", String(!state.file));
+}
+
+function hintItem(hint, i) {
+  const li = document.createElement("li");
+  li.className = i === state.selected ? "selected" : "";
+  const chip = document.createElement("button");
+  chip.type = "button";
+  chip.className = "chip";
+  chip.style.background = hint.color;
+  chip.title = `select hint ${i + 1} (${hint.color})`;
+  chip.addEventListener("click", () => select(i));
+  const coordinate = (axis, size) => {
+    const input = document.createElement("input");
+    Object.assign(input, { type: "number", className: axis, min: 0, max: size - 0.01, step: 0.1 });
+    input.setAttribute("aria-label", `hint ${i + 1} ${axis}`);
+    input.addEventListener("change", () => {
+      const value = Number(input.value);
+      if (!Number.isFinite(value)) return render();
+      remember();
+      state.hints[i][axis] = round1(Math.min(Math.max(value, 0), size - 0.01));
+      changed();
+    });
+    return input;
+  };
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "remove";
+  remove.textContent = "×";
+  remove.title = `remove hint ${i + 1}`;
+  remove.addEventListener("click", () => removeHint(i));
+  li.append(chip, "x", coordinate("x", state.width), "y", coordinate("y", state.height), remove);
+  return li;
+}
+
+function downloadHints(event) {
+  if (!state.file) { event.preventDefault(); return; }
+  // The shape `colorize predict --hints FILE` reads: {"photo.jpg": [{"x", "y", "color"}, ...]}
+  const text = JSON.stringify({ [state.name]: hintsJson() }, null, 2) + "\n";
+  const link = event.currentTarget;
+  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+  link.download = `${stem(state.name)}.hints.json`;
+}
+
+// -- wiring -------------------------------------------------------------------------------------------------
+function typing(event) {
+  return ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName);
+}
+
+async function start() {
+  for (const [color, label] of SWATCHES) {
+    const swatch = document.createElement("button");
+    swatch.type = "button";
+    swatch.className = "chip swatch";
+    swatch.style.background = color;
+    swatch.title = label;
+    swatch.dataset.color = color;
+    swatch.addEventListener("click", () => setColor(color, true));
+    $("swatches").append(swatch);
+  }
+  $("file").addEventListener("change", (event) => { openFile(event.target.files[0]); event.target.value = ""; });
+  $("color").addEventListener("input", (event) => setColor(event.target.value, false));
+  $("color").addEventListener("change", (event) => setColor(event.target.value, true));
+  $("undo").addEventListener("click", undo);
+  $("clear").addEventListener("click", () => { remember(); state.hints = []; state.selected = -1; changed(); });
+  $("download-hints").addEventListener("click", downloadHints);
+  $("download-png").addEventListener("click", (event) => { if (!state.resultUrl) event.preventDefault(); });
+  $("grey").addEventListener("load", (event) => setSize(event.target));
+  $("grey").addEventListener("error", () => { if (state.file) state.greyFailed = true; });
+  $("result").addEventListener("load", (event) => setSize(event.target));
+  for (const id of ["grey", "result"]) $(id).addEventListener("click", addHint);
+  document.addEventListener("keydown", (event) => {
+    if (typing(event)) return;
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") { event.preventDefault(); undo(); }
+    else if ((event.key === "Delete" || event.key === "Backspace") && state.selected >= 0) removeHint(state.selected);
+    else if (event.key === "Escape") select(-1);
+  });
+  document.addEventListener("dragover", (event) => { event.preventDefault(); document.body.classList.add("dragging"); });
+  document.addEventListener("dragleave", (event) => {
+    if (!event.relatedTarget) document.body.classList.remove("dragging");
+  });
+  document.addEventListener("drop", (event) => {
+    event.preventDefault();
+    document.body.classList.remove("dragging");
+    openFile(event.dataTransfer.files[0]);
+  });
+  try {
+    const response = await fetch("api/info");
+    state.info = await response.json();
+  } catch (err) {
+    showError(`no answer from the server (${err.message}); is it still running?`);
+    return;
+  }
+  $("model").textContent = `model: ${state.info.preset}`;
+  document.body.classList.toggle("no-hints", !state.info.hints);
+  document.body.dataset.state = state.file ? document.body.dataset.state : "empty";
+  render();
+}
+
+start();

@@ -1,0 +1,303 @@
+"""``colorize serve``: its HTTP API against a real server on a free loopback port, its cache, and the command."""
+import concurrent.futures
+import io
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("starlette", reason="colorize serve needs the web extra: pip install -e '.[web]'")
+pytest.importorskip("uvicorn", reason="colorize serve needs the web extra: pip install -e '.[web]'")
+pytest.importorskip("python_multipart", reason="colorize serve needs the web extra: pip install -e '.[web]'")
+import requests  # noqa: E402  (a dependency of tensorflow)
+
+from colorize import serve  # noqa: E402
+from colorize.serve_app import PhotoCache  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAX_UPLOAD = 2 ** 20
+MAX_PIXELS = 4_000_000
+
+
+def tiny_hint_colorizer():
+    """A small hints model with random weights: fast, and the Colorizer's contract holds for it."""
+    import colorize
+    from colorize.config import ModelConfig
+    config = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16,
+                         hints=True)
+    return colorize.Colorizer(colorize.build_model(config), config, name="tiny")
+
+
+@pytest.fixture(scope="module")
+def colorizer():
+    return tiny_hint_colorizer()
+
+
+@pytest.fixture(scope="module")
+def server(colorizer):
+    app = serve.create_app(colorizer, max_upload_bytes=MAX_UPLOAD, max_pixels=MAX_PIXELS)
+    with serve.BackgroundServer(app) as running:
+        yield running
+
+
+def encode(rgb, fmt="PNG"):
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, fmt, **({"quality": 92} if fmt == "JPEG" else {}))
+    return buf.getvalue()
+
+
+def post(server, data, hints=None, name="photo.png", **kwargs):
+    fields = {"hints": (None, json.dumps(hints))} if hints is not None else {}
+    return requests.post(server.url + "api/colorize", files={"image": (name, data), **fields}, timeout=60, **kwargs)
+
+
+def decoded(response):
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
+    return np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
+
+
+def lab(rgb):
+    import colorize
+    return colorize.rgb_to_lab(np.asarray(rgb, np.float32) / 255.0).numpy()
+
+
+def png_header_only(width, height):
+    """A PNG whose header claims width x height pixels and whose pixel data is cut short: an image that can only
+    be refused for its size if the size is checked before decoding (otherwise decoding fails: 400)."""
+    def chunk(tag, payload):
+        return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
+
+
+def assert_one_line_error(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    message = response.json()["error"]
+    assert message and "\n" not in message and "Traceback" not in message
+    return message
+
+
+# -- the page and the info --------------------------------------------------------------------------------
+def test_info(server):
+    info = requests.get(server.url + "api/info", timeout=10).json()
+    assert info["preset"] == "tiny" and info["hints"] is True
+    assert info["max_upload_bytes"] == MAX_UPLOAD and info["max_pixels"] == MAX_PIXELS
+    assert info["busy"] == 0
+
+
+def test_page_and_its_files_only(server):
+    page = requests.get(server.url, timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'src="app.js"' in page.text and "default-src 'self'" in page.headers["content-security-policy"]
+    for path, kind in (("app.js", "text/javascript"), ("style.css", "text/css")):
+        response = requests.get(server.url + path, timeout=10)
+        assert response.status_code == 200 and response.headers["content-type"].startswith(kind)
+    # No directory listing, no other file of the package or the disk, however the path is spelled.
+    for path in ("static/", "static/app.js", "colorize/", "../pyproject.toml", "%2e%2e/pyproject.toml",
+                 "..%2fcolorize%2fserve.py", "index.html/../serve_app.py", "etc/passwd"):
+        assert_one_line_error(requests.get(server.url + path, timeout=10), 404)
+
+
+# -- round trips ---------------------------------------------------------------------------------------------
+def test_round_trip_keeps_size_and_lightness(server, photos):
+    photo = photos["chelsea"][:301, :203]  # odd sizes, taller than wide
+    result = decoded(post(server, encode(photo)))
+    assert result.shape == photo.shape and result.dtype == np.uint8
+    difference = np.abs(lab(result)[..., 0] - lab(photo)[..., 0])
+    assert difference.mean() < 0.3 and difference.max() < 1.5  # the photo's own L, to uint8 rounding
+    assert result.std(axis=-1).mean() > 0.1  # colour, not a grey copy
+
+
+def test_hints_move_the_colour_at_the_point_towards_the_hint(server, photos):
+    grey = np.repeat(photos["coffee"].mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
+    data = encode(grey)
+    hint_rgb = np.array([[[40, 90, 200]]], np.uint8)
+    # A point of middle lightness, where the hint's blue is reachable.
+    x, y = 300, 60
+    before = post(server, data)
+    after = post(server, data, hints=[{"x": x + 0.5, "y": y + 0.5, "color": "#285ac8"}])
+    assert after.headers["x-photo-cached"] == "1"  # the second request for a photo does not decode it again
+    hint_ab = lab(hint_rgb)[0, 0, 1:]
+    distance = [np.linalg.norm(lab(decoded(r))[y, x, 1:] - hint_ab) for r in (before, after)]
+    assert distance[1] < 0.5 * distance[0], distance
+    assert np.abs(lab(decoded(after))[..., 0] - lab(grey)[..., 0]).max() < 1.5  # hints change colour, not L
+    # Far from the point the photo is as before.
+    assert np.abs(decoded(after)[-20:, -20:].astype(int) - decoded(before)[-20:, -20:]).max() <= 1
+
+
+def test_concurrent_clients_each_get_their_own_photo(server, photos):
+    rng = np.random.default_rng(0)
+    crops = []
+    for i in range(8):
+        photo = photos[("astronaut", "coffee", "chelsea")[i % 3]]
+        h, w = 120 + 17 * i, 200 - 9 * i
+        top, left = rng.integers(0, photo.shape[0] - h), rng.integers(0, photo.shape[1] - w)
+        crops.append(photo[top:top + h, left:left + w])
+    barrier = threading.Barrier(len(crops))
+
+    def client(photo):
+        data = encode(photo)
+        barrier.wait()
+        return decoded(post(server, data))
+
+    with concurrent.futures.ThreadPoolExecutor(len(crops)) as pool:
+        results = list(pool.map(client, crops))
+    for photo, result in zip(crops, results):
+        assert result.shape == photo.shape
+        assert np.abs(lab(result)[..., 0] - lab(photo)[..., 0]).max() < 1.5
+
+
+# -- errors ------------------------------------------------------------------------------------------------
+ERRORS = [
+    ("not an image", lambda url: post_raw(url, b"this is not an image", "notes.txt"), 400, "not an image"),
+    ("empty file", lambda url: post_raw(url, b"", "empty.png"), 400, "no photo"),
+    ("no image field", lambda url: requests.post(url, files={"photo": ("a.png", b"x")}, timeout=10), 400, "image"),
+    ("not multipart", lambda url: requests.post(url, json={"image": "a.png"}, timeout=10), 400, "multipart"),
+    ("broken multipart", lambda url: requests.post(url, data=b"--xyz\r\nnonsense", timeout=10, headers={
+        "content-type": "multipart/form-data; boundary=xyz"}), 400, "image"),
+    ("truncated image", lambda url: post_raw(url, png_header_only(100, 80), "cut.png"), 400, "cut.png"),
+    ("hints not JSON", lambda url: post_raw(url, SMALL_PNG, hints="[{x: 1}"), 400, "JSON"),
+    ("hints not a list", lambda url: post_raw(url, SMALL_PNG, hints='{"x": 1}'), 400, "list"),
+    ("hint outside", lambda url: post_raw(url, SMALL_PNG, hints='[{"x": 64, "y": 0, "color": "#ff0000"}]'), 400,
+     "outside"),
+    ("bad colour", lambda url: post_raw(url, SMALL_PNG, hints='[{"x": 1, "y": 1, "color": "red"}]'), 400, "colour"),
+    ("too many hints", lambda url: post_raw(url, SMALL_PNG, hints=json.dumps([[1, 1, "#ff0000"]] * 201)), 400,
+     "at most"),
+    ("upload too large", lambda url: post_raw(url, b"\0" * (MAX_UPLOAD + 1), "big.png"), 413, "limit"),
+    ("too many pixels", lambda url: post_raw(url, png_header_only(2001, 2000), "wide.png"), 413, "4,002,000"),
+    ("decompression bomb", lambda url: post_raw(url, png_header_only(50000, 50000), "bomb.png"), 413, "bomb.png"),
+    ("cross-site post", lambda url: requests.post(url, files={"image": ("a.png", SMALL_PNG)}, timeout=10, headers={
+        "origin": "http://example.com"}), 403, "cross-site"),
+    ("GET the endpoint", lambda url: requests.get(url, timeout=10), 405, "GET"),
+]
+SMALL_PNG = encode(np.full((48, 64, 3), 128, np.uint8))
+
+
+def post_raw(url, data, name="photo.png", hints=None):
+    fields = {"hints": (None, hints)} if hints is not None else {}
+    return requests.post(url, files={"image": (name, data), **fields}, timeout=30)
+
+
+@pytest.mark.parametrize("case, send, status, words", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors_are_one_json_line_with_their_status(server, case, send, status, words):
+    message = assert_one_line_error(send(server.url + "api/colorize"), status)
+    assert words in message
+
+
+def test_server_stays_up_after_bad_inputs(server, photos):
+    url = server.url + "api/colorize"
+    for _, send, _, _ in ERRORS:
+        send(url)
+    with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1].strip("/")))) as raw:
+        raw.sendall(b"POST /api/colorize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999\r\n\r\nshort")
+    assert requests.get(server.url + "api/info", timeout=10).json()["busy"] == 0
+    assert decoded(post(server, encode(photos["astronaut"][:64, :80]))).shape == (64, 80, 3)
+
+
+def test_other_host_names_are_refused_on_loopback(server):
+    assert requests.get(server.url.replace("127.0.0.1", "localhost") + "api/info", timeout=10).status_code == 200
+    message = assert_one_line_error(requests.get(server.url + "api/info", headers={"host": "attacker.example"},
+                                                 timeout=10), 400)
+    assert "localhost" in message
+
+
+class BlockingColorizer:
+    """The tiny colorizer, but each model run waits for ``release`` (so a test controls when the queue is full)."""
+
+    def __init__(self, inner):
+        self.inner, self.running, self.release = inner, threading.Event(), threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def colorize_prepared(self, *args, **kwargs):
+        self.running.set()
+        assert self.release.wait(30)
+        return self.inner.colorize_prepared(*args, **kwargs)
+
+
+def test_busy_beyond_the_queue_is_503_and_the_queued_request_completes(colorizer):
+    blocking = BlockingColorizer(colorizer)
+    with serve.BackgroundServer(serve.create_app(blocking, queue_size=1)) as running:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            first = pool.submit(post, running, SMALL_PNG)
+            assert blocking.running.wait(30)
+            assert requests.get(running.url + "api/info", timeout=10).json()["busy"] == 1
+            assert "busy" in assert_one_line_error(post(running, SMALL_PNG), 503)
+            blocking.release.set()
+            assert decoded(first.result()).shape == (48, 64, 3)
+        assert decoded(post(running, SMALL_PNG)).shape == (48, 64, 3)
+
+
+# -- the cache -----------------------------------------------------------------------------------------------
+def test_photo_cache_is_a_small_lru_with_a_time_to_live():
+    now = [0.0]
+    cache = PhotoCache(entries=2, ttl_s=60, clock=lambda: now[0])
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # a is now the most recent
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
+    now[0] = 59.0
+    assert cache.get("c") == 3  # a read renews
+    now[0] = 61.0
+    cache.purge()
+    assert len(cache) == 1 and cache.get("a") is None and cache.get("c") == 3
+    now[0] = 200.0
+    cache.purge()
+    assert len(cache) == 0
+
+
+# -- the command ---------------------------------------------------------------------------------------------
+def test_exposure_warning_only_beyond_loopback():
+    assert serve.exposure_warning("127.0.0.1") is None and serve.exposure_warning("localhost") is None
+    assert "anyone" in serve.exposure_warning("0.0.0.0")
+
+
+def test_busy_port_is_one_line_before_the_model_loads(capsys):
+    from colorize import cli
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert cli.main(["serve", "--port", str(taken.getsockname()[1])]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot listen" in err and "--port" in err
+
+
+def test_colorize_serve_prints_its_url_serves_and_stops_cleanly_on_ctrl_c():
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "colorize.cli", "serve", "--port", "0", "--preset",
+                                "bigru_fusion_64"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("colorize serve: http://127.0.0.1:"), line + process.stderr.read()
+        url = line.split()[2]
+        info = requests.get(url + "api/info", timeout=30).json()
+        assert info["preset"] == "bigru_fusion_64" and info["hints"] is False
+        assert "no colour hints" in line
+        message = assert_one_line_error(post_raw(url + "api/colorize", SMALL_PNG, hints='[[1, 1, "#ff0000"]]'), 400)
+        assert "hints" in message
+        assert decoded(post_raw(url + "api/colorize", SMALL_PNG)).shape == (48, 64, 3)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "stopped" in err
