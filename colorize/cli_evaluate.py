@@ -20,6 +20,9 @@ def add_parser(sub):
     p.add_argument("--sheet", metavar="PNG", help="write a contact sheet (grey | colorized | truth) here")
     p.add_argument("--sheet-count", type=int, default=8, metavar="N", help="rows of the contact sheet")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--hints", type=int, default=0, metavar="N",
+                   help="give a hint model N colour hints per photo, sampled from the truth (patch-mean colours)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled hints")
     _add_model_args(p)
     p.set_defaults(func=cmd_evaluate)
     return p
@@ -30,10 +33,14 @@ def cmd_evaluate(args):
     from .evaluate import evaluate, format_table, iter_dataset, json_ready
     if args.limit is not None and args.limit < 1:
         raise ColorizeError("--limit must be at least 1")
+    if args.hints < 0:
+        raise ColorizeError("--hints must be 0 or more")
     colorizer = _colorizer(args)
     result = evaluate(colorizer, iter_dataset(args.data, limit=args.limit, data_dir=args.data_dir),
-                      sheet_path=args.sheet, sheet_count=args.sheet_count, batch_size=args.batch_size)
-    options = f"readout {colorizer.readout.kind}, upsampling {colorizer.upsampling}"
+                      sheet_path=args.sheet, sheet_count=args.sheet_count, batch_size=args.batch_size,
+                      hints=args.hints, seed=args.seed)
+    options = f"readout {colorizer.readout.kind}, upsampling {colorizer.upsampling}" + (
+        f", {args.hints} hints per photo (seed {args.seed})" if args.hints else "")
     print(format_table(result, f"{colorizer.name} ({options}) on {args.data}"))
     if args.sheet:
         print(f"contact sheet: {args.sheet}")

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import color, imageio, metrics
+from . import hints as hint_lib
 from .errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -118,15 +119,19 @@ def _to_uint8(rgb):
 
 
 # -- evaluation --------------------------------------------------------------------------------------------------
-def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batch_size=32, on_image=None):
+def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batch_size=32, on_image=None,
+             hints=0, seed=0):
     """Score ``colorizer`` on colour truth images; returns a dict of means and per-image metrics.
 
     ``images``: an iterable of RGB arrays (uint8, or float in [0, 1]; any sizes; anything ``imageio.load_rgb``
     takes), or of ``(name, image)`` pairs as ``iter_dataset`` yields. Images are streamed ``batch_size`` at a
     time. With ``sheet_path``, a contact sheet of the first ``sheet_count`` images (rows grey | colorized |
     truth) is written there as PNG. ``on_image(name, grey, output, truth)``, if given, is called for every
-    image with the three uint8 arrays (e.g. to save the outputs).
+    image with the three uint8 arrays (e.g. to save the outputs). ``hints`` > 0 gives the colorizer that many
+    colour hints per image sampled from the truth (``colorize.hints.evaluation_hints``, seeded by ``seed``).
     """
+    if hints and not colorizer.hints:
+        raise InputError(f"hints requested, but the model {colorizer.name!r} takes no hints; use a hint preset")
     names = iter(names) if names is not None else None
     per_image, panels, chunk = [], [], []
     index = 0
@@ -136,8 +141,9 @@ def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batc
         else:
             name = next(names, None) if names is not None else None
             name, image = (f"image_{index:05d}" if name is None else name), item
+        rgb = imageio.load_rgb(image, name=str(name))
+        chunk.append((str(name), rgb, hint_lib.evaluation_hints(_to_uint8(rgb), hints, seed, index)))
         index += 1
-        chunk.append((str(name), imageio.load_rgb(image, name=str(name))))
         if len(chunk) == batch_size:
             _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count, on_image)
             chunk = []
@@ -153,7 +159,7 @@ def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batc
 
 
 def _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count, on_image):
-    truths = [t for _, t in chunk]
+    truths = [t for _, t, _ in chunk]
     groups = {}
     for i, t in enumerate(truths):
         groups.setdefault(t.shape, []).append(i)
@@ -164,8 +170,9 @@ def _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count
         grey = np.repeat(grey[..., None], 3, axis=-1)
         for i, g in zip(indices, grey):
             greys[i] = g
-    outputs = colorizer.colorize_batch(greys, batch_size=batch_size)
-    rows = [{"name": name} for name, _ in chunk]
+    outputs = colorizer.colorize_batch(greys, batch_size=batch_size,
+                                       hints=[h for _, _, h in chunk] if colorizer.hints else None)
+    rows = [{"name": name} for name, _, _ in chunk]
     for shape, indices in groups.items():
         step = max(1, _METRIC_PIXELS // (shape[0] * shape[1]))
         for start in range(0, len(indices), step):
@@ -181,7 +188,7 @@ def _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count
                                truth={"colorfulness": float(truth_cf[j])})
     per_image += rows
     if on_image is not None:
-        for (name, truth), grey, output in zip(chunk, greys, outputs):
+        for (name, truth, _), grey, output in zip(chunk, greys, outputs):
             on_image(name, grey, output, _to_uint8(truth))
     for i in range(min(len(chunk), sheet_count - len(panels))):
         panels.append(tuple(_fit_height(a, SHEET_HEIGHT) for a in (greys[i], outputs[i], _to_uint8(truths[i]))))

@@ -169,17 +169,25 @@ def enforce(coefficients, lightness, hints, size):
     return out
 
 
-def sample_points(rng, ab, count, patch=3):
-    """``count`` hints sampled from the truth, for evaluation: random points of an image whose Lab ab is ``ab``
-    (H, W, 2), each holding the mean ab of the ``patch`` x ``patch`` window around it (``rgb`` is left black:
-    only ab reaches the network)."""
-    height, width = ab.shape[:2]
+def evaluation_hints(truth, count, seed=0, index=0):
+    """The first ``count`` of a fixed sequence of truth-sampled hints for the ``index``-th image of an evaluation
+    (``sample_from_truth`` seeded by ``seed`` and ``index``): a run with more hints keeps the fewer ones."""
+    if count <= 0:
+        return []
+    return sample_from_truth(truth, max(count, 64), np.random.default_rng([seed, index]))[:count]
+
+
+def sample_from_truth(truth, count, rng):
+    """``count`` hints a user who knew the colours might give, for evaluation: random points of a uint8 RGB truth
+    image (H, W, 3), each with the mean colour of a small window around it (about 1/64 of the long side, at least
+    3x3), as ``{"x", "y", "color"}`` dicts (the JSON shape ``colorize predict --hints`` reads)."""
+    height, width = truth.shape[:2]
+    r = max(1, max(height, width) // 128)
     hints = []
     for _ in range(count):
         y, x = int(rng.integers(height)), int(rng.integers(width))
-        r = patch // 2
-        mean = ab[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 2).mean(0)
-        hints.append(Hint(x + 0.5, y + 0.5, (0, 0, 0), (float(mean[0]), float(mean[1]))))
+        mean = truth[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 3).mean(0)
+        hints.append({"x": x + 0.5, "y": y + 0.5, "color": "#%02x%02x%02x" % tuple(int(round(v)) for v in mean)})
     return hints
 
 
@@ -203,7 +211,7 @@ def simulate(ab, seed, recipe=HintRecipe()):
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 6)
     u_none = tf.random.stateless_uniform([batch], seeds[0])
     u_count = tf.random.stateless_uniform([batch], seeds[1], minval=1e-7, maxval=1.0)
-    count = 1 + tf.floor(tf.math.log(u_count) / math.log(1.0 - recipe.geometric_p))
+    count = 1 + tf.floor(tf.math.log(u_count) / math.log(max(1e-12, 1.0 - recipe.geometric_p)))
     count = tf.where(u_none < recipe.none_share, 0.0, tf.minimum(count, float(k)))
     sides = tf.random.stateless_uniform([batch, k], seeds[2], 1, recipe.max_patch + 1, tf.int32)
     tops = tf.cast(tf.random.stateless_uniform([batch, k], seeds[3]) * tf.cast(size - sides + 1, tf.float32),

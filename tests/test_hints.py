@@ -1,0 +1,164 @@
+"""Colour hints: parsing and its errors, the network's hint channels, the training-time simulation, and the
+Colorizer's hint interface on a small random hint model (the trained preset's behaviour: test_hint_preset.py)."""
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import colorize
+from colorize import hints
+from colorize.config import HintsConfig, ModelConfig
+from colorize.errors import InputError
+
+TINY = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16, hints=True)
+
+
+@pytest.fixture(scope="module")
+def astronaut_small(photos):
+    return photos["astronaut"][::8, ::6]  # 64 x 86, not square
+
+
+@pytest.fixture(scope="module")
+def tiny_hint_colorizer():
+    return colorize.Colorizer(colorize.build_model(TINY), TINY, name="tiny-hints")
+
+
+def test_parse_accepts_tuples_dicts_hex_and_rgb():
+    parsed = hints.parse_hints([(10, 5, "#ff0000"), {"x": 3.5, "y": 0, "color": "00ff00", "radius": 4},
+                                (0, 19.9, (0, 0, 255), 2)], height=20, width=30)
+    assert [h.rgb for h in parsed] == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    assert [h.radius for h in parsed] == [None, 4.0, 2.0]
+    assert parsed[0].ab == pytest.approx((80.1, 67.2), abs=0.2)   # sRGB red in CIE Lab (D65)
+    assert parsed[2].ab == pytest.approx((79.2, -107.9), abs=0.2)  # blue
+    assert hints.parse_hints(None, 5, 5) == [] and hints.parse_hints([], 5, 5) == []
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([(30, 5, "#ff0000")], "outside the 30x20 image"),
+    ([(-1, 5, "#ff0000")], "outside"),
+    ([(3, 5, "#ff00")], "not #rrggbb"),
+    ([(3, 5, "red")], "not #rrggbb"),
+    ([(3, 5, (255, 0, 256))], "ints 0-255"),
+    ([(3, 5, (255, 0, 1.5))], "ints 0-255"),
+    ([(float("nan"), 5, "#ff0000")], "not a finite number"),
+    ([(3, 5, "#ff0000", 0)], "radius must be positive"),
+    ([(3, 5)], r"must be \(x, y, color\)"),
+    ([{"x": 1, "y": 2}], "needs keys x, y, color"),
+    ([{"x": 1, "y": 2, "color": "#000000", "colour": 1}], "needs keys"),
+    ("#ff0000", "must be a list"),
+])
+def test_bad_hints_name_the_hint(bad, message):
+    with pytest.raises(InputError, match=message) as err:
+        hints.parse_hints(bad, height=20, width=30, name="photo.jpg")
+    assert "photo.jpg" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_cli_hint_and_hints_file(tmp_path):
+    assert hints.parse_cli_hint("120,40,#1f4e9c") == (120.0, 40.0, "#1f4e9c")
+    assert hints.parse_cli_hint("1.5,2,#1f4e9c,8") == (1.5, 2.0, "#1f4e9c", 8.0)
+    for bad in ("120,40", "a,40,#1f4e9c", "1,2,#1f4e9c,x"):
+        with pytest.raises(InputError, match="--hint"):
+            hints.parse_cli_hint(bad)
+    good = tmp_path / "h.json"
+    good.write_text(json.dumps({"a.jpg": [{"x": 1, "y": 2, "color": "#102030"}]}))
+    assert hints.load_hints_file(good)["a.jpg"][0]["color"] == "#102030"
+    for text, message in (("{", "not valid JSON"), ("[1, 2]", "must map file names")):
+        (tmp_path / "bad.json").write_text(text)
+        with pytest.raises(InputError, match=message):
+            hints.load_hints_file(tmp_path / "bad.json")
+    with pytest.raises(InputError, match="cannot be read"):
+        hints.load_hints_file(tmp_path / "missing.json")
+
+
+def test_hint_to_json_round_trips():
+    (hint,) = hints.parse_hints([(4, 2, "#1f4e9c", 3)], 10, 10)
+    assert hints.parse_hints([hint.to_json()], 10, 10) == [hint]
+
+
+def test_network_channels_place_hints_on_the_photos_box():
+    # A 100 x 200 photo on a 32 canvas fills its top 16 rows: (x=150, y=50) lands at row 8, column 24.
+    parsed = hints.parse_hints([(150, 50, "#ff0000")], height=100, width=200)
+    channels = hints.network_channels(parsed, 100, 200, 16, 32, 32)
+    assert channels.shape == (32, 32, 3)
+    assert np.argwhere(channels[..., 2] == 1).tolist() == [[8, 24]]
+    np.testing.assert_allclose(channels[8, 24, :2], np.array(parsed[0].ab) / colorize.color.AB_SCALE, atol=1e-6)
+    wide = hints.parse_hints([(150, 50, "#ff0000", 20)], height=100, width=200)  # radius 20 px = 3.2 canvas px
+    assert hints.network_channels(wide, 100, 200, 16, 32, 32)[..., 2].sum() == 7 * 7
+
+
+def _simulate(recipe, batch=64, size=32, seed=(3, 7)):
+    ab = tf.random.stateless_uniform([batch, size, size, 2], [1, 2], -0.5, 0.5)
+    return ab.numpy(), hints.simulate(ab, tf.constant(seed, tf.int64), recipe).numpy()
+
+
+def test_simulated_hints_are_seeded_and_within_the_image():
+    recipe = hints.HintRecipe()
+    ab, first = _simulate(recipe)
+    _, again = _simulate(recipe)
+    _, other = _simulate(recipe, seed=(3, 8))
+    assert first.shape == (64, 32, 32, 3)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    mask = first[..., 2]
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    assert np.all(first[..., :2][mask == 0] == 0)  # no hint, no colour
+    assert 0.25 < (mask.sum(axis=(1, 2)) == 0).mean() < 0.75  # none_share 0.5 of the images get no hint
+
+
+def test_simulated_counts_and_values_follow_the_recipe():
+    ab, one = _simulate(hints.HintRecipe(none_share=0.0, geometric_p=1.0, max_patch=3, dense_share=0.0))
+    areas = one[..., 2].sum(axis=(1, 2))
+    assert set(areas.tolist()) <= {1.0, 4.0, 9.0}  # exactly one square patch of side 1..3
+    for b in range(8):  # the patch holds the truth's mean ab over the patch
+        rows, cols = np.nonzero(one[b, ..., 2])
+        patch = ab[b, rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        np.testing.assert_allclose(one[b, rows[0], cols[0], :2], patch.reshape(-1, 2).mean(0), atol=1e-5)
+    _, capped = _simulate(hints.HintRecipe(none_share=0.0, geometric_p=1e-6, max_points=3, max_patch=1,
+                                           dense_share=0.0))
+    assert capped[..., 2].sum(axis=(1, 2)).max() <= 3
+    _, dense = _simulate(hints.HintRecipe(dense_share=1.0))
+    assert dense[..., 2].min() == 1.0
+    np.testing.assert_allclose(dense[..., :2], ab, atol=1e-6)
+
+
+def test_hints_config_is_range_checked():
+    with pytest.raises(colorize.ConfigError, match="hints.none_share"):
+        colorize.load_config(None, ["hints.none_share=1.5"])
+    assert colorize.load_config(None, ["hints.max_points=7"]).hints == HintsConfig(max_points=7)
+
+
+def test_hint_model_inputs_and_class_head():
+    model = colorize.build_model(ModelConfig(**{**TINY.__dict__, "classes": 5}))
+    assert [tuple(i.shape) for i in model.inputs] == [(None, 32, 32, 1), (None, 32, 32, 3)]
+    out = model([tf.zeros([2, 32, 32, 1]), tf.zeros([2, 32, 32, 3])])
+    assert out["class_logits"].shape == (2, 5) and out["ab"].shape == (2, 32, 32, 2)
+
+
+def test_colorizer_hint_interface(tiny_hint_colorizer, astronaut_small):
+    c = tiny_hint_colorizer
+    auto = c.colorize(astronaut_small)
+    np.testing.assert_array_equal(c.colorize(astronaut_small, hints=[]), auto)
+    hinted = c.colorize(astronaut_small, hints=[(10, 12, "#00ff00")])
+    assert hinted.shape == auto.shape and not np.array_equal(hinted, auto)
+    got = colorize.rgb_to_lab(hinted[12:13, 10:11].astype(np.float32) / 255).numpy()[0, 0, 1:]
+    want = hints.rgb_to_ab([(0, 255, 0)])[0]
+    # Honoured at the point itself: the hint's hue, its chroma as far as the photo's lightness there allows
+    assert np.dot(got, want) / np.linalg.norm(got) / np.linalg.norm(want) > 0.995
+    assert 0.5 * np.linalg.norm(want) < np.linalg.norm(got) <= np.linalg.norm(want) + 1
+    batch = c.colorize_batch([astronaut_small, astronaut_small], hints=[None, [(10, 12, "#00ff00")]])
+    np.testing.assert_array_equal(batch[0], auto)
+    np.testing.assert_array_equal(batch[1], hinted)
+    prepared = c.prepare(astronaut_small)
+    np.testing.assert_array_equal(c.colorize_prepared(prepared, [(10, 12, "#00ff00")]), hinted)
+    with pytest.raises(InputError, match="outside"):
+        c.colorize(astronaut_small, hints=[(10_000, 1, "#00ff00")])
+    with pytest.raises(InputError, match="2 hints for 1 images"):
+        c.colorize_batch([astronaut_small], hints=[[], []])
+
+
+def test_hints_on_a_model_without_hint_inputs_are_refused(astronaut_small):
+    config = ModelConfig(**{**TINY.__dict__, "hints": False})
+    c = colorize.Colorizer(colorize.build_model(config), config, name="no-hints")
+    with pytest.raises(InputError, match="takes no hints"):
+        c.colorize(astronaut_small, hints=[(1, 1, "#00ff00")])
