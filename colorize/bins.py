@@ -1,7 +1,5 @@
 """Quantized ab bins for the classification head (Zhang et al., ECCV 2016): the in-gamut grid, soft targets,
 class rebalancing weights and the annealed-mean readout."""
-import functools
-
 import numpy as np
 import tensorflow as tf
 
@@ -10,10 +8,27 @@ from . import color
 BIN_SIZE = 10.0
 SOFT_SIGMA = 5.0
 
+# The bin table, as data: for each a centre, the first and last b centre of the 10x10 ab cells that hold at least
+# one in-gamut sRGB colour (the cells of one a are contiguous). ``construct_bin_centers`` derives it; a test checks
+# that both agree. 263 bins.
+_B_RANGE_BY_A = {-85: (55, 85), -75: (35, 85), -65: (5, 85), -55: (-15, 85), -45: (-25, 95), -35: (-35, 95),
+                 -25: (-45, 95), -15: (-45, 95), -5: (-55, 85), 5: (-65, 85), 15: (-75, 85), 25: (-75, 75),
+                 35: (-85, 75), 45: (-95, 75), 55: (-95, 75), 65: (-105, 65), 75: (-105, 65), 85: (-95, 65),
+                 95: (-75, -25)}
+_CENTERS = np.array([(a, b) for a, (low, high) in sorted(_B_RANGE_BY_A.items())
+                     for b in range(low, high + 1, int(BIN_SIZE))], np.float32)
+_CENTERS.setflags(write=False)
 
-@functools.lru_cache(maxsize=None)
+
 def bin_centers():
-    """(Q, 2) float32 ab centres of the 10x10 grid cells that hold at least one in-gamut sRGB colour."""
+    """(Q, 2) float32 ab centres of the 10x10 grid cells that hold at least one in-gamut sRGB colour (a table:
+    usable anywhere, inside a ``tf.function`` too)."""
+    return _CENTERS
+
+
+def construct_bin_centers():
+    """``bin_centers`` computed from the colour maths: every cell's 4x4 sub-grid of ab at 25 lightness levels,
+    kept if any of them survives Lab -> sRGB -> Lab (eagerly, with TensorFlow ops)."""
     edges = np.arange(-110.0, 110.0, BIN_SIZE)
     centers = np.stack(np.meshgrid(edges + BIN_SIZE / 2, edges + BIN_SIZE / 2, indexing="ij"), -1).reshape(-1, 2)
     offsets = np.linspace(-BIN_SIZE / 2 + 0.5, BIN_SIZE / 2 - 0.5, 4)

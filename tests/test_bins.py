@@ -32,3 +32,21 @@ def test_annealed_mean_of_a_peaked_distribution_is_that_bin():
     ab = bins.annealed_mean(tf.constant(logits), temperature=0.38).numpy()
     np.testing.assert_allclose(ab[0], bins.bin_centers()[17], atol=1e-3)
     assert float(bins.spread(tf.constant(logits))[0]) < 1e-2
+
+
+def test_the_bin_table_matches_its_construction():
+    np.testing.assert_array_equal(bins.bin_centers(), bins.construct_bin_centers())
+    assert bins.num_bins() == 263
+
+
+def test_bins_work_when_first_used_inside_a_tf_function():
+    """In a fresh process, a graph that needs the bin centres before anything else has touched them (the table
+    used to be computed, eagerly, on first use: inside a tf.function that failed on symbolic tensors)."""
+    import subprocess
+    import sys
+    code = ("import tensorflow as tf\nfrom colorize import bins\n"
+            "f = tf.function(lambda z: bins.annealed_mean(z))\n"
+            "print(f(tf.zeros([1, 263])).shape)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "(1, 2)"
