@@ -13,9 +13,10 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up cha
 from .color import lab_to_rgb, rgb_to_lab
 from .config import Config, load_config
 from .errors import ColorizeError, ConfigError, InputError, TrainingError, WeightsError
-from .model import build_model, build_question_block_fixed
+from .model import build_model
 from .predict import Colorizer, load_pretrained
 from .presets import list_presets
+from .question_block import build_question_block_fixed
 
 __all__ = [
     "Colorizer", "load_pretrained", "list_presets", "build_model", "build_question_block_fixed",

@@ -9,12 +9,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from colorize import bins  # noqa: E402
 from colorize.config import ModelConfig, load_config  # noqa: E402
-from colorize.model import build_model, build_question_block_fixed  # noqa: E402
+from colorize.model import build_model  # noqa: E402
+from colorize.question_block import build_question_block_fixed  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -113,55 +113,10 @@ def test_large_preset_shapes():
     assert m.count_params() == 5_358_761
 
 
-@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-def test_fused_batch_norm_trains_like_keras_batch_normalization(policy):
-    from colorize.model import BatchNormalization as FusedBatchNorm
-    x = np.random.default_rng(0).normal(3.0, 2.0, (8, 6, 6, 5)).astype("float32")
-    keras.mixed_precision.set_dtype_policy(policy)
-    try:
-        ours, ref = FusedBatchNorm(), layers.BatchNormalization()
-        for layer in (ours, ref):
-            layer.build(x.shape)
-        ours.set_weights([np.arange(1, 6, dtype="float32")] * 2 + [np.zeros(5, "float32"), np.ones(5, "float32")])
-        ref.set_weights(ours.get_weights())
-        tol = 2e-4 if policy == "float32" else 0.05
-        for training in (True, False):
-            got = np.asarray(ours(x.astype(ours.compute_dtype), training=training), "float32")
-            want = np.asarray(ref(x.astype(ref.compute_dtype), training=training), "float32")
-            assert np.abs(got - want).max() <= tol * max(1.0, np.abs(want).max())
-        for a, b in zip(ours.get_weights()[2:], ref.get_weights()[2:]):  # moving mean and variance
-            np.testing.assert_allclose(a, b, rtol=1e-2 if policy != "float32" else 1e-5)
-        assert np.abs(ours.get_weights()[2] - 0.0).max() > 0.01  # the moving mean did move towards 3
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
-
-
-@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-@pytest.mark.parametrize("size", [(2, 2), (1, 3)])
-def test_bilinear_upsampling_matches_keras_values_and_gradients(policy, size):
-    from colorize.model import UpSampling2D
-    x = tf.constant(np.random.default_rng(1).normal(0.0, 2.0, (2, 5, 7, 3)).astype("float32"))
-    keras.mixed_precision.set_dtype_policy(policy)
-    try:
-        ours, ref = (cls(size, interpolation="bilinear") for cls in (UpSampling2D, layers.UpSampling2D))
-        results = []
-        for layer in (ours, ref):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                y = tf.cast(layer(x), tf.float32)
-                loss = tf.reduce_sum(y * tf.range(float(y.shape[2]))[None, None, :, None])
-            results.append((y.numpy(), tape.gradient(loss, x).numpy()))
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
-    (got, got_grad), (want, want_grad) = results
-    assert got.shape == want.shape == (2, 5 * size[0], 7 * size[1], 3)
-    assert got.dtype == want.dtype
-    tol = 0.0 if policy == "float32" else 2.0 ** -7 * np.abs(want).max()  # bfloat16: one rounding step
-    assert np.abs(got - want).max() <= tol
-    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-2 if policy != "float32" else 1e-6)
-
-
 # ---------------------------------------------------------------- Keras GRU / Bidirectional facts
+# These test Keras itself. Each stays because docs/shapes.md states it and the network's design relies on it
+# (what units / return_sequences / return_state do to shapes, go_backwards's reversed order, Bidirectional's flip,
+# and the silent broadcast in the question's add); if a Keras release changed one, the guide would be wrong.
 
 B, T, D, U = 2, 6, 5, 3
 
@@ -171,11 +126,9 @@ def seq():
     return np.random.RandomState(0).standard_normal((B, T, D)).astype("float32")
 
 
-def test_gru_return_sequences_false_gives_one_vector(seq):
+def test_gru_return_sequences(seq):
+    """False: one vector per sequence (the global summary); True: one per timestep (the row context)."""
     assert tuple(layers.GRU(U)(seq).shape) == (B, U)
-
-
-def test_gru_return_sequences_true_gives_one_vector_per_timestep(seq):
     assert tuple(layers.GRU(U, return_sequences=True)(seq).shape) == (B, T, U)
 
 
@@ -225,16 +178,6 @@ def test_bidirectional_is_forward_concat_flipped_backward(seq):
     np.testing.assert_allclose(y, np.concatenate([fw, bw[:, ::-1]], axis=-1), atol=1e-5)
     # Without the flip, row t would carry the backward context of row T-1-t: misaligned.
     assert np.abs(y - np.concatenate([fw, bw], axis=-1)).max() > 1e-2
-
-
-def test_bidirectional_matches_separately_built_grus(seq):
-    bidi = layers.Bidirectional(layers.GRU(U, return_sequences=True))
-    y = np.asarray(bidi(seq))
-    forward, backward = _twin_grus(seq)
-    forward.set_weights(bidi.forward_layer.get_weights())
-    backward.set_weights(bidi.backward_layer.get_weights())
-    np.testing.assert_allclose(y, np.concatenate([forward(seq), np.asarray(backward(seq))[:, ::-1]], -1),
-                               atol=1e-5)
 
 
 def test_add_broadcasts_a_vector_over_a_sequence():
