@@ -1,0 +1,73 @@
+"""The readouts, the shipped (restrained) one included: the formulas, and the cast estimated on the photo's area."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import colorize
+from colorize import bins, color
+from colorize.postprocess import Postprocessor, photo_area
+from colorize.presets import get_preset
+from colorize.readout import Readout
+
+S = 8
+
+
+def _outputs(ab_lab, logits=None):
+    out = {"ab": tf.constant(np.asarray(ab_lab, np.float32) / color.AB_SCALE)}
+    if logits is not None:
+        out["ab_bins"] = tf.constant(logits, tf.float32)
+    return out
+
+
+def test_cast_is_estimated_on_the_photo_not_the_padding():
+    # A photo filling the top 3 rows of the canvas, tinted +10 in a; the padding below predicted -50.
+    ab = np.zeros((1, S, S, 2), np.float32)
+    ab[0, :3, :, 0], ab[0, 3:, :, 0] = 10.0, -50.0
+    post = Postprocessor(S, Readout(cast_removal=1.0))
+    out = post.read(_outputs(ab), tf.constant([3]), tf.constant([S])).numpy()
+    np.testing.assert_allclose(out[0, :3, :, 0], 0.0, atol=1e-4)   # the photo's own cast, all of it, removed
+    whole = Readout(cast_removal=1.0)(_outputs(ab), S).numpy()       # the canvas mean would leave it at +32.5
+    np.testing.assert_allclose(whole[0, :3, :, 0], 10.0 - (3 * 10.0 - 5 * 50.0) / 8, atol=1e-4)
+
+
+def test_photo_area_marks_each_box():
+    area = photo_area(tf.constant([2, 8]), tf.constant([5, 1]), S).numpy()[..., 0]
+    assert area[0].sum() == 10 and area[0, :2, :5].all() and area[1].sum() == 8 and area[1, :, 0].all()
+
+
+def test_restrained_blends_the_heads_and_fades_uncertain_pixels():
+    rng = np.random.default_rng(0)
+    ab = rng.uniform(-40, 40, (1, 16, 16, 2))
+    q = bins.num_bins()
+    sure = np.full((1, 4, 4, q), -30.0)
+    sure[..., 100] = 30.0                      # one bin: spread ~0
+    vague = np.zeros((1, 4, 4, q))             # uniform over all bins: a wide spread
+    regression = Readout()(_outputs(ab, sure), 16).numpy()
+    np.testing.assert_allclose(regression, ab, atol=1e-4)
+    annealed = Readout(kind="annealed")(_outputs(ab, sure), 16).numpy()
+    np.testing.assert_allclose(annealed, np.broadcast_to(bins.bin_centers()[100], annealed.shape), atol=1e-3)
+    readout = Readout(kind="restrained", mix=0.5, gain=1.2, spread_low=5.0, spread_high=20.0)
+    np.testing.assert_allclose(readout(_outputs(ab, sure), 16).numpy(), 1.2 * (0.5 * ab + 0.5 * annealed),
+                               atol=1e-3)
+    assert np.abs(readout(_outputs(ab, vague), 16).numpy()).max() < 1e-4  # the model does not know: grey
+
+
+def test_the_shipped_readout_is_the_cards(photos):
+    card = get_preset("bigru_fusion_64").readout
+    colorizer = colorize.load_pretrained()
+    assert colorizer.readout == Readout(**card) and card["kind"] == "restrained"
+    regression = colorize.load_pretrained(readout="regression")
+    assert regression.readout.kind == "regression" and regression.readout.cast_removal == card["cast_removal"]
+    photo = photos["coffee"][::4, ::4]
+    shipped, plain = colorizer.colorize(photo), regression.colorize(photo)
+    cf = [float(colorize.metrics.colorfulness(tf.constant(x[None] / 255.0, tf.float32))[0]) for x in (shipped, plain)]
+    assert cf[0] > cf[1]  # half the annealed mean: more colourful than the regression head alone
+
+
+def test_readout_errors_are_input_errors():
+    with pytest.raises(colorize.InputError, match="readout must be one of"):
+        Readout(kind="vivid")
+    with pytest.raises(colorize.InputError, match="needs a model with a bins head"):
+        config = colorize.config.ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8,
+                                             fusion_width=16, bins_head=False)
+        colorize.Colorizer(colorize.build_model(config), config, readout="annealed")
