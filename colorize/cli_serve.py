@@ -33,6 +33,7 @@ def cmd_serve(args):
         colorizer = _colorizer(args, max_pixels=args.max_pixels)
         app = serve.create_app(colorizer, max_upload_bytes=int(args.max_upload_mb * 2 ** 20),
                                max_pixels=args.max_pixels, queue_size=args.queue, loopback_only=loopback)
+        app.state.engine.warm_up()
         print(f"colorize serve: {serve.url_of(sock, args.host)}  (model {colorizer.name}, "
               f"{'colour hints on' if colorizer.hints else 'no colour hints'}; Ctrl-C to stop)", flush=True)
         serve.serve_forever(app, sock)

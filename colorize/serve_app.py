@@ -27,6 +27,7 @@ import warnings
 from importlib import resources
 from urllib.parse import urlsplit
 
+import numpy as np
 from PIL import Image
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.applications import Starlette
@@ -232,6 +233,20 @@ class Engine:
         png = encode_png(rgb)
         timings = {"prepare": ready - start, "colorize": colorized - ready, "png": time.perf_counter() - colorized}
         return png, cached, timings
+
+    def warm_up(self):
+        """Run a photo through every step once, on the worker thread, so that TensorFlow's tracing and XLA's
+        compiling (seconds on a CPU) happen before the first person waits for a result rather than during it.
+        Noise of full contrast over several pixel chunks reaches every kernel, the gamut fitting's included."""
+        noise = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+        hints = [{"x": 10.5, "y": 20.5, "color": "#4a7fc1"}] if self.colorizer.hints else None
+
+        def run():
+            prepared = self.colorizer.prepare(Image.fromarray(noise), name="warm-up")
+            for with_hints in ([None, hints] if hints else [None]):
+                encode_png(self.colorizer.colorize_prepared(prepared, hints=with_hints, name="warm-up"))
+
+        self._worker.submit(run).result()
 
     def close(self):
         self._worker.shutdown(wait=False, cancel_futures=True)

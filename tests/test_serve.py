@@ -46,6 +46,7 @@ def colorizer():
 @pytest.fixture(scope="module")
 def server(colorizer):
     app = serve.create_app(colorizer, max_upload_bytes=MAX_UPLOAD, max_pixels=MAX_PIXELS)
+    app.state.engine.warm_up()
     with serve.BackgroundServer(app) as running:
         yield running
 
@@ -137,6 +138,13 @@ def test_hints_move_the_colour_at_the_point_towards_the_hint(server, photos):
     assert np.abs(lab(decoded(after))[..., 0] - lab(grey)[..., 0]).max() < 1.5  # hints change colour, not L
     # Far from the point the photo is as before.
     assert np.abs(decoded(after)[-20:, -20:].astype(int) - decoded(before)[-20:, -20:]).max() <= 1
+
+
+def test_warm_up_leaves_nothing_to_trace_for_real_photos(server, colorizer, photos):
+    assert colorizer.tracing_counts() == {"prepare": 1, "network": 1, "finish": 1}
+    decoded(post(server, encode(photos["astronaut"]), hints=[[10.5, 20.5, "#c0392b"]]))
+    decoded(post(server, encode(photos["coffee"], "JPEG")))
+    assert colorizer.tracing_counts() == {"prepare": 1, "network": 1, "finish": 1}
 
 
 def test_concurrent_clients_each_get_their_own_photo(server, photos):

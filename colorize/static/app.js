@@ -157,9 +157,13 @@ function addHint(event) {
 }
 
 function select(index) {
+  // Marks the selection in place: a marker being dragged must stay the element that holds the pointer.
   state.selected = index;
   if (index >= 0) $("color").value = state.hints[index].color;
-  render();
+  for (const marker of document.querySelectorAll(".marker")) {
+    marker.classList.toggle("selected", Number(marker.dataset.index) === index);
+  }
+  document.querySelectorAll("#hint-list li").forEach((li, i) => li.classList.toggle("selected", i === index));
 }
 
 function removeHint(index) {
