@@ -42,11 +42,12 @@ class Postprocessor:
         self._to_rgb = tf.function(self.to_rgb, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
 
-    def read(self, outputs, heights=None, widths=None):
+    def read(self, outputs, heights=None, widths=None, hinted=None):
         """Model outputs dict -> ab (B, S, S, 2) in Lab units; ``heights``/``widths`` (B,) are the photos' boxes
-        on the canvas (None: the whole canvas is photo)."""
+        on the canvas (None: the whole canvas is photo); ``hinted`` (B,) marks photos given colour hints, whose
+        colour cast is theirs to keep."""
         area = None if heights is None else photo_area(heights, widths, self.input_size)
-        return self.readout(outputs, self.input_size, area)
+        return self.readout(outputs, self.input_size, area, hinted)
 
     def upsample(self, lightness, ab, h, w):
         """ab on the canvas (S, S, 2), cropped to the box h, w -> coefficients (H, W, 4) at the size of

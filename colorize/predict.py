@@ -109,12 +109,13 @@ class Colorizer:
     def network_fn(self, l_inputs, hint_channels=None, heights=None, widths=None):
         """Scaled L (B, S, S, 1) [+ hint channels (B, S, S, 3)] -> ab (B, S, S, 2) in Lab units, the readout
         applied (its cast estimated on each photo's box ``heights``/``widths``; None: the whole canvas)."""
-        inputs = l_inputs
+        inputs, hinted = l_inputs, None
         if self.hints:
             if hint_channels is None:
                 hint_channels = tf.zeros(tf.concat([tf.shape(l_inputs)[:3], [3]], 0))
             inputs = [l_inputs, hint_channels]
-        return self.postprocessor.read(self.model(inputs, training=False), heights, widths)
+            hinted = tf.reduce_max(hint_channels[..., 2], axis=[1, 2]) > 0
+        return self.postprocessor.read(self.model(inputs, training=False), heights, widths, hinted)
 
     def network(self, prepared, hint_channels=None):
         """A list of ``Prepared`` photos (and their hint channels, (B, S, S, 3) or None) -> ab (B, S, S, 2)."""

@@ -42,9 +42,10 @@ class Readout:
     def needs_bins(self):
         return self.kind != "regression"
 
-    def __call__(self, outputs, size, area=None):
+    def __call__(self, outputs, size, area=None, hinted=None):
         """Model outputs dict -> ab (B, size, size, 2) in Lab units. ``area`` (B, size, size, 1), 1 on the photo
-        and 0 on the canvas's padding, restricts the cast estimate to the photo (default: the whole canvas)."""
+        and 0 on the canvas's padding, restricts the cast estimate to the photo (default: the whole canvas).
+        ``hinted`` (B,) bool: photos with colour hints keep their cast (the user said what the colours are)."""
         ab = self._read(outputs, size)
         if self.cast_removal:
             if area is None:
@@ -52,6 +53,8 @@ class Readout:
             else:
                 cast = tf.reduce_sum(ab * area, axis=[1, 2], keepdims=True) / tf.maximum(
                     tf.reduce_sum(area, axis=[1, 2], keepdims=True), 1.0)
+            if hinted is not None:
+                cast = cast * (1.0 - tf.cast(hinted, cast.dtype))[:, None, None, None]
             ab = ab - self.cast_removal * cast
         return ab
 

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 import colorize
-from colorize import bins, color
+from colorize import bins, color, metrics
 from colorize.postprocess import Postprocessor, photo_area
 from colorize.presets import get_preset
 from colorize.readout import Readout
@@ -60,7 +60,7 @@ def test_the_shipped_readout_is_the_cards(photos):
     assert regression.readout.kind == "regression" and regression.readout.cast_removal == card["cast_removal"]
     photo = photos["coffee"][::4, ::4]
     shipped, plain = colorizer.colorize(photo), regression.colorize(photo)
-    cf = [float(colorize.metrics.colorfulness(tf.constant(x[None] / 255.0, tf.float32))[0]) for x in (shipped, plain)]
+    cf = [float(metrics.colorfulness(tf.constant(x[None] / 255.0, tf.float32))[0]) for x in (shipped, plain)]
     assert cf[0] > cf[1]  # half the annealed mean: more colourful than the regression head alone
 
 
@@ -71,3 +71,10 @@ def test_readout_errors_are_input_errors():
         config = colorize.config.ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8,
                                              fusion_width=16, bins_head=False)
         colorize.Colorizer(colorize.build_model(config), config, readout="annealed")
+
+
+def test_hinted_photos_keep_their_cast():
+    ab = np.full((2, S, S, 2), 20.0, np.float32)
+    out = Readout(cast_removal=0.5)(_outputs(ab), S, hinted=tf.constant([False, True])).numpy()
+    np.testing.assert_allclose(out[0], 10.0, atol=1e-4)
+    np.testing.assert_allclose(out[1], 20.0, atol=1e-4)
