@@ -68,6 +68,8 @@ class TrainConfig:
     #                                 log of its mean squared error, the quantity a mean PSNR averages)
     bins_weight: float = 0.05       # weight of the classification loss when loss == both
     class_weight: float = 0.0       # weight of the semantic (class label) loss, for models with model.classes
+    init_weights: typing.Optional[str] = None  # start from these weights: preset:NAME or a .weights.h5 (see
+    #                                 colorize.warm_start; grown layers start as the old ones, new inputs at zero)
     rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
     precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
     jit_compile: bool = False
