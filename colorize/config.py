@@ -46,12 +46,16 @@ class DataConfig:
     train_split: str = "train"
     val_split: str = "validation"
     val_limit: int = 1024
+    val_source: typing.Optional[str] = None  # validate on another source (a folder, tfds:NAME[:SPLIT], skimage)
+    val_share: float = 0.05         # folder source without val_source: share held out for validation (file-name hash)
     shuffle_buffer: int = 20000
-    cache: bool = False             # keep the decoded colour images in memory after the first pass (H*W*3 bytes each)
+    cache: bool = False             # keep the decoded colour images in memory after the first pass (H*W*3 bytes
+    #                                 each; folder images are kept at twice the input size, short side)
     random_crop: bool = True
 
     def check(self):
         _require(self.val_limit >= 0, "data.val_limit", ">= 0")
+        _require(0 <= self.val_share <= 0.5, "data.val_share", "between 0 and 0.5")
         _require(self.shuffle_buffer >= 1, "data.shuffle_buffer", ">= 1")
 
 

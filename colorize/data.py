@@ -1,34 +1,28 @@
-"""Training and validation input pipelines: encoded images -> (scaled L, scaled ab) batches, all in tf.data.
+"""Training and validation input pipelines: images from a source (``colorize.sources``) -> batches of float RGB in
+[0, 1], all in tf.data; the sRGB -> Lab conversion (``to_training_pair``) is left to the training step.
 
-Sources: ``tfds:NAME`` (any TensorFlow Datasets dataset with an ``image`` feature), a folder of images
-(searched recursively), or ``skimage`` (the photos bundled with scikit-image, for the smoke config).
 The training stream is one seeded, endless sequence, so a resumed run can skip to the exact element it stopped at.
+A folder source is scanned once (greyscale and unreadable files dropped and counted, a share held out for
+validation); its images are decoded straight to twice the network input, and cached at that size.
 """
 import functools
 import io
 import logging
-from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 
-from . import color
+from . import color, sources
 from .errors import ConfigError
+from .sources import is_colour  # noqa: F401  (the stream's grey test; part of this module's API)
 
 log = logging.getLogger(__name__)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
-GREY_TOLERANCE = 2.0 / 255.0
+# Folder images are decoded to this many times the network input (short side): the crop takes 80-100% of the
+# short side and area-resizes it to the input, so more pixels would only cost decoding time and cache memory.
+DECODE_SCALE = 2
 
 
 def _tfds_records(name, split, data_dir, with_labels=False):
-    import tensorflow_datasets as tfds
-    try:
-        ds = tfds.load(name, split=split, data_dir=data_dir, decoders={"image": tfds.decode.SkipDecoding()},
-                       download=data_dir is None)
-    except Exception as err:  # tfds raises many types; the user needs the name, split and folder
-        raise ConfigError(f"cannot load TFDS dataset {name!r} split {split!r} from data_dir={data_dir!r}: {err}") \
-            from None
+    ds = sources.load_tfds(name, split, data_dir)
     if with_labels:
         if "label" not in ds.element_spec:
             raise ConfigError(f"model.classes needs labels, and TFDS dataset {name!r} has no 'label' feature")
@@ -37,83 +31,79 @@ def _tfds_records(name, split, data_dir, with_labels=False):
     return ds.map(lambda ex: ex["image"], num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def scan_folder(folder):
-    """Image files under ``folder`` that PIL can open, sorted; unreadable ones are logged and counted."""
-    from PIL import Image
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    good, bad = [], 0
-    for path in files:
-        try:
-            with Image.open(path) as im:
-                im.verify()
-            good.append(str(path))
-        except Exception as err:  # PIL raises OSError, SyntaxError, ValueError... for corrupt files
-            bad += 1
-            log.warning("skipping unreadable image %s: %s", path, err)
-    if bad:
-        log.warning("skipped %d unreadable image(s) of %d in %s", bad, len(files), folder)
-    return good, bad
-
-
-def _decode_file_with_pil(path):
-    from .imageio import load_rgb
-    try:
-        return (load_rgb(path.decode()) * 255.0 + 0.5).astype(np.uint8)
-    except Exception as err:
-        log.warning("skipping %s: %s", path.decode(), err)
-        return np.zeros((0, 0, 3), np.uint8)
-
-
-def _folder_records(folder):
-    files, _ = scan_folder(folder)
-    if not files:
-        raise ConfigError(f"data.source folder {folder} holds no readable .jpg/.png/.webp/.bmp images")
-    return tf.data.Dataset.from_tensor_slices(files), True
-
-
 def _skimage_records():
-    import skimage.data
     from PIL import Image
     encoded = []
-    for name in SKIMAGE_PHOTOS:
+    for _, photo in sources.skimage_photos():
         buf = io.BytesIO()
-        Image.fromarray(getattr(skimage.data, name)()[..., :3]).save(buf, format="PNG")
+        Image.fromarray(photo).save(buf, format="PNG")
         encoded.append(buf.getvalue())
     return tf.data.Dataset.from_tensor_slices(encoded)
 
 
+def _source_records(spec, split, data_config, with_labels=False, what="data.source"):
+    kind = sources.kind_of(spec)
+    if kind == "tfds":
+        name, spec_split = sources.parse_tfds_spec(spec, default_split=None)
+        if spec_split and what == "data.source":
+            raise ConfigError(f"{what} {spec!r} names a split; write tfds:{name} and set data.train_split and "
+                              "data.val_split")
+        return _tfds_records(name, spec_split or split, data_config.data_dir, with_labels), False
+    if kind == "skimage":
+        return _skimage_records(), False
+    share = data_config.val_share if what == "data.source" and not data_config.val_source else 0.0
+    return sources.file_records(sources.scan_folder(spec, share, what).train), True
+
+
 def has_labels(data_config):
     """Whether the source carries class labels (TFDS datasets do; folders and the bundled photos do not)."""
-    return data_config.source.startswith("tfds:")
+    return sources.kind_of(data_config.source) == "tfds"
 
 
 def records(data_config, split, with_labels=False):
-    """Dataset of encoded images (or file paths, for folders) and whether elements are paths. With
-    ``with_labels`` (TFDS sources only), elements are (image, label) pairs."""
-    source = data_config.source
-    if source.startswith("tfds:"):
-        return _tfds_records(source[5:], split, data_config.data_dir, with_labels), False
-    if source == "skimage":
-        return _skimage_records(), False
-    if Path(source).is_dir():
-        return _folder_records(source)
-    raise ConfigError(f"data.source {source!r} is neither tfds:NAME, 'skimage', nor an existing folder")
+    """Dataset of encoded images (or, for folders, file records) and whether elements are file records. With
+    ``with_labels`` (TFDS sources only), elements are (image, label) pairs. A folder has no splits: this gives
+    its training files whatever ``split`` says, and ``val_records`` the files it holds out."""
+    return _source_records(data_config.source, split, data_config, with_labels)
 
 
-def decode(element, is_path):
-    """Encoded bytes (or a path) -> uint8 (H, W, 3); an unreadable file gives a 0x0 image, filtered later."""
+def val_records(data_config):
+    """The validation images, as ``records``: ``data.val_source`` when set (a TFDS spec without a split reads
+    ``data.val_split``; a folder is read whole), else a folder source's held-out files, else ``data.val_split``."""
+    if data_config.val_source:
+        return _source_records(data_config.val_source, data_config.val_split, data_config, what="data.val_source")
+    if sources.kind_of(data_config.source) == "folder":
+        scan = sources.scan_folder(data_config.source, data_config.val_share)
+        return sources.file_records(scan.held_out or scan.train), True
+    return records(data_config, data_config.val_split)
+
+
+def describe_validation(data_config):
+    """One line saying where the validation images come from (a folder's held-out share, another source...)."""
+    return _validation(data_config)[0]
+
+
+def _validation(data_config):
+    if data_config.val_source:
+        return f"validation: data.val_source {data_config.val_source}", logging.INFO
+    if sources.kind_of(data_config.source) != "folder":
+        return f"validation: split {data_config.val_split!r} of {data_config.source}", logging.INFO
+    scan = sources.scan_folder(data_config.source, data_config.val_share)
+    if scan.held_out:
+        return (f"validation: {len(scan.held_out)} of the {len(scan.held_out) + len(scan.train)} colour photos in "
+                f"{data_config.source}, held out of training by file-name hash (data.val_share="
+                f"{data_config.val_share:g})"), logging.INFO
+    return (f"validation: the training photos themselves ({len(scan.train)} in {data_config.source}; too few to "
+            "hold any out, or data.val_share is 0): set data.val_source or data.val_share for a held-out figure"), \
+        logging.WARNING
+
+
+def decode(element, is_path, size=None):
+    """Encoded bytes (or a folder's file record) -> uint8 (H, W, 3). A file is decoded to a short side of
+    ``DECODE_SCALE * size`` (full size without ``size``); an unreadable one gives a 0x0 image, filtered later."""
     if is_path:
-        image = tf.numpy_function(_decode_file_with_pil, [element], tf.uint8, stateful=False)
-        return tf.ensure_shape(image, [None, None, 3])
+        return sources.decode_file(element, None if size is None else DECODE_SCALE * size)
     return tf.io.decode_image(element, channels=3, expand_animations=False)
-
-
-def is_colour(image):
-    """False for empty images and for greyscale ones (all channels within 2/255 everywhere). uint8 (H, W, 3):
-    max - min over the channels cannot wrap, and the max of an empty uint8 tensor is 0, so empty means grey."""
-    image = tf.convert_to_tensor(image, tf.uint8)
-    spread = tf.reduce_max(image, axis=-1) - tf.reduce_min(image, axis=-1)
-    return tf.reduce_max(spread) > int(GREY_TOLERANCE * 255)
 
 
 def to_training_pair(rgb):
@@ -143,9 +133,9 @@ def crop_and_resize(image, size, seed=None, random_crop=True):
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
-def _decode_checked(element, is_path, then=lambda image: image):
+def _decode_checked(element, is_path, size, then=lambda image: image):
     """-> (is_colour, then(image)); an empty or greyscale image is swapped for a 1x1 stand-in, filtered later."""
-    image = decode(element, is_path)
+    image = decode(element, is_path, size)
     colour = is_colour(image)
     return colour, then(tf.cond(colour, lambda: image, lambda: tf.zeros([1, 1, 3], tf.uint8)))
 
@@ -175,38 +165,48 @@ def _options():
     return options
 
 
-def train_dataset(config, start_step=0, records_ds=None):
-    """The endless, seeded training stream of global batches of float RGB (B, size, size, 3) in [0, 1],
-    positioned at ``start_step``. The Lab conversion is left to the training step (``to_training_pair``), on the
+def _skip_errors(ds, is_path):
+    """A file that passed the folder scan and still fails to decode (changed since) is dropped, not fatal."""
+    return ds.ignore_errors(log_warning=True) if is_path else ds
+
+
+def train_dataset(config, start_step=0):
+    """The endless, seeded training stream of global batches positioned at ``start_step``: float RGB
+    (B, size, size, 3) in [0, 1], or ``{"rgb": that, "label": (B,) int64}`` when the model has a class head
+    and the source has labels. The Lab conversion is left to the training step (``to_training_pair``), on the
     accelerator: it is the costliest per-pixel work, and the input pipeline's host CPU is the usual bottleneck."""
     size, batch, seed = config.model.input_size, config.train.batch_size, config.train.seed
     labels = with_labels(config)
-    ds, is_path = records_ds if records_ds is not None else records(config.data, config.data.train_split, labels)
+    ds, is_path = records(config.data, config.data.train_split, labels)
     crop = functools.partial(_seeded_crop, size=size, seed=seed, random_crop=config.data.random_crop)
     if not labels:  # the same code below, with a dummy label that is dropped at the end
         ds = ds.map(lambda x: (x, tf.constant(-1, tf.int64)))
     if config.data.cache:
         # Decode and drop greyscale images once; later epochs read decoded pixels from memory.
-        ds = ds.map(lambda x, y: _decode_checked(x, is_path) + (y,), num_parallel_calls=tf.data.AUTOTUNE,
+        ds = ds.map(lambda x, y: _decode_checked(x, is_path, size) + (y,), num_parallel_calls=tf.data.AUTOTUNE,
                     deterministic=True)
-        ds = ds.filter(_is_kept).map(_image_only).cache()
+        ds = _skip_errors(ds, is_path).filter(_is_kept).map(_image_only).cache()
         ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
         ds = ds.map(lambda i, xy: (crop(i, xy[0]), xy[1]), num_parallel_calls=tf.data.AUTOTUNE)
     else:
         ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
         # One map per image (decode, colour test, crop, flip), then drop the greyscale ones.
-        ds = ds.map(lambda i, xy: _decode_checked(xy[0], is_path, lambda image: crop(i, image)) + (xy[1],),
+        ds = ds.map(lambda i, xy: _decode_checked(xy[0], is_path, size, lambda image: crop(i, image)) + (xy[1],),
                     num_parallel_calls=tf.data.AUTOTUNE)
-        ds = ds.filter(_is_kept).map(_image_only)
+        ds = _skip_errors(ds, is_path).filter(_is_kept).map(_image_only)
     ds = ds.map(lambda image, label: {"rgb": image, "label": label}) if labels else ds.map(lambda image, _: image)
     ds = ds.skip(start_step * batch).batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     return ds.with_options(_options())
 
 
 def val_dataset(config, batch_size=None):
-    """Centre-cropped validation pairs (first ``data.val_limit`` colour images of the validation split)."""
-    ds, is_path = records(config.data, config.data.val_split)
-    ds = ds.map(lambda x: decode(x, is_path), num_parallel_calls=tf.data.AUTOTUNE).filter(is_colour)
+    """Centre-cropped validation pairs (first ``data.val_limit`` colour images of ``val_records``)."""
+    ds, is_path = val_records(config.data)
+    text, level = _validation(config.data)
+    log.log(level, "%s", text)
+    size = config.model.input_size
+    ds = ds.map(lambda x: decode(x, is_path, size), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = _skip_errors(ds, is_path).filter(is_colour)
     if config.data.val_limit:
         ds = ds.take(config.data.val_limit)
     ds = ds.map(lambda image: to_training_pair(crop_and_resize(image, config.model.input_size)),

@@ -9,23 +9,14 @@ from pathlib import Path
 
 from . import imageio
 from .evaluate import evaluate, format_table, json_ready
-
-# The real colour photographs bundled with scikit-image (its other colour images are microscopy, astronomy
-# or synthetic). None is in the training data of the shipped preset (Tiny ImageNet).
-DEMO_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
-
-
-def demo_photos(names=DEMO_PHOTOS):
-    """``[(name, uint8 RGB)]`` for the scikit-image photos, at their full resolution."""
-    import skimage.data
-    return [(name, getattr(skimage.data, name)()[..., :3]) for name in names]
+from .sources import skimage_photos
 
 
 def run_demo(colorizer, outdir="colorize-demo", photos=None, out=sys.stdout):
     """Colorize the demo photos' greyscale versions with ``colorizer`` into ``outdir``; returns the metrics
     (``evaluate``'s dict, plus ``files``: the paths written)."""
     outdir = Path(outdir)
-    photos = demo_photos() if photos is None else list(photos)
+    photos = skimage_photos() if photos is None else list(photos)
     written = []
 
     def save(name, grey, output, truth):

@@ -3,115 +3,26 @@
 For every truth image, at its full resolution: the grey input is the image's own L with a = b = 0, rounded to
 8 bits (the greyscale photo a user would have); the model colorizes that grey input (never the colour truth);
 PSNR, SSIM, AuC and colorfulness are computed for the model output and, as the baseline every colorizer must
-beat, for the grey input itself. ``iter_dataset`` reads a folder of images or a TensorFlow Datasets split.
+beat, for the grey input itself. ``iter_dataset`` (``colorize.sources``) reads a folder of images, a TensorFlow
+Datasets split or the bundled photos; ``colorize.sheet`` draws the contact sheet.
 
 PSNR is capped at ``PSNR_CAP`` dB, so that identical images (an oracle, or a grey photo against its own grey
 version) give a finite, averageable number rather than infinity.
 """
-import logging
 import math
-import os
-import re
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from . import color, imageio, metrics
+from . import color, imageio, metrics, sheet
 from . import hints as hint_lib
-from .errors import ConfigError, InputError
-
-log = logging.getLogger(__name__)
+from .errors import InputError
+from .sources import iter_dataset  # noqa: F401  (evaluation sets are read through here by the CLI and scripts)
 
 PSNR_CAP = 100.0
 METRICS = ("psnr", "ssim", "auc", "colorfulness")
-SHEET_HEIGHT = 256
-SHEET_GAP = 4
-SHEET_HEADER = 24
-SHEET_LABELS = ("greyscale input", "colorized", "truth")
 _METRIC_PIXELS = 1 << 20   # pixels per batched PSNR/SSIM/colorfulness call
 _AUC_PIXELS = 1 << 17      # AuC holds 151 thresholds per pixel: 80 MB per call at this budget
-_GREY_TOLERANCE = 2.0 / 255.0  # as colorize.data: channels within 2/255 everywhere = a greyscale image
-
-
-# -- loading ---------------------------------------------------------------------------------------------------
-def iter_dataset(spec, limit=None, data_dir=None, colour_only=True):
-    """Yield ``(name, uint8 RGB (H, W, 3))`` from a folder (or image file) or from ``tfds:NAME[:SPLIT]``.
-
-    SPLIT defaults to ``validation`` and may be a TFDS slice (``validation[:100]``); ``data_dir`` defaults to
-    the ``COLORIZE_TFDS_DIR`` environment variable. Unreadable files are skipped with a warning. With
-    ``colour_only``, greyscale images (nothing to score a colorizer on) are skipped too. ``limit`` counts
-    the images yielded.
-    """
-    if limit is not None and limit < 1:
-        raise ConfigError(f"limit must be at least 1, got {limit}")
-    source = _iter_tfds(spec, data_dir) if str(spec).startswith("tfds:") else _iter_folder(spec)
-    count = grey = 0
-    try:
-        for name, image in source:
-            if colour_only and _is_grey(image):
-                grey += 1
-                continue
-            yield name, image
-            count += 1
-            if limit is not None and count >= limit:
-                break
-    finally:
-        if grey:
-            log.warning("skipped %d greyscale image(s) in %s", grey, spec)
-
-
-def _is_grey(image):
-    spread = image.max(axis=-1).astype(np.int16) - image.min(axis=-1)
-    return int(spread.max()) <= round(_GREY_TOLERANCE * 255)
-
-
-def _iter_folder(spec):
-    root = Path(spec)
-    if not root.exists():
-        raise ConfigError(f"--data {spec} does not exist; pass a folder of images or tfds:NAME[:SPLIT]")
-    files = imageio.list_images([root])
-    if not files:
-        raise ConfigError(f"no images found in {spec}")
-    for path in files:
-        try:
-            rgb = imageio.load_rgb(path)
-        except InputError as err:
-            log.warning("skipping %s", err)
-            continue
-        name = str(path.relative_to(root)) if root.is_dir() else path.name
-        yield name, _to_uint8(rgb)
-
-
-def parse_tfds_spec(spec):
-    """``tfds:NAME[:VERSION][:SPLIT]`` -> (``NAME[:VERSION]``, SPLIT); SPLIT defaults to ``validation``."""
-    parts = spec[len("tfds:"):].split(":", 2)
-    if not parts[0]:
-        raise ConfigError(f"{spec!r} names no dataset; write tfds:NAME[:SPLIT], e.g. tfds:tiny_imagenet_color")
-    name, rest = parts[0], parts[1:]
-    if rest and re.fullmatch(r"\d+(\.[\d*]+)*", rest[0]):  # tfds:mnist:3.0.1[:split]
-        name, rest = f"{name}:{rest[0]}", rest[1:]
-    split = ":".join(rest) or "validation"
-    return name, split
-
-
-def _iter_tfds(spec, data_dir):
-    import tensorflow_datasets as tfds
-    name, split = parse_tfds_spec(spec)
-    data_dir = data_dir or os.environ.get("COLORIZE_TFDS_DIR") or None
-    try:
-        ds = tfds.load(name, split=split, data_dir=data_dir, download=data_dir is None,
-                       decoders={"image": tfds.decode.SkipDecoding()})
-    except Exception as err:  # tfds raises many types; the user needs the name, split and folder
-        raise ConfigError(f"cannot load TFDS dataset {name!r} split {split!r} from data_dir={data_dir!r}: {err}") \
-            from None
-    if "image" not in ds.element_spec:
-        raise ConfigError(f"TFDS dataset {name!r} has no 'image' feature")
-    has_file_name = "file_name" in ds.element_spec
-    for i, example in enumerate(ds):
-        image = tf.io.decode_image(example["image"], channels=3, expand_animations=False).numpy()
-        label = example["file_name"].numpy().decode() if has_file_name else f"{i:06d}"
-        yield f"{name}/{split}/{label}", image
 
 
 def _to_uint8(rgb):
@@ -153,7 +64,7 @@ def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batc
         raise InputError("no images to evaluate")
     result = summarize(per_image)
     if sheet_path is not None and panels:
-        imageio.save_png(contact_sheet(panels), sheet_path, overwrite=True)
+        imageio.save_png(sheet.contact_sheet(panels), sheet_path, overwrite=True)
         result["sheet"] = str(sheet_path)
     return result
 
@@ -191,7 +102,8 @@ def _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count
         for (name, truth, _), grey, output in zip(chunk, greys, outputs):
             on_image(name, grey, output, _to_uint8(truth))
     for i in range(min(len(chunk), sheet_count - len(panels))):
-        panels.append(tuple(_fit_height(a, SHEET_HEIGHT) for a in (greys[i], outputs[i], _to_uint8(truths[i]))))
+        panels.append(tuple(sheet.fit_height(a, sheet.SHEET_HEIGHT)
+                            for a in (greys[i], outputs[i], _to_uint8(truths[i]))))
 
 
 def _image_metrics(pred_uint8, truth):
@@ -257,49 +169,3 @@ def json_ready(result):
     if isinstance(result, float) and not math.isfinite(result):
         return None
     return result
-
-
-# -- contact sheet -----------------------------------------------------------------------------------------------
-def _fit_height(rgb_uint8, height):
-    from PIL import Image
-    h, w = rgb_uint8.shape[:2]
-    width = max(1, round(w * height / h))
-    if (h, w) == (height, width):
-        return rgb_uint8
-    return np.asarray(Image.fromarray(rgb_uint8).resize((width, height), Image.Resampling.LANCZOS))
-
-
-def contact_sheet(rows, height=SHEET_HEIGHT, gap=SHEET_GAP, labels=SHEET_LABELS):
-    """Rows of uint8 RGB panels (e.g. grey, colorized, truth) -> one uint8 image on a white background.
-
-    Each panel is scaled to ``height`` (aspect kept) and centred in a cell as wide as the widest panel, so
-    that columns line up; a header strip names the columns. Width: ``len(row) * cell + (len(row) - 1) * gap``.
-    """
-    rows = [[_fit_height(p, height) for p in row] for row in rows]
-    columns = max(len(r) for r in rows)
-    cell = max(p.shape[1] for r in rows for p in r)
-    header = SHEET_HEADER if labels else 0
-    sheet = np.full((header + len(rows) * (height + gap) - gap, columns * (cell + gap) - gap, 3), 255, np.uint8)
-    for r, row in enumerate(rows):
-        top = header + r * (height + gap)
-        for c, panel in enumerate(row):
-            left = c * (cell + gap) + (cell - panel.shape[1]) // 2
-            sheet[top:top + height, left:left + panel.shape[1]] = panel
-    if labels:
-        sheet = _draw_labels(sheet, labels, cell, gap)
-    return sheet
-
-
-def _draw_labels(sheet, labels, cell, gap):
-    from PIL import Image, ImageDraw, ImageFont
-    im = Image.fromarray(sheet)
-    draw = ImageDraw.Draw(im)
-    try:
-        font = ImageFont.load_default(size=15)
-    except (TypeError, OSError, ImportError):  # Pillow without FreeType: the small bitmap font
-        font = ImageFont.load_default()
-    for c, text in enumerate(labels):
-        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        x = c * (cell + gap) + (cell - (right - left)) // 2
-        draw.text((x, (SHEET_HEADER - (bottom - top)) // 2 - top), text, fill=(0, 0, 0), font=font)
-    return np.asarray(im)

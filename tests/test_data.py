@@ -1,14 +1,16 @@
 """The data layer: sources (TFDS, folders, the bundled photos) and the training / validation streams."""
 import hashlib
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
-from colorize import data
+from colorize import data, imageio, sources
 from colorize.config import load_config
+from colorize.errors import ConfigError
 from conftest import REPO
 
 SMOKE = REPO / "configs" / "smoke.yaml"
@@ -92,6 +94,180 @@ def test_tfds_and_bundled_photo_streams_are_pinned(monkeypatch):
     of the code that trained the current runs."""
     use_fake_tfds(monkeypatch)
     assert stream_digests() == PINNED
+
+
+# -- sources ------------------------------------------------------------------------------------------------------
+def test_tfds_spec_parsing():
+    assert sources.parse_tfds_spec("tfds:cifar10") == ("cifar10", "validation")
+    assert sources.parse_tfds_spec("tfds:cifar10:test") == ("cifar10", "test")
+    assert sources.parse_tfds_spec("tfds:cifar10:test[:10%]") == ("cifar10", "test[:10%]")
+    assert sources.parse_tfds_spec("tfds:mnist:3.0.1:train") == ("mnist:3.0.1", "train")
+    assert sources.parse_tfds_spec("tfds:mnist:3.0.1", default_split=None) == ("mnist:3.0.1", None)
+    with pytest.raises(ConfigError, match="names no dataset"):
+        sources.parse_tfds_spec("tfds:")
+
+
+def test_a_training_source_with_a_split_is_refused(monkeypatch):
+    use_fake_tfds(monkeypatch)
+    with pytest.raises(ConfigError, match="data.train_split"):
+        data.records(smoke("data.source=tfds:fake:train").data, "train")
+    ds, _ = data.val_records(smoke("data.source=tfds:fake", "data.val_source=tfds:fake:test").data)
+    assert int(ds.cardinality()) == 11  # a validation source may name its split
+
+
+def test_evaluation_sets_skip_grey_and_unreadable_images_and_read_every_suffix(photos, tmp_path):
+    images = [image[::6, ::6] for image in photos.values()]
+    Image.fromarray(images[0]).save(tmp_path / "a.png")
+    Image.fromarray(images[1]).save(tmp_path / "b.jpg", quality=95)
+    Image.fromarray(images[2]).save(tmp_path / "c.tif")
+    Image.fromarray(images[2][..., 0]).save(tmp_path / "grey.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    found = list(sources.iter_dataset(tmp_path))
+    assert [name for name, _ in found] == ["a.png", "b.jpg", "c.tif"]
+    assert found[0][1].dtype == np.uint8 and (found[0][1] == images[0]).all()
+    assert (found[2][1] == images[2]).all()
+    assert len(list(sources.iter_dataset(tmp_path, limit=1))) == 1
+    assert len(list(sources.iter_dataset(tmp_path, colour_only=False))) == 4
+    assert [name for name, _ in sources.iter_dataset("skimage")] == list(sources.SKIMAGE_PHOTOS)
+
+
+def test_greyscale_test_is_shared_by_training_and_evaluation(photos, tmp_path):
+    grey = np.full((8, 8, 3), 120, np.uint8)
+    grey[3, 4] = (122, 120, 121)  # within 2/255: grey
+    colour = grey.copy()
+    colour[5, 1] = (120, 123, 120)  # one pixel 3/255 apart: colour
+    assert data.is_colour is sources.is_colour
+    assert not bool(sources.is_colour(grey)) and bool(sources.is_colour(colour))
+    for name, image in (("grey", grey), ("colour", colour)):
+        Image.fromarray(image).save(tmp_path / f"{name}.png")
+    assert [name for name, _ in sources.iter_dataset(tmp_path)] == ["colour.png"]
+
+
+def _photo_folder(folder, photos, count, size=48, grey=0, broken=0, suffix=".png"):
+    """``count`` small colour crops of the test photos (and ``grey`` greyscale, ``broken`` corrupt files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    images = list(photos.values())
+    for i in range(count):
+        image = images[i % len(images)]
+        crop = image[7 * i % 200:7 * i % 200 + size, 5 * i % 200:5 * i % 200 + size + 8]
+        Image.fromarray(crop).save(folder / f"photo_{i:03d}{suffix}")
+    for i in range(grey):
+        Image.fromarray(images[0][:size, :size, 0]).save(folder / f"grey_{i}.png")
+        Image.fromarray(np.repeat(images[1][:size, :size, :1], 3, -1)).save(folder / f"grey_rgb_{i}.jpg")
+    for i in range(broken):
+        (folder / f"broken_{i}.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    return folder
+
+
+def test_folder_scan_counts_and_reports_greyscale_and_unreadable_files(photos, tmp_path, caplog):
+    folder = _photo_folder(tmp_path / "photos", photos, 5, grey=1, broken=2)
+    Image.fromarray(photos["coffee"][:40, :60]).save(folder / "scan.tiff")  # the suffixes predict reads, too
+    (folder / ".hidden.jpg").write_bytes(b"")  # dot files are not images (macOS resource forks)
+    scan = sources.scan_folder(folder, val_share=0.0)
+    assert len(scan.train) == 6 and not scan.held_out
+    assert len(scan.grey) == 2 and len(scan.unreadable) == 2
+    assert [f.pil for f in scan.train] == [False] * 5 + [True]  # TensorFlow cannot decode TIFF: Pillow does
+    assert "6 colour photos" in caplog.text and "skipped 2 greyscale and 2 unreadable" in caplog.text
+    batch = next(iter(data.train_dataset(smoke(f"data.source={folder}", "data.val_share=0", "train.batch_size=6"))))
+    assert batch.shape == (6, 32, 32, 3) and float(tf.reduce_min(tf.reduce_max(batch, -1) - tf.reduce_min(batch, -1)))
+
+
+def test_a_folder_of_greyscale_photos_fails_at_once(photos, tmp_path):
+    folder = _photo_folder(tmp_path / "grey", photos, 0, grey=3, broken=1)
+    with pytest.raises(ConfigError, match=r"no colour photos .*\(7 image file\(s\): 6 greyscale, 1 unreadable"):
+        data.train_dataset(smoke(f"data.source={folder}"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no image files"):
+        data.train_dataset(smoke(f"data.source={tmp_path / 'empty'}"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        data.train_dataset(smoke(f"data.source={tmp_path / 'missing'}"))
+
+
+def test_folder_validation_is_a_held_out_share_chosen_by_file_name(photos, tmp_path, caplog):
+    caplog.set_level("INFO")
+    folder = _photo_folder(tmp_path / "photos", photos, 40, size=24)
+    config = smoke(f"data.source={folder}", "data.val_share=0.25", "data.val_limit=100")
+    scan = sources.scan_folder(folder, 0.25)
+    names = {Path(f.path).name for f in scan.held_out}
+    assert names == {f"photo_{i:03d}.png" for i in range(40) if sources.hash_fraction(f"photo_{i:03d}.png") < 0.25}
+    assert 3 <= len(names) <= 20 and not names & {Path(f.path).name for f in scan.train}
+    train_ds, _ = data.records(config.data, config.data.train_split)
+    val_ds, _ = data.val_records(config.data)
+    assert int(train_ds.cardinality()) == 40 - len(names) and int(val_ds.cardinality()) == len(names)
+    assert sum(int(l.shape[0]) for l, _ in data.val_dataset(config, batch_size=4)) == len(names)
+    assert "held out of training by file-name hash (data.val_share=0.25)" in caplog.text
+    # More photos leave the split of the others as it was
+    _photo_folder(tmp_path / "photos", photos, 0, size=24)
+    Image.fromarray(photos["chelsea"][:30, :30]).save(folder / "new.png")
+    assert names <= {Path(f.path).name for f in sources.scan_folder(folder, 0.25).held_out} | {"new.png"}
+    # A tiny folder still holds one photo out (never all); without a share, validation says it is the training set
+    small = _photo_folder(tmp_path / "small", photos, 3)
+    assert len(sources.scan_folder(small, 0.05).held_out) == 1
+    single = _photo_folder(tmp_path / "single", photos, 1)
+    assert not sources.scan_folder(single, 0.05).held_out
+    caplog.clear()
+    list(data.val_dataset(smoke(f"data.source={folder}", "data.val_share=0")))
+    assert "the training photos themselves" in caplog.text
+    assert any(r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_validation_from_its_own_folder(photos, tmp_path):
+    train_folder = _photo_folder(tmp_path / "train", photos, 6)
+    val_folder = _photo_folder(tmp_path / "val", photos, 2, size=30)
+    config = smoke(f"data.source={train_folder}", f"data.val_source={val_folder}")
+    assert int(data.records(config.data, "train")[0].cardinality()) == 6  # no share held out: the whole folder
+    assert sum(int(l.shape[0]) for l, _ in data.val_dataset(config)) == 2
+    assert data.describe_validation(config.data) == f"validation: data.val_source {val_folder}"
+    with pytest.raises(ConfigError, match="data.val_share"):
+        smoke("data.val_share=0.9")
+
+
+# -- decoding folder images -----------------------------------------------------------------------------------------
+def _record(path, orientation=1):
+    return {"path": tf.constant(str(path)), "orientation": tf.constant(orientation), "pil": tf.constant(False)}
+
+
+def test_large_jpegs_are_decoded_at_reduced_scale_to_what_the_crops_need(photos, tmp_path):
+    big = np.asarray(Image.fromarray(photos["astronaut"]).resize((1024, 1024)))[:768]
+    Image.fromarray(big).save(tmp_path / "big.jpg", quality=95)
+    Image.fromarray(big).save(tmp_path / "big.png")
+    reference = np.asarray(Image.fromarray(big).resize((171, 128), Image.Resampling.BOX), np.float32)
+    for name in ("big.jpg", "big.png"):
+        image = sources.decode_file(_record(tmp_path / name), 128).numpy()
+        assert image.shape == (128, 171, 3) and image.dtype == np.uint8
+        assert np.abs(image - reference).mean() < 3  # the same picture as Pillow's full decode and box filter
+    full = data.decode(_record(tmp_path / "big.png"), True).numpy()
+    assert (full == big).all()
+    assert data.decode(_record(tmp_path / "big.jpg"), True, size=32).shape == (64, 85, 3)  # DECODE_SCALE = 2
+    small = sources.decode_file(_record(tmp_path / "big.jpg"), 1024).numpy()
+    assert small.shape == big.shape  # never enlarged
+
+
+def test_exif_orientation_is_applied_as_pillow_does(tmp_path):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (4, 6, 3), np.uint8)
+    for orientation in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        path = tmp_path / f"o{orientation}.png"
+        Image.fromarray(pixels).save(path, exif=exif)
+        (record,) = sources.scan_folder(tmp_path, 0.0).train[-1:]
+        assert record.orientation == orientation
+        expected = np.round(imageio.load_rgb(path) * 255).astype(np.uint8)
+        decoded = sources.decode_file(sources.file_records([record]).get_single_element()).numpy()
+        assert (decoded == expected).all(), orientation
+
+
+def test_folder_stream_is_reproducible_resumable_and_cached_at_training_size(photos, tmp_path):
+    folder = _photo_folder(tmp_path / "photos", photos, 7, size=150, suffix=".jpg")
+    for cache in ("false", "true"):
+        config = smoke(f"data.source={folder}", f"data.cache={cache}", "train.batch_size=3", "data.val_share=0")
+        first = [b.numpy() for b in data.train_dataset(config).take(4)]
+        resumed = [b.numpy() for b in data.train_dataset(config, start_step=3).take(1)]
+        assert np.array_equal(first[3], resumed[0]) and first[0].shape == (3, 32, 32, 3)
+    records, is_path = data.records(config.data, "train")
+    cached = [data.decode(r, is_path, size=32) for r in records]
+    assert all(min(image.shape[:2]) == 64 for image in cached)  # what the cache keeps: 2x the input, short side
 
 
 if __name__ == "__main__":  # prints the digests; run with an older colorize first on sys.path to pin them

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from colorize import evaluate as ev
+from colorize import sheet
 from colorize.cli import main
 from colorize.demo import run_demo
 from colorize.predict import Colorizer
@@ -34,12 +35,12 @@ def model_args(tiny_weights):
 
 class Oracle:
     """A fake colorizer that knows the answers: returns the truth, and records the inputs it was given."""
-    name, readout, upsampling = "oracle", "oracle", "none"
+    name, readout, upsampling, hints = "oracle", "oracle", "none", False
 
     def __init__(self, truths):
         self.truths, self.inputs = list(truths), []
 
-    def colorize_batch(self, images, batch_size=16):
+    def colorize_batch(self, images, batch_size=16, hints=None):
         self.inputs += list(images)
         return [self.truths[len(self.inputs) - len(images) + i] for i in range(len(images))]
 
@@ -91,15 +92,15 @@ def test_an_oracle_is_perfect_and_only_ever_sees_grey_inputs(small):
 
 
 def test_contact_sheet_has_three_panels_per_row(colorizer, small, tmp_path):
-    sheet = tmp_path / "sheet.png"
-    result = ev.evaluate(colorizer, small.values(), sheet_path=sheet, sheet_count=2)
-    assert result["images"] == 3 and result["sheet"] == str(sheet)
-    with Image.open(sheet) as im:
+    png = tmp_path / "sheet.png"
+    result = ev.evaluate(colorizer, small.values(), sheet_path=png, sheet_count=2)
+    assert result["images"] == 3 and result["sheet"] == str(png)
+    with Image.open(png) as im:
         width, height = im.size
-    h = ev.SHEET_HEIGHT
+    h = sheet.SHEET_HEIGHT
     cell = max(round(im.shape[1] * h / im.shape[0]) for im in list(small.values())[:2])
-    assert height == ev.SHEET_HEADER + 2 * h + ev.SHEET_GAP
-    assert width == 3 * cell + 2 * ev.SHEET_GAP
+    assert height == sheet.SHEET_HEADER + 2 * h + sheet.SHEET_GAP
+    assert width == 3 * cell + 2 * sheet.SHEET_GAP
 
 
 def test_cli_evaluate_on_a_folder(small, model_args, tmp_path, capsys):
@@ -107,12 +108,12 @@ def test_cli_evaluate_on_a_folder(small, model_args, tmp_path, capsys):
     folder.mkdir()
     for name, image in small.items():
         Image.fromarray(image).save(folder / f"{name}.png")
-    out, sheet = tmp_path / "out.json", tmp_path / "s.png"
-    assert main(["evaluate", "--data", str(folder), *model_args, "--json", str(out), "--sheet", str(sheet)]) == 0
+    out, png = tmp_path / "out.json", tmp_path / "s.png"
+    assert main(["evaluate", "--data", str(folder), *model_args, "--json", str(out), "--sheet", str(png)]) == 0
     printed = capsys.readouterr().out
     assert "PSNR" in printed and "grey" in printed and str(out) in printed
     result = json.loads(out.read_text())
-    assert result["images"] == 3 and sheet.is_file()
+    assert result["images"] == 3 and png.is_file()
     assert sorted(r["name"] for r in result["per_image"]) == sorted(f"{n}.png" for n in small)
     # without --json the summary JSON goes to stdout
     assert main(["evaluate", "--data", str(folder), *model_args, "--limit", "2"]) == 0
@@ -139,26 +140,6 @@ def test_cli_evaluate_on_tfds(model_args, tmp_path):
     assert all((r["height"], r["width"]) == (64, 64) for r in result["per_image"])
 
 
-def test_tfds_spec_parsing():
-    assert ev.parse_tfds_spec("tfds:cifar10") == ("cifar10", "validation")
-    assert ev.parse_tfds_spec("tfds:cifar10:test") == ("cifar10", "test")
-    assert ev.parse_tfds_spec("tfds:cifar10:test[:10%]") == ("cifar10", "test[:10%]")
-    assert ev.parse_tfds_spec("tfds:mnist:3.0.1:train") == ("mnist:3.0.1", "train")
-
-
-def test_folder_loader_skips_grey_and_unreadable_images(small, tmp_path):
-    images = list(small.values())
-    Image.fromarray(images[0]).save(tmp_path / "a.png")
-    Image.fromarray(images[1]).save(tmp_path / "b.jpg", quality=95)
-    Image.fromarray(images[2][..., 0]).save(tmp_path / "grey.png")
-    (tmp_path / "broken.png").write_bytes(b"not a png")
-    found = list(ev.iter_dataset(tmp_path))
-    assert [name for name, _ in found] == ["a.png", "b.jpg"]
-    assert found[0][1].dtype == np.uint8 and (found[0][1] == images[0]).all()
-    assert len(list(ev.iter_dataset(tmp_path, limit=1))) == 1
-    assert len(list(ev.iter_dataset(tmp_path, colour_only=False))) == 3
-
-
 def test_demo_writes_the_sheet_and_photos_and_prints_metrics(colorizer, tmp_path):
     out = io.StringIO()
     result = run_demo(colorizer, tmp_path / "demo", out=out)
@@ -166,7 +147,7 @@ def test_demo_writes_the_sheet_and_photos_and_prints_metrics(colorizer, tmp_path
     assert result["images"] == 4
     assert [r["name"] for r in result["per_image"]] == list(names)
     with Image.open(tmp_path / "demo" / "demo.png") as im:
-        assert im.size[1] == ev.SHEET_HEADER + 4 * ev.SHEET_HEIGHT + 3 * ev.SHEET_GAP
+        assert im.size[1] == sheet.SHEET_HEADER + 4 * sheet.SHEET_HEIGHT + 3 * sheet.SHEET_GAP
     import skimage.data
     for name in names:
         with Image.open(tmp_path / "demo" / "colorized" / f"{name}.png") as im:
