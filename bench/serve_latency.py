@@ -10,11 +10,14 @@ keep-alive connection, as the browser does:
   the server finds the prepared photo in its cache and runs only the network and the full-resolution finish.
   With a model that takes no hints, the same photo without hints.
 
+``--config configs/X.yaml`` serves that architecture with random weights instead of a preset (timing does not
+depend on the weights): the hint path can be timed before a hint preset ships.
+
 Median and p90 in milliseconds of the client's wall time, and the server's own stage times (its
 ``Server-Timing`` header: prepare, colorize, png). The machine's load average is printed beside them: on a
 shared machine, read the figures with it.
 
-    python bench/serve_latency.py [--preset NAME] [--runs 20] [--size 1024x768]
+    python bench/serve_latency.py [--preset NAME | --config configs/tiny_imagenet_64_hints.yaml] [--runs 20]
 
 Prints one JSON object on stdout (progress goes to stderr).
 """
@@ -25,6 +28,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -74,8 +78,17 @@ def _request(session, url, data, hints=None):
     return elapsed, _server_timing(response.headers["server-timing"]), response.headers["x-photo-cached"] == "1"
 
 
-def _start_server(preset):
-    command = [sys.executable, "-m", "colorize.cli", "serve", "--port", "0"] + (["--preset", preset] if preset else [])
+def _random_weights(config_path, folder):
+    """``--weights/--config/--sha256`` arguments serving the architecture of ``config_path`` with random weights."""
+    from colorize import build_model, load_config
+    from colorize.weights_io import sha256_of
+    path = os.path.join(folder, "random.weights.h5")
+    build_model(load_config(config_path).model).save_weights(path)
+    return ["--weights", path, "--config", config_path, "--sha256", sha256_of(path)]
+
+
+def _start_server(model_args):
+    command = [sys.executable, "-m", "colorize.cli", "serve", "--port", "0"] + model_args
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     if not line.startswith("colorize serve: http://"):
@@ -87,6 +100,7 @@ def _start_server(preset):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", help="the model to serve (default: colorize serve's default)")
+    parser.add_argument("--config", help="serve this YAML config's architecture with random weights instead")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--size", default="1024x768", help="WIDTHxHEIGHT of the photo")
     args = parser.parse_args()
@@ -94,7 +108,10 @@ def main():
     rng = np.random.default_rng(0)
     base = _photo(width, height)
     load_before = os.getloadavg()
-    process, url = _start_server(args.preset)
+    workdir = tempfile.TemporaryDirectory()
+    model_args = (_random_weights(args.config, workdir.name) if args.config else
+                  ["--preset", args.preset] if args.preset else [])
+    process, url = _start_server(model_args)
     try:
         session = requests.Session()
         info = session.get(url + "api/info", timeout=30).json()
@@ -125,9 +142,10 @@ def main():
     finally:
         process.terminate()
         process.wait(timeout=30)
+        workdir.cleanup()
     result = {
         "benchmark": "serve_latency", "photo": f"{width}x{height} JPEG q90, {len(warm_photo):,} bytes",
-        "preset": info["preset"], "hints": info["hints"],
+        "model": f"{args.config}, random weights" if args.config else info["preset"], "hints": info["hints"],
         "warm_request": "same photo, a new hint each" if info["hints"] else "same photo (model takes no hints)",
         "first_request_ms": round(first_ms, 1), "first_request_server_ms": first_stages,
         "cold": _summary(*zip(*[(t, s) for t, s, _ in cold])),

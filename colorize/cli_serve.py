@@ -8,9 +8,12 @@ HINTS_PRESET = "bigru_fusion_64_hints"
 
 
 def default_preset():
-    """The hint preset where it is registered (the page's clicks then steer colours), else the shipped one."""
-    from .presets import DEFAULT_PRESET, list_presets
-    return HINTS_PRESET if HINTS_PRESET in list_presets() else DEFAULT_PRESET
+    """The hint preset where it is registered with weights (the page's clicks then steer colours), else the
+    shipped one."""
+    from .presets import DEFAULT_PRESET, get_preset, list_presets
+    if HINTS_PRESET in list_presets() and get_preset(HINTS_PRESET).weights_path is not None:
+        return HINTS_PRESET
+    return DEFAULT_PRESET
 
 
 def cmd_serve(args):

@@ -32,6 +32,7 @@ from PIL import Image
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -259,15 +260,18 @@ async def read_body(request, limit):
     declared = request.headers.get("content-length")
     too_large = declared is not None and declared.isdigit() and int(declared) > limit
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            too_large, chunks = True, []
-        if too_large:
-            if size > 4 * limit + 2 ** 20:
-                break
-            continue
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                too_large, chunks = True, []
+            if too_large:
+                if size > 4 * limit + 2 ** 20:
+                    break
+                continue
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise RequestError(400, "the upload was cut off before its end") from None
     if too_large:
         raise RequestError(413, f"the upload is over this server's limit of {limit / 2 ** 20:.3g} MiB; "
                                 "resize or re-compress the photo")

@@ -3,6 +3,7 @@ colorization, clicks a point, picks colours, drags, undoes, downloads, and saves
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); skips, saying so, without them.
 """
+import base64
 import io
 import json
 import os
@@ -34,6 +35,15 @@ canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
 const context = canvas.getContext("2d");
 context.drawImage(img, 0, 0);
 return Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3));
+"""
+
+
+DROP = """
+const [data, name] = arguments;
+const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+const transfer = new DataTransfer();
+transfer.items.add(new File([bytes], name, { type: "image/png" }));
+document.body.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
 """
 
 
@@ -201,12 +211,13 @@ def test_page_hides_hint_tools_for_a_model_without_hints(browser, photos, tmp_pa
     plain = colorize.Colorizer(colorize.build_model(config), config, name="plain")
     buf = io.BytesIO()
     Image.fromarray(photos["chelsea"]).save(buf, "PNG")
-    (tmp_path / "chelsea.png").write_bytes(buf.getvalue())
     with serve.BackgroundServer(serve.create_app(plain)) as running:
         browser.get(running.url)
         wait_for(browser, lambda: "plain" in browser.find_element(By.ID, "model").text, "the model's name")
-        browser.find_element(By.ID, "file").send_keys(str(tmp_path / "chelsea.png"))
+        # This time the photo is dropped on the page (a drop event carrying the file, as a desktop drag sends).
+        browser.execute_script(DROP, base64.b64encode(buf.getvalue()).decode(), "chelsea.png")
         wait_for_result(browser, 1)
+        assert browser.execute_script("return document.getElementById('result').naturalWidth") == 451
         assert not browser.find_element(By.ID, "toolbar").is_displayed()
         assert not browser.find_element(By.ID, "download-hints").is_displayed()
         assert browser.find_element(By.ID, "no-hints").is_displayed()

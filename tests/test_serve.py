@@ -251,6 +251,14 @@ def test_busy_beyond_the_queue_is_503_and_the_queued_request_completes(colorizer
         assert decoded(post(running, SMALL_PNG)).shape == (48, 64, 3)
 
 
+def test_default_limits_take_a_24_megapixel_phone_photo():
+    from colorize.serve_app import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES, RequestError, open_checked
+    assert open_checked(png_header_only(6000, 4000), "phone.png", DEFAULT_MAX_PIXELS).size == (6000, 4000)
+    assert DEFAULT_MAX_UPLOAD_BYTES > 24_000_000 * 3 // 2  # even as a PNG of 1.5 bytes a pixel
+    with pytest.raises(RequestError, match="more than"):
+        open_checked(png_header_only(10000, 10000), "camera.png", DEFAULT_MAX_PIXELS)
+
+
 # -- the cache -----------------------------------------------------------------------------------------------
 def test_photo_cache_is_a_small_lru_with_a_time_to_live():
     now = [0.0]
