@@ -220,7 +220,8 @@ class Engine:
         return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints))
 
     def _run(self, data, name, hints):
-        """On the worker thread: bytes -> (PNG bytes, timings). Decodes and prepares the photo unless cached."""
+        """On the worker thread: bytes -> (PNG bytes, whether the prepared photo was cached, stage timings).
+        Decodes and prepares the photo unless cached."""
         start = time.perf_counter()
         key = hashlib.sha256(data).hexdigest()
         prepared = self.cache.get(key)
@@ -296,15 +297,28 @@ class HostGuard:
         if scope["type"] == "http":
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             host = headers.get("host", "")
-            hostname = urlsplit(f"//{host}").hostname or ""
             origin = headers.get("origin")
-            if self.loopback_only and hostname not in LOOPBACK_NAMES:
-                return await _error(400, f"host {host!r} is not served: this app answers on localhost only")(
+            if self.loopback_only and _hostname(f"//{host}") not in LOOPBACK_NAMES:
+                return await _error(400, f"host {host[:100]!r} is not served: this app answers on localhost only")(
                     scope, receive, send)
-            if scope["method"] == "POST" and origin is not None and urlsplit(origin).netloc != host:
+            if scope["method"] == "POST" and origin is not None and _netloc(origin) != host:
                 return await _error(403, "cross-site requests are refused; use the page this server serves")(
                     scope, receive, send)
         await self.app(scope, receive, send)
+
+
+def _hostname(url):
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a malformed [IPv6] part
+        return ""
+
+
+def _netloc(url):
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return None
 
 
 def _error(status, message):

@@ -212,6 +212,9 @@ def test_server_stays_up_after_bad_inputs(server, photos):
         send(url)
     with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1].strip("/")))) as raw:
         raw.sendall(b"POST /api/colorize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999\r\n\r\nshort")
+    deadline = time.monotonic() + 10  # the server notices the cut-off upload a moment after the socket closes
+    while requests.get(server.url + "api/info", timeout=10).json()["busy"] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert requests.get(server.url + "api/info", timeout=10).json()["busy"] == 0
     assert decoded(post(server, encode(photos["astronaut"][:64, :80]))).shape == (64, 80, 3)
 
@@ -221,6 +224,9 @@ def test_other_host_names_are_refused_on_loopback(server):
     message = assert_one_line_error(requests.get(server.url + "api/info", headers={"host": "attacker.example"},
                                                  timeout=10), 400)
     assert "localhost" in message
+    assert_one_line_error(requests.get(server.url + "api/info", headers={"host": "[::1"}, timeout=10), 400)
+    assert_one_line_error(requests.post(server.url + "api/colorize", headers={"origin": "http://[x"}, timeout=10,
+                                        files={"image": ("a.png", SMALL_PNG)}), 403)
 
 
 class BlockingColorizer:
