@@ -191,7 +191,7 @@ def test_page_colorizes_and_steers_a_photo_with_clicks(browser, server, photos, 
     assert screenshot.size[0] >= 1000 and np.asarray(screenshot.convert("L")).std() > 10
 
 
-def test_page_shows_errors_in_one_line(browser, server, tmp_path):
+def test_page_shows_errors_in_one_line_and_reads_what_the_server_reads(browser, server, photos, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a photo")
     browser.get(server.url)
@@ -202,6 +202,16 @@ def test_page_shows_errors_in_one_line(browser, server, tmp_path):
     assert "notes.txt is not an image" in error.text and "\n" not in error.text
     assert browser.execute_script("return document.body.dataset.state") == "error"
     assert browser.execute_script("return fetch('api/info').then(r => r.ok)")  # the server is still up
+    assert not browser.find_element(By.ID, "grey").is_displayed()  # back to "open or drop a photo"
+    assert browser.find_element(By.ID, "drop").is_displayed()
+
+    # A TIFF: the server reads it, the browser cannot show it; the grey side shows the result in grey.
+    Image.fromarray(photos["coffee"][:200, :300]).save(tmp_path / "scan.tif")
+    browser.find_element(By.ID, "file").send_keys(str(tmp_path / "scan.tif"))
+    wait_for_result(browser, 1)
+    assert not error.is_displayed()
+    wait_for(browser, lambda: browser.execute_script(
+        "return document.getElementById('grey').src === document.getElementById('result').src"), "the grey side")
 
 
 def test_page_hides_hint_tools_for_a_model_without_hints(browser, photos, tmp_path):

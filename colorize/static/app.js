@@ -51,12 +51,22 @@ function openFile(file) {
     file, name: file.name || "photo", width: 0, height: 0, generation: state.generation + 1,
     hints: [], selected: -1, undo: [], editStart: null, resultUrl: null, greyFailed: false,
   });
+  $("download-png").removeAttribute("href");
+  $("download-png").setAttribute("aria-disabled", "true");
   state.greyUrl = URL.createObjectURL(file);
   $("grey").src = state.greyUrl;
   $("result").removeAttribute("src");
   document.body.classList.add("has-photo");
   render();
   colorize();
+}
+
+function closePhoto() {
+  if (state.greyUrl) URL.revokeObjectURL(state.greyUrl);
+  Object.assign(state, { file: null, greyUrl: null, width: 0, height: 0, hints: [], selected: -1, undo: [] });
+  $("grey").removeAttribute("src");
+  document.body.classList.remove("has-photo");
+  render();
 }
 
 function setSize(img) {
@@ -83,6 +93,7 @@ async function colorize() {
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
       showError(body.error || `the server answered ${response.status}`);
+      if (!state.resultUrl) closePhoto(); // the photo itself was refused: back to "open or drop a photo"
       return;
     }
     const url = URL.createObjectURL(await response.blob());
@@ -107,7 +118,7 @@ async function showResult(url) {
   if (state.resultUrl) URL.revokeObjectURL(state.resultUrl);
   state.resultUrl = url;
   setSize(img);
-  if (state.greyFailed) $("grey").src = url; // the browser cannot show this format: grey the result instead
+  if (state.greyFailed) $("grey").src = url;
   const link = $("download-png");
   link.href = url;
   link.download = `${stem(state.name)}-colorized.png`;
@@ -241,7 +252,7 @@ function render() {
   $("hint-count").textContent = String(state.hints.length);
   $("undo").disabled = !state.undo.length;
   $("clear").disabled = !state.hints.length;
-  $("download-hints").setAttribute("aria-disabled", String(!state.file));
+  $("download-hints").setAttribute("aria-disabled", String(!state.file || !state.width));
 }
 
 function hintItem(hint, i) {
@@ -277,7 +288,7 @@ function hintItem(hint, i) {
 }
 
 function downloadHints(event) {
-  if (!state.file) { event.preventDefault(); return; }
+  if (!state.file || !state.width) { event.preventDefault(); return; }
   // The shape `colorize predict --hints FILE` reads: {"photo.jpg": [{"x", "y", "color"}, ...]}
   const text = JSON.stringify({ [state.name]: hintsJson() }, null, 2) + "\n";
   const link = event.currentTarget;
@@ -310,7 +321,11 @@ async function start() {
   $("download-hints").addEventListener("click", downloadHints);
   $("download-png").addEventListener("click", (event) => { if (!state.resultUrl) event.preventDefault(); });
   $("grey").addEventListener("load", (event) => setSize(event.target));
-  $("grey").addEventListener("error", () => { if (state.file) state.greyFailed = true; });
+  $("grey").addEventListener("error", () => { // a format the browser cannot show: grey the result instead
+    if (!state.file) return;
+    state.greyFailed = true;
+    $("grey").removeAttribute("src");
+  });
   $("result").addEventListener("load", (event) => setSize(event.target));
   for (const id of ["grey", "result"]) $(id).addEventListener("click", addHint);
   document.addEventListener("keydown", (event) => {
