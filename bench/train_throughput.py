@@ -2,7 +2,7 @@
 from tiny_imagenet_color, each in float32 and mixed_bfloat16. Prints one JSON object.
 
     python bench/train_throughput.py [--steps 20 --rounds 6] [--data-dir ../shared/data/tfds] [--config configs/X.yaml]
-                                     [--set data.cache=true]
+                                     [--set data.cache=true] [--folder [--folder-size 256]]
 
 The Lab conversion is part of the training step in both cases (the pipeline yields RGB batches).
 """
@@ -70,6 +70,21 @@ def measure(config, steps, rounds, warmup=5):
     return {f"{s}_{p}": v for (s, p), v in rates.items()}
 
 
+def _make_jpeg_folder(folder, count, size=(1024, 768)):
+    """``count`` JPEGs (quality 90) of ``size``: random crops of the scikit-image photos, scaled up as needed."""
+    from PIL import Image
+    from colorize.sources import skimage_photos
+    rng = np.random.default_rng(0)
+    photos = [Image.fromarray(photo) for _, photo in skimage_photos()]
+    for i in range(count):
+        photo = photos[i % len(photos)]
+        w, h = photo.size
+        cw, ch = int(w * rng.uniform(0.6, 1.0)), int(h * rng.uniform(0.6, 1.0))
+        left, top = int(rng.integers(w - cw + 1)), int(rng.integers(h - ch + 1))
+        photo.crop((left, top, left + cw, top + ch)).resize(size, Image.Resampling.BICUBIC).save(
+            folder / f"photo_{i:04d}.jpg", quality=90)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=20, help="steps per timed block")
@@ -80,10 +95,21 @@ def main():
                         help="config overrides, e.g. --set data.cache=true (the real pipeline is then measured "
                              "after one pass has filled the cache, as from the second epoch of training)")
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "tfds"))
+    parser.add_argument("--folder", action="store_true",
+                        help="real pipeline from a folder of 1024x768 JPEGs made in a temporary folder from "
+                             "scikit-image's photos (random crops), instead of the config's source")
+    parser.add_argument("--folder-size", type=int, default=256, metavar="N", help="JPEGs in the --folder folder")
     args = parser.parse_args()
+    if args.folder:
+        import tempfile
+        folder = tempfile.TemporaryDirectory()
+        _make_jpeg_folder(Path(folder.name), args.folder_size)
+        args.set = [f"data.source={folder.name}", "data.val_share=0"] + args.set
     result = {"config": Path(args.config).name, "overrides": args.set, "batch_size": 64, "steps": args.steps,
               "rounds": args.rounds,
               "images_per_second": {}}
+    if args.folder:
+        result["folder"] = f"{args.folder_size} JPEGs of 1024x768"
     config = load_config(args.config, [f"data.data_dir={args.data_dir}", "data.shuffle_buffer=2000"] + args.set)
     blocks = measure(config, args.steps, args.rounds)
     result["images_per_second"] = {k: round(float(np.median(v)), 1) for k, v in blocks.items()}
