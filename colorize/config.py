@@ -4,6 +4,7 @@ Unknown keys are rejected by name and values are range-checked, so a typo never 
 """
 import dataclasses
 import typing
+import warnings
 from pathlib import Path
 
 import yaml
@@ -59,15 +60,20 @@ class DataConfig:
         _require(self.shuffle_buffer >= 1, "data.shuffle_buffer", ">= 1")
 
 
+LOSSES = ("regression", "classification", "both")
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     batch_size: int = 64            # global, across all replicas
-    epochs: int = 10
+    epochs: int = 10                # passes over the training split; ignored when ``steps`` is set
+    steps: typing.Optional[int] = None            # total steps of the run (instead of epochs), for small data
     steps_per_epoch: typing.Optional[int] = None  # None: one pass over the training split
     learning_rate: float = 2e-3
     warmup_steps: int = 500
     weight_decay: float = 1e-4
-    loss: str = "both"              # huber | classification | both (regression + classification)
+    loss: str = "both"              # regression | classification | both: which heads are trained
     regression_loss: str = "huber"  # huber (robust, median-like) | l2 (the conditional mean) | log_mse (per photo:
     #                                 log of its mean squared error, the quantity a mean PSNR averages)
     bins_weight: float = 0.05       # weight of the classification loss when loss == both
@@ -78,22 +84,46 @@ class TrainConfig:
     precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
     jit_compile: bool = False
     checkpoint_every: int = 500     # steps
+    keep_checkpoints: int = 2       # newest checkpoints of this run kept; older runs' ones are never deleted
     log_every: int = 50
-    samples_every_epoch: int = 8    # images written to TensorBoard after each epoch
+    validate_every: typing.Optional[int] = None  # steps; None: every epoch, at most once per checkpoint_every
+    samples_every_epoch: int = 8    # images written to TensorBoard at each validation
     seed: int = 0
     deterministic: bool = False
+    strategy: str = "auto"          # auto | default | mirrored | multi_worker | tpu
+    devices: typing.Tuple[str, ...] = ()  # for strategy mirrored: e.g. ["/gpu:0", "/gpu:1"]; empty: all GPUs
+
+    def __post_init__(self):
+        if self.loss == "huber":
+            warnings.warn("config value train.loss: huber is deprecated and now reads train.loss: regression "
+                          "(it always meant 'train the regression head only'; the regression penalty is "
+                          "train.regression_loss, huber by default): write train.loss: regression",
+                          FutureWarning, stacklevel=2)
+            self.loss = "regression"
 
     def check(self):
         _require(self.batch_size >= 1, "train.batch_size", ">= 1")
         _require(self.epochs >= 1, "train.epochs", ">= 1")
+        _require(self.steps is None or self.steps >= 1, "train.steps", ">= 1 or null")
         _require(self.steps_per_epoch is None or self.steps_per_epoch >= 1, "train.steps_per_epoch", ">= 1 or null")
         _require(0 < self.learning_rate < 1, "train.learning_rate", "between 0 and 1")
-        _require(self.loss in ("huber", "classification", "both"), "train.loss", "huber, classification or both")
+        _require(self.warmup_steps >= 0, "train.warmup_steps", ">= 0")
+        _require(0 <= self.weight_decay < 1, "train.weight_decay", "between 0 and 1")
+        _require(self.loss in LOSSES, "train.loss", "regression, classification or both")
         _require(self.regression_loss in ("huber", "l2", "log_mse"), "train.regression_loss", "huber, l2 or log_mse")
+        for name in ("bins_weight", "class_weight"):
+            _require(0 <= getattr(self, name) <= 1000, f"train.{name}", "between 0 and 1000")
         _require(self.precision in ("float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
                  "float32, mixed_bfloat16 or mixed_float16")
         _require(0 <= self.rebalance <= 1, "train.rebalance", "between 0 and 1")
-        _require(self.checkpoint_every >= 1 and self.log_every >= 1, "train.checkpoint_every/log_every", ">= 1")
+        for name in ("checkpoint_every", "keep_checkpoints", "log_every"):
+            _require(getattr(self, name) >= 1, f"train.{name}", ">= 1")
+        _require(self.validate_every is None or self.validate_every >= 1, "train.validate_every", ">= 1 or null")
+        _require(self.samples_every_epoch >= 0, "train.samples_every_epoch", ">= 0")
+        _require(0 <= self.seed < 2 ** 31, "train.seed", "between 0 and 2**31 - 1")
+        _require(self.strategy in STRATEGIES, "train.strategy", ", ".join(STRATEGIES))
+        _require(not self.devices or self.strategy == "mirrored", "train.devices",
+                 "empty unless train.strategy is mirrored")
 
 
 @dataclasses.dataclass
@@ -125,7 +155,7 @@ class Config:
         self.data.check()
         self.train.check()
         self.hints.check()
-        if self.train.loss != "huber" and not self.model.bins_head:
+        if self.train.loss != "regression" and not self.model.bins_head:
             raise ConfigError(f"train.loss={self.train.loss!r} needs model.bins_head: true")
         return self
 
@@ -147,17 +177,24 @@ def _coerce(value, field_type, key):
         raise ConfigError(f"config value {key} may not be null")
     target = args[0] if origin is typing.Union else field_type
     try:
-        if target is tuple:
+        if target is tuple or typing.get_origin(target) is tuple:
             if not isinstance(value, (list, tuple)):
                 raise TypeError
-            return tuple(int(v) for v in value)
+            item = (typing.get_args(target) or (int,))[0]
+            if any(isinstance(v, bool) or not isinstance(v, (int, float, str)) for v in value):
+                raise TypeError
+            return tuple(item(v) for v in value)
         if target is bool:
             if isinstance(value, str) and value.lower() in ("true", "false"):
                 return value.lower() == "true"
             if not isinstance(value, bool):
                 raise TypeError
             return value
+        if target in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+            raise TypeError  # YAML's true is not 1, and a list is not a number
         if target is int and isinstance(value, float) and not value.is_integer():
+            raise TypeError
+        if target is str and isinstance(value, (bool, list, dict)):
             raise TypeError
         return target(value)
     except (TypeError, ValueError):
@@ -165,6 +202,8 @@ def _coerce(value, field_type, key):
 
 
 def _build(cls, data, prefix):
+    if data is None and prefix:  # a section whose keys are all commented out
+        data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"config section {prefix or 'top level'} must be a mapping, got {data!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -188,6 +227,9 @@ def config_from_dict(data):
 
 def apply_overrides(data, overrides):
     """Apply ``section.key=value`` strings (values parsed as YAML) to a config dict."""
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"a config must be a mapping of sections (model:, data:, train:, ...), got "
+                          f"{type(data).__name__} {data!r:.60}")
     data = {k: dict(v) if isinstance(v, dict) else v for k, v in (data or {}).items()}
     for item in overrides or ():
         key, sep, raw = item.partition("=")
@@ -209,7 +251,12 @@ def load_config(path=None, overrides=()):
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist; the shipped ones are in configs/")
         try:
-            data = yaml.safe_load(path.read_text()) or {}
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {err.start}): save it as UTF-8") from None
         except yaml.YAMLError as err:
             raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+        if data is not None and not isinstance(data, dict):
+            raise ConfigError(f"config file {path} must hold a mapping of sections (model:, data:, train:, ...) "
+                              f"at its top level, not a {type(data).__name__}")
     return config_from_dict(apply_overrides(data, overrides))

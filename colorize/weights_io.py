@@ -110,3 +110,30 @@ def store_as_float16(path):
         src.visititems(copy)
     tmp.replace(path)
     return path
+
+
+def export_checkpoint(config, checkpoint, out_path):
+    """Write the model weights of a training checkpoint to a ``.weights.h5`` file, atomically; returns the path.
+
+    ``checkpoint`` is a checkpoint prefix (``WORKDIR/checkpoints/ckpt-N``), a checkpoints folder or a training
+    workdir; for a folder, its newest checkpoint that restores is used (a line says which newer ones were skipped).
+    """
+    import tensorflow as tf
+
+    from .checkpoints import restore, restore_newest, write_atomically
+    from .errors import TrainingError
+    from .model import build_model
+    model = build_model(config.model)
+    holder = tf.train.Checkpoint(model=model)
+    path = Path(checkpoint)
+    if path.is_dir():
+        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        if restore_newest(holder, folder, config.to_dict()) is None:
+            raise TrainingError(f"no checkpoint found in {checkpoint}")
+    else:
+        try:
+            restore(holder, path)
+        except Exception as err:  # TensorFlow's OpErrors, ValueErrors and AssertionErrors for bad files
+            first = (getattr(err, "message", None) or str(err) or type(err).__name__).strip().splitlines()[0]
+            raise TrainingError(f"cannot read checkpoint {path}: {first[:300]}") from None
+    return write_atomically(out_path, model.save_weights)

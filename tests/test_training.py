@@ -1,4 +1,5 @@
-"""The training loop: loss falls, smoke run, crash-resume, NaN stop, determinism, workdir checks, data pipeline."""
+"""The training loop: loss falls, smoke run, crash-resume, NaN stop, determinism, workdir checks, data pipeline,
+losses, process state, run length, records, console, signals, config changes on resume."""
 import json
 import os
 import signal
@@ -14,7 +15,9 @@ import tensorflow as tf
 from colorize import bins, data
 from colorize.config import load_config
 from colorize.errors import TrainingError
-from colorize.training import as_training_pair, check_workdir, train
+from colorize.batches import as_training_pair
+from colorize.checkpoints import check_workdir
+from colorize.training import train
 from conftest import REPO
 
 SMOKE = REPO / "configs" / "smoke.yaml"
@@ -34,11 +37,9 @@ def test_loss_falls_on_a_tiny_dataset(tmp_path):
 
 
 def test_smoke_config_runs_end_to_end_through_the_script(tmp_path):
-    start = time.time()
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--config", str(SMOKE),
-                          "--workdir", str(tmp_path)], env=ENV, capture_output=True, text=True, timeout=180)
+                          "--workdir", str(tmp_path)], env=ENV, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert time.time() - start < 90
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["steps"] == 20 and record["config"]["data"]["source"] == "skimage"
     assert {"psnr", "grey_psnr", "colorfulness", "truth_colorfulness"} <= set(record["validation"])
@@ -53,7 +54,7 @@ def test_resume_after_sigkill_continues_from_the_checkpoint(tmp_path):
             "--set", "train.steps_per_epoch=400", "--set", "train.checkpoint_every=10", "--set", "data.val_limit=0"]
     proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 240
         while not list(tmp_path.glob("checkpoints/ckpt-20.index")) and time.time() < deadline:
             time.sleep(0.2)
         assert list(tmp_path.glob("checkpoints/ckpt-20.index")), "no checkpoint written in time"
@@ -78,7 +79,8 @@ def _batches(nan_at=None):
 
 
 def test_nan_in_the_data_stops_training_and_keeps_the_last_checkpoint(tmp_path):
-    config = smoke("train.steps_per_epoch=100", "train.checkpoint_every=4", "data.val_limit=0", "train.loss=huber")
+    config = smoke("train.steps_per_epoch=100", "train.checkpoint_every=4", "data.val_limit=0",
+                   "train.loss=regression")
     with pytest.raises(TrainingError, match="loss became nan at step 7"):
         train(config, tmp_path, verbose=False, dataset=_batches(nan_at=6))
     ckpt = tf.train.latest_checkpoint(tmp_path / "checkpoints")
@@ -142,10 +144,10 @@ def test_cached_stream_is_reproducible_resumable_and_colour_only():
 
 
 def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
-    from colorize.training import _Losses
+    from colorize.losses import Losses
     truth = tf.zeros([1, 4, 4, 2])
     small, large = tf.fill([1, 4, 4, 2], 0.01), tf.fill([1, 4, 4, 2], 0.5)  # 1.1 and 55 Lab units
-    losses = {kind: _Losses(smoke("train.loss=huber", f"train.regression_loss={kind}"), 1, None)
+    losses = {kind: Losses(smoke("train.loss=regression", f"train.regression_loss={kind}"), 1, None)
               for kind in ("huber", "l2")}
     value = {(kind, name): float(fn({"ab": x}, truth)) for kind, fn in losses.items()
              for name, x in (("small", small), ("large", large))}
@@ -156,8 +158,8 @@ def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
 
 
 def test_log_mse_loss_is_per_photo_and_weighs_a_near_grey_photo_like_a_colourful_one():
-    from colorize.training import LOG_MSE_FLOOR, LOG_MSE_WEIGHT, _Losses
-    loss = _Losses(smoke("train.loss=huber", "train.regression_loss=log_mse"), 2, None)
+    from colorize.losses import LOG_MSE_FLOOR, LOG_MSE_WEIGHT, Losses
+    loss = Losses(smoke("train.loss=regression", "train.regression_loss=log_mse"), 2, None)
     truth = tf.zeros([2, 4, 4, 2])
     pred = tf.stack([tf.fill([4, 4, 2], 0.01), tf.fill([4, 4, 2], 0.3)])
     expected = LOG_MSE_WEIGHT * np.log(np.array([0.01, 0.3]) ** 2 + LOG_MSE_FLOOR)
@@ -170,7 +172,7 @@ def test_log_mse_loss_is_per_photo_and_weighs_a_near_grey_photo_like_a_colourful
 
 
 def test_soft_cross_entropy_equals_tensorflows_in_value_and_gradient():
-    from colorize.training import soft_cross_entropy
+    from colorize.losses import soft_cross_entropy
     rng = np.random.default_rng(3)
     target = tf.nn.softmax(tf.constant(rng.normal(0, 3, (2, 3, 5, 263)), tf.float32))
     logits = tf.constant(rng.normal(0, 8, (2, 3, 5, 263)), tf.float32)
@@ -194,7 +196,7 @@ def test_jit_compile_trains(tmp_path):
 
 
 def test_bins_target_pools_like_an_area_resize():
-    from colorize.training import bins_target
+    from colorize.losses import bins_target
     ab = tf.random.uniform([2, 16, 16, 2], -0.5, 0.5)
     np.testing.assert_allclose(bins_target(ab, 4).numpy(),
                                bins.soft_encode(tf.image.resize(ab, [4, 4], method="area") * 110.0).numpy(), atol=1e-5)
@@ -217,9 +219,7 @@ def test_folder_source_skips_corrupt_files(tmp_path, photos, caplog):
     for i, (name, image) in enumerate(photos.items()):
         (tmp_path / "sub").mkdir(exist_ok=True)
         Image.fromarray(image[:64, :64]).save(tmp_path / "sub" / f"{name}.png")
-    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
-    good, bad = data.scan_folder(tmp_path)
-    assert len(good) == 3 and bad == 1
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")  # counted and skipped (tests/test_data.py)
     config = smoke(f"data.source={tmp_path}", "train.batch_size=2")
     rgb = next(iter(data.train_dataset(config)))
     assert rgb.shape == (2, 32, 32, 3) and rgb.dtype == tf.float32
@@ -260,3 +260,126 @@ def test_multi_worker_mirrored_strategy_two_local_workers_agree(tmp_path):
     assert results[0]["steps"] == results[1]["steps"] == 4
     assert results[0]["checksum"] == results[1]["checksum"]  # trainable weights are mirrored exactly
     assert (tmp_path / "run" / "final.weights.h5").exists()
+
+
+# ---- the loop in parts: process state, run length, records, console, signals, config changes on resume
+
+def test_train_puts_back_the_dtype_policy_and_op_determinism(tmp_path):
+    import keras
+    from tensorflow.python.framework import config as tf_config
+    from training_helpers import fast, pairs
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        train(fast("train.precision=mixed_bfloat16", "train.deterministic=true"), tmp_path, max_steps=1,
+              verbose=False, dataset=pairs())
+        assert keras.config.dtype_policy().name == "mixed_float16"
+        assert not tf_config.is_op_determinism_enabled()
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+        tf_config.disable_op_determinism()
+
+
+def test_a_small_folder_trains_train_steps_validates_and_saves_sparingly_and_prints_the_weights_sha256(
+        tmp_path, photos, capsys):
+    from PIL import Image
+    from colorize.weights_io import sha256_of
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        for name, image in photos.items():
+            Image.fromarray(image[i * 40:i * 40 + 96, :96]).save(folder / f"{name}{i}.png")
+    config = smoke(f"data.source={folder}", "data.val_share=0", "train.batch_size=4", "train.steps=6",
+                   "train.warmup_steps=500", "train.checkpoint_every=5", "train.log_every=3")
+    record = train(config, tmp_path / "run", max_steps=50, log="plain")
+    out, err = capsys.readouterr()
+    assert record["steps"] == 6 and record["total_steps"] == 6  # train.steps, though an epoch is 2 steps
+    assert [v["step"] for v in record["validation_history"]] == [6]  # not at each 2-step epoch
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("*.index")) == ["ckpt-5.index",
+                                                                                           "ckpt-6.index"]
+    assert "--max-steps 50 is more than the 6 steps" in err and "train.warmup_steps 500" in err
+    assert len(record["warnings"]) == 2
+    weights = tmp_path / "run" / "final.weights.h5"
+    assert record["weights_sha256"] == sha256_of(weights) and record["weights_sha256"] in out
+    assert f"colorize predict PHOTOS -o colorized --weights {weights} --sha256 {record['weights_sha256']}" in out
+    assert load_config(tmp_path / "run" / "config.yaml") == config  # what the predict command's --config reads
+    assert record["best"]["sha256"] == sha256_of(tmp_path / "run" / "best.weights.h5")
+
+
+def test_the_loop_runs_several_steps_per_graph_call_and_logs_one_plain_line_per_interval(tmp_path, capsys):
+    from training_helpers import fast, pairs
+    record = train(fast("train.log_every=6", "train.checkpoint_every=100"), tmp_path, max_steps=12,
+                   dataset=pairs(), log="plain")
+    out = capsys.readouterr().out
+    assert record["graph_calls"] == 2 and record["steps"] == 12
+    lines = [line for line in out.splitlines() if line.startswith("step ")]
+    assert "\r" not in out and "\x1b" not in out and [line.split()[1] for line in lines] == ["6/12", "12/12"]
+    assert all(k in lines[0] for k in ("epoch", "loss", "img/s", "lr", "eta"))
+    assert [h["step"] for h in record["loss_history"]] == [6, 12]
+    assert record["seconds"]["host_per_step"] >= 0
+
+
+def test_the_record_is_cumulative_across_resumes_and_reruns(tmp_path):
+    from training_helpers import fast, pairs
+    train(fast(), tmp_path, max_steps=3, verbose=False, dataset=pairs())
+    train(fast(), tmp_path, max_steps=5, verbose=False, dataset=pairs())
+    again = train(fast("train.steps=5"), tmp_path, verbose=False, dataset=pairs())  # finished: nothing to do
+    assert [h["step"] for h in again["loss_history"]] == [1, 2, 3, 4, 5]
+    assert [(s["from"], s["to"]) for s in again["segments"]] == [(0, 3), (3, 5)]
+    assert again["images_per_second"] == again["segments"][-1]["images_per_second"] and again["steps"] == 5
+
+
+def test_a_breaking_config_change_on_resume_is_refused_unless_allowed_and_others_are_listed(tmp_path, capsys):
+    from training_helpers import fast, pairs
+    train(fast(), tmp_path, max_steps=2, verbose=False, dataset=pairs())
+    with pytest.raises(TrainingError, match=r"train\.batch_size 4 -> 8.*--allow-config-change"):
+        train(fast("train.batch_size=8"), tmp_path, max_steps=3, verbose=False, dataset=pairs(8))
+    record = train(fast("train.batch_size=8"), tmp_path, max_steps=3, verbose=False, dataset=pairs(8),
+                   allow_config_change=True)
+    assert record["steps"] == 3
+    capsys.readouterr()
+    train(fast("train.batch_size=8", "train.learning_rate=0.001"), tmp_path, max_steps=4, dataset=pairs(8))
+    assert "resuming with a changed config: train.learning_rate 0.003 -> 0.001" in capsys.readouterr().err
+
+
+def test_loss_scaling_skips_an_overflowing_step_on_one_device(tmp_path):
+    from training_helpers import fast, pairs
+    record = train(fast("train.precision=mixed_float16", "train.regression_loss=l2"), tmp_path, max_steps=1,
+                   verbose=False, dataset=pairs(poison=slice(2, 4)))
+    assert record["skipped_steps"] == 1 and np.isfinite(record["weights_checksum"])
+
+
+def test_strategy_auto_does_not_probe_for_a_tpu(monkeypatch):
+    from colorize.config import TrainConfig
+    from colorize.runtime import pick_strategy
+
+    def probe(*args, **kwargs):
+        raise AssertionError("probed for a TPU")
+    monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", probe)
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert pick_strategy(TrainConfig()).num_replicas_in_sync == 1
+
+
+def _train_in_background(workdir, *extra):
+    args = [sys.executable, str(REPO / "scripts" / "train.py"), "--config", str(SMOKE), "--workdir", str(workdir),
+            "--set", "train.steps=1000", "--set", "train.checkpoint_every=1000", "--set", "train.log_every=1",
+            "--set", "data.val_limit=0", "--set", "train.loss=regression", "--log", "plain", *extra]
+    return subprocess.Popen(args, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_sigint_save_a_checkpoint_and_exit_with_one_line(tmp_path, signum):
+    proc = _train_in_background(tmp_path)
+    try:
+        for line in proc.stdout:
+            if line.startswith("step 2/"):
+                break
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    name = signal.Signals(signum).name
+    lines = [line for line in err.splitlines() if line.startswith("colorize:")]
+    assert proc.returncode == 128 + signum and len(lines) == 1 and f"stopped by {name} at step" in lines[0]
+    step = int(lines[0].split(" at step ")[1].split(":")[0])
+    assert step >= 2 and (tmp_path / "checkpoints" / f"ckpt-{step}.index").exists()
+    assert json.loads((tmp_path / "record.json").read_text())["interrupted_by"] == name
