@@ -181,6 +181,7 @@ def build_parser():
     cli_demo.add_parser(sub)
     from . import cli_export; cli_export.add_parser(sub)  # noqa: E702
     from . import cli_serve; cli_serve.add_parser(sub)  # noqa: E702
+    from . import cli_video; cli_video.add_parser(sub)  # noqa: E702
     return parser
 
 

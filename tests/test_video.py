@@ -1,0 +1,269 @@
+"""Video: round trip (frames, size, rate, rotation, sound copied), stability against per-frame colours, shot cuts,
+hints that follow the motion, one-line errors for bad input, and no output left by a failed or interrupted run."""
+import fractions
+
+import numpy as np
+import pytest
+
+import colorize
+from colorize import metrics
+from colorize.cli import main
+from colorize.config import ModelConfig
+from colorize.video import colorize_frames, colorize_video
+from conftest import REPO
+
+av = pytest.importorskip("av", reason="video needs the video extra: pip install -e '.[video]'")
+pytest.importorskip("cv2", reason="video needs the video extra: pip install -e '.[video]'")
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    return colorize.load_pretrained()
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    cfg = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8,
+                                      fusion_width=16)
+    return colorize.Colorizer(colorize.build_model(cfg), cfg, name="tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_hints():
+    cfg = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8,
+                                      fusion_width=16, hints=True)
+    return colorize.Colorizer(colorize.build_model(cfg), cfg, name="tiny-hints")
+
+
+@pytest.fixture
+def model_args(tiny_weights):
+    path, _, sha = tiny_weights
+    return ["--weights", str(path), "--sha256", sha, "--config", str(REPO / "configs" / "smoke.yaml")]
+
+
+def pan(photo, frames, width=160, height=96, step=4, start=0):
+    """A camera panning right by ``step`` pixels a frame over ``photo``: the scene moves left."""
+    return [np.ascontiguousarray(photo[40:40 + height, start + step * t:start + step * t + width])
+            for t in range(frames)]
+
+
+def write_clip(path, frames, rate=10, audio=True, rotation=0, faststart=False, codec="libx264"):
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", container_options=options) as out:
+        video = out.add_stream(codec, rate=rate)
+        video.height, video.width = frames[0].shape[:2]
+        video.pix_fmt = "yuv420p"
+        if rotation:
+            video.set_display_rotation(rotation)
+        sound = out.add_stream("aac", rate=48000) if audio else None
+        per_frame = 48000 // rate
+        for i, frame in enumerate(frames):
+            vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            vf.pts = i
+            out.mux(video.encode(vf))
+            if sound is not None:
+                t = (np.arange(per_frame) + i * per_frame) / 48000
+                af = av.AudioFrame.from_ndarray((0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None],
+                                                format="fltp", layout="mono")
+                af.sample_rate, af.pts = 48000, i * per_frame
+                out.mux(sound.encode(af))
+        out.mux(video.encode(None))
+        if sound is not None:
+            out.mux(sound.encode(None))
+    return path
+
+
+def probe(path):
+    with av.open(str(path)) as f:
+        v = f.streams.video[0]
+        frames = [fr for fr in f.decode(v)]
+        info = {"frames": len(frames), "size": (v.codec_context.width, v.codec_context.height),
+                "rate": v.average_rate, "rotation": frames[0].rotation, "codec": v.codec_context.name,
+                "streams": [s.type for s in f.streams]}
+    with av.open(str(path)) as f:
+        info["audio_packets"] = [bytes(p) for p in f.demux(audio=0) if p.size] if f.streams.audio else []
+    return info
+
+
+def ab(frames):
+    return [colorize.rgb_to_lab(f.astype(np.float32) / 255).numpy()[..., 1:] for f in frames]
+
+
+def test_round_trip_keeps_frames_size_rate_rotation_and_copies_the_sound(tmp_path, tiny, photos):
+    src = write_clip(tmp_path / "in.mp4", pan(photos["astronaut"], 12, width=96, height=64), rate=12, rotation=90)
+    report = colorize_video(tiny, src, tmp_path / "out.mp4")
+    got, want = probe(tmp_path / "out.mp4"), probe(src)
+    assert report.frames == want["frames"] == got["frames"] == 12
+    assert got["size"] == want["size"] == (96, 64)
+    assert got["rate"] == want["rate"] == 12
+    assert got["rotation"] == want["rotation"] == 90
+    assert got["codec"] == "h264" and got["streams"] == ["video", "audio"]
+    assert got["audio_packets"] == want["audio_packets"] and got["audio_packets"]  # copied bit for bit
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]  # no temp file left
+    with pytest.raises(colorize.InputError, match="already exists"):
+        colorize_video(tiny, src, tmp_path / "out.mp4")
+
+
+def test_stabilised_pan_flickers_less_than_per_frame_and_stays_as_accurate(pretrained, photos):
+    step = 4
+    frames = pan(photos["coffee"], 16, step=step)
+
+    def flicker(outputs):  # the scene point at x in frame t was at x + step in frame t-1
+        abs_ = ab(outputs)
+        return np.mean([np.linalg.norm(b[:, :-step] - a[:, step:], axis=-1).mean() for a, b in zip(abs_, abs_[1:])])
+
+    per_frame = list(colorize_frames(pretrained, frames, stabilize=False))
+    stable = list(colorize_frames(pretrained, frames))
+    assert flicker(stable) < 0.6 * flicker(per_frame)
+    truth = [f.astype(np.float32) / 255 for f in frames]
+    psnr = lambda outs: np.mean([float(metrics.psnr(o / 255, t)) for o, t in zip(outs, truth)])  # noqa
+    assert psnr(stable) > psnr(per_frame) - 0.1
+
+
+def test_two_shot_clip_cut_is_found_and_nothing_carries_over(pretrained, photos):
+    first, second = pan(photos["astronaut"], 8), pan(photos["coffee"], 8)
+    cuts = []
+    both = list(colorize_frames(pretrained, first + second, on_cut=cuts.append))
+    assert cuts == [8]
+    # Each shot comes out exactly as it does alone: no colour crosses the cut, either way.
+    for shot, out in ((first, both[:8]), (second, both[8:])):
+        alone = list(colorize_frames(pretrained, shot))
+        assert all(np.array_equal(a, b) for a, b in zip(alone, out))
+    assert not all(np.array_equal(a, b) for a, b in zip(both, colorize_frames(pretrained, first + second,
+                                                                             stabilize=False)))
+
+
+def test_cuts_are_reported_for_files(tmp_path, tiny, photos):
+    src = write_clip(tmp_path / "two.mp4", pan(photos["astronaut"], 6) + pan(photos["coffee"], 6), audio=False)
+    assert colorize_video(tiny, src, tmp_path / "out.mkv").cuts == (6,)
+    assert probe(tmp_path / "out.mkv")["frames"] == 12
+
+
+def test_hints_follow_the_motion_and_end_at_the_cut(tiny_hints, photos):
+    step = 4
+    frames = pan(photos["astronaut"], 6, step=step) + pan(photos["coffee"], 4)
+    hints = {"0": [{"x": 100, "y": 50, "color": "#ff0000", "radius": 3}]}
+    hinted = list(colorize_frames(tiny_hints, frames, hints=hints))
+    plain = list(colorize_frames(tiny_hints, frames))
+
+    def redness(frame, x, y):  # Lab a* around a point
+        return float(ab([frame[y - 1:y + 2, x - 1:x + 2]])[0][..., 0].mean())
+
+    assert redness(hinted[0], 100, 50) > 25 > 10 > redness(plain[0], 100, 50)
+    x5 = 100 - 5 * step  # where the hinted scene point is five frames later
+    assert redness(hinted[5], x5, 50) > 25 > 10 > redness(plain[5], x5, 50)
+    assert redness(hinted[5], x5, 50) > redness(hinted[5], 100, 50) + 10
+    for a, b in zip(hinted[6:], plain[6:]):  # after the cut the hint is gone: the same frames as without it
+        assert np.array_equal(a, b)
+
+
+def test_hints_need_a_hint_model_and_valid_frame_numbers(tiny, tiny_hints, photos, tmp_path):
+    frames = pan(photos["astronaut"], 2)
+    with pytest.raises(colorize.InputError, match="takes no hints"):
+        list(colorize_frames(tiny, frames, hints={0: [(10, 10, "#ff0000")]}))
+    with pytest.raises(colorize.InputError, match="not a frame number"):
+        list(colorize_frames(tiny_hints, frames, hints={"first": [(10, 10, "#ff0000")]}))
+    bad = tmp_path / "hints.json"
+    bad.write_text('{"0": [{"x": 10, "y": 10}]')
+    with pytest.raises(colorize.InputError, match="not valid JSON"):
+        list(colorize_frames(tiny_hints, frames, hints=bad))
+
+
+def _unsupported_codec_clip(path):
+    out = av.open(str(path), "w")
+    stream = out.add_mux_stream("avs3", width=64, height=48)  # a codec this FFmpeg can store but not decode
+    stream.time_base = fractions.Fraction(1, 25)
+    for i in range(3):
+        packet = av.Packet(bytes(64))
+        packet.stream, packet.pts, packet.dts, packet.time_base = stream, i, i, stream.time_base
+        out.mux(packet)
+    out.close()
+    return path
+
+
+def _audio_only(path):
+    with av.open(str(path), "w") as out:
+        sound = out.add_stream("aac", rate=48000)
+        af = av.AudioFrame.from_ndarray(np.zeros((1, 4800), np.float32), format="fltp", layout="mono")
+        af.sample_rate, af.pts = 48000, 0
+        out.mux(sound.encode(af))
+        out.mux(sound.encode(None))
+    return path
+
+
+def _truncated(path, photos):
+    write_clip(path, pan(photos["astronaut"], 12, width=96, height=64), faststart=True)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) * 2 // 3])
+    return path
+
+
+@pytest.mark.parametrize("case, message", [
+    ("text", "cannot be read as a video"),
+    ("audio_only", "has no video stream"),
+    ("truncated", "truncated"),
+    ("truncated_no_index", "cannot be read as a video"),
+    ("unsupported", "cannot be decoded"),
+    ("missing", "does not exist"),
+])
+def test_bad_input_is_one_line_naming_the_file(case, message, tmp_path, photos, model_args, capsys):
+    src = tmp_path / f"{case}.mp4"
+    if case == "text":
+        src.write_text("not a video\n" * 20)
+    elif case == "audio_only":
+        _audio_only(src)
+    elif case == "truncated":
+        _truncated(src, photos)
+    elif case == "truncated_no_index":  # the index (moov) is written last: cut off, nothing can be found
+        write_clip(src, pan(photos["astronaut"], 4, width=96, height=64))
+        src.write_bytes(src.read_bytes()[:-200])
+    elif case == "unsupported":
+        src = _unsupported_codec_clip(tmp_path / "unsupported.mkv")
+    out = tmp_path / "out.mp4"
+    assert main(["video", str(src), "-o", str(out), "--quiet"] + model_args) == 1
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("colorize: error:") and "Traceback" not in err, err
+    assert str(src) in lines[0] and message in lines[0], lines[0]
+    assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_bad_options_are_refused(tmp_path, tiny, photos):
+    src = write_clip(tmp_path / "in.mp4", pan(photos["astronaut"], 2, width=96, height=64), audio=False)
+    with pytest.raises(colorize.InputError, match="not a video encoder"):
+        colorize_video(tiny, src, tmp_path / "out.mp4", codec="nope")
+    with pytest.raises(colorize.InputError, match="cannot write a video"):
+        colorize_video(tiny, src, tmp_path / "out.unknownsuffix")
+    with pytest.raises(colorize.InputError, match="crf"):
+        colorize_video(tiny, src, tmp_path / "out.mp4", crf=99)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_interrupted_run_leaves_no_output_and_says_so(tmp_path, photos, model_args, monkeypatch, capsys):
+    import colorize.video
+    src = write_clip(tmp_path / "in.mp4", pan(photos["astronaut"], 12, width=96, height=64))
+    original, calls = colorize.video._Pipeline.push, []
+
+    def interrupted(self, rgbs, extras=None):
+        calls.append(len(rgbs))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, rgbs, extras)
+
+    monkeypatch.setattr(colorize.video._Pipeline, "push", interrupted)
+    out = tmp_path / "out.mp4"
+    assert main(["video", str(src), "-o", str(out), "--quiet", "--batch-size", "4"] + model_args) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "interrupted" in err[0] and str(out) in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_cli_writes_the_video_and_refuses_to_overwrite(tmp_path, photos, model_args, capsys):
+    src = write_clip(tmp_path / "in.mp4", pan(photos["astronaut"], 6, width=96, height=64))
+    out = tmp_path / "out.mp4"
+    assert main(["video", str(src), "-o", str(out), "--quiet", "--crf", "23"] + model_args) == 0
+    assert "wrote" in capsys.readouterr().out and probe(out)["frames"] == 6
+    before = out.read_bytes()
+    assert main(["video", str(src), "-o", str(out), "--quiet"] + model_args) == 1
+    assert "already exists" in capsys.readouterr().err and out.read_bytes() == before
+    assert main(["video", str(src), "-o", str(out), "--quiet", "--overwrite", "--per-frame"] + model_args) == 0
