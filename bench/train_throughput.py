@@ -1,8 +1,10 @@
 """Training throughput of the default preset at 64x64: synthetic in-memory tensors vs the real tf.data pipeline
-from tiny_imagenet_color, each in float32 and mixed_bfloat16. Prints one JSON object.
+from tiny_imagenet_color, each in float32 and mixed_bfloat16; with ``--loop-steps``, also the training loop itself
+(``colorize.train`` on the real pipeline, its images/s and host time per step) beside the bare step. Prints one JSON
+object.
 
     python bench/train_throughput.py [--steps 20 --rounds 6] [--data-dir ../shared/data/tfds] [--config configs/X.yaml]
-                                     [--set data.cache=true] [--folder [--folder-size 256]]
+                                     [--set data.cache=true] [--folder [--folder-size 256]] [--loop-steps 300]
 
 The Lab conversion is part of the training step in both cases (the pipeline yields RGB batches).
 """
@@ -19,9 +21,11 @@ import tensorflow as tf
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from colorize import bins, data  # noqa: E402
+from colorize.batches import as_training_pair  # noqa: E402
 from colorize.config import load_config  # noqa: E402
+from colorize.losses import Losses  # noqa: E402
 from colorize.model import build_model  # noqa: E402
-from colorize.training import _count_steps, _Losses, as_training_pair  # noqa: E402
+from colorize.training import count_steps_per_epoch, train  # noqa: E402
 
 
 def _train_step(config, precision):
@@ -32,7 +36,7 @@ def _train_step(config, precision):
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     optimizer = keras.optimizers.AdamW(1e-3)
-    losses = _Losses(config, config.train.batch_size, np.ones(bins.num_bins(), np.float32))
+    losses = Losses(config, config.train.batch_size, np.ones(bins.num_bins(), np.float32))
 
     @tf.function
     def step(iterator):
@@ -50,7 +54,7 @@ def measure(config, steps, rounds, warmup=5):
     ``rounds`` blocks of ``steps`` steps, so drifts of the machine hit all alike; the rate of every block."""
     real = iter(data.train_dataset(config))
     if config.data.cache:  # steady state: fill the cache with one pass first
-        for _ in range(_count_steps(config) + 1):
+        for _ in range(count_steps_per_epoch(config) + 1):
             next(real)
     rgb = next(real)  # real values, then served from memory
     sources = {"synthetic": iter(tf.data.Dataset.from_tensors(rgb).repeat()), "real": real}
@@ -68,6 +72,21 @@ def measure(config, steps, rounds, warmup=5):
             loss.numpy()
             rates[source, precision].append(steps * config.train.batch_size / (time.perf_counter() - start))
     return {f"{s}_{p}": v for (s, p), v in rates.items()}
+
+
+def measure_loop(config, steps, precision, log_every):
+    """The training loop (``colorize.train``, no validation or checkpoints in between) on the real pipeline:
+    images/s after its first call (which traces the graph) and host seconds per step outside the graph calls."""
+    import dataclasses
+    import tempfile
+    train_config = dataclasses.replace(config.train, precision=precision, steps=10 ** 6, log_every=log_every,
+                                       checkpoint_every=10 ** 6, validate_every=10 ** 6)
+    loop_config = dataclasses.replace(config, data=dataclasses.replace(config.data, val_limit=0), train=train_config)
+    with tempfile.TemporaryDirectory() as workdir:
+        record = train(loop_config.check(), workdir, max_steps=steps, verbose=False)
+    seconds = record["seconds"]
+    return {"images_per_second": round(record["images_per_second"], 1), "graph_calls": record["graph_calls"],
+            "host_ms_per_step": round(1000 * seconds["host_per_step"], 3), "steps": record["steps"]}
 
 
 def _make_jpeg_folder(folder, count, size=(1024, 768)):
@@ -99,19 +118,29 @@ def main():
                         help="real pipeline from a folder of 1024x768 JPEGs made in a temporary folder from "
                              "scikit-image's photos (random crops), instead of the config's source")
     parser.add_argument("--folder-size", type=int, default=256, metavar="N", help="JPEGs in the --folder folder")
+    parser.add_argument("--loop-steps", type=int, default=0, metavar="N",
+                        help="also run the training loop for N steps per precision, between two halves of the "
+                             "bare-step rounds, and compare")
+    parser.add_argument("--log-every", type=int, default=50, help="the loop's log interval (steps per graph call)")
     args = parser.parse_args()
     if args.folder:
         import tempfile
         folder = tempfile.TemporaryDirectory()
         _make_jpeg_folder(Path(folder.name), args.folder_size)
         args.set = [f"data.source={folder.name}", "data.val_share=0"] + args.set
-    result = {"config": Path(args.config).name, "overrides": args.set, "batch_size": 64, "steps": args.steps,
+    result = {"config": Path(args.config).name, "overrides": args.set, "batch_size": None, "steps": args.steps,
               "rounds": args.rounds,
               "images_per_second": {}}
     if args.folder:
         result["folder"] = f"{args.folder_size} JPEGs of 1024x768"
     config = load_config(args.config, [f"data.data_dir={args.data_dir}", "data.shuffle_buffer=2000"] + args.set)
+    result["batch_size"] = config.train.batch_size
     blocks = measure(config, args.steps, args.rounds)
+    if args.loop_steps:  # the loop between two halves of bare-step rounds, so both see the same machine
+        result["loop"] = {p: measure_loop(config, args.loop_steps, p, args.log_every)
+                          for p in ("float32", "mixed_bfloat16")}
+        for k, v in measure(config, args.steps, args.rounds).items():
+            blocks[k] += v
     result["images_per_second"] = {k: round(float(np.median(v)), 1) for k, v in blocks.items()}
     result["block_range"] = {k: [round(min(v), 1), round(max(v), 1)] for k, v in blocks.items()}  # the machine's noise
     ips = result["images_per_second"]
@@ -119,6 +148,8 @@ def main():
                                      for p in ("float32", "mixed_bfloat16")}
     result["bfloat16_over_float32"] = {s: round(ips[f"{s}_mixed_bfloat16"] / ips[f"{s}_float32"], 3)
                                        for s in ("synthetic", "real")}
+    for p, loop in result.get("loop", {}).items():
+        loop["over_bare_real_step"] = round(loop["images_per_second"] / ips[f"real_{p}"], 3)
     print(json.dumps(result))
 
 
