@@ -18,7 +18,7 @@ def add_parser(sub):
     p.add_argument("--crf", type=float, default=DEFAULT_CRF,
                    help=f"constant-quality level of the encoder (default {DEFAULT_CRF}; lower is better and larger)")
     p.add_argument("--encoder-preset", default=DEFAULT_ENCODER_PRESET,
-                   help=f"x264/x265 speed preset (default {DEFAULT_ENCODER_PRESET}; faster: veryfast, ...)")
+                   help=f"x264/x265 speed preset (default {DEFAULT_ENCODER_PRESET}; slower presets make smaller files)")
     p.add_argument("--hints", metavar="HINTS.json",
                    help='colour hints by frame number: {"0": [{"x": 120, "y": 40, "color": "#1f4e9c"}], ...}; each '
                         "frame's hints hold, following the motion, until the next shot cut (needs a hint preset)")

@@ -25,7 +25,7 @@ from .errors import InputError
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_CRF = 18
 DEFAULT_CODEC = "libx264"
-DEFAULT_ENCODER_PRESET = "medium"
+DEFAULT_ENCODER_PRESET = "veryfast"  # x264 medium takes about twice the CPU time per frame
 _BATCH_PIXELS = 2 ** 24   # frames per network batch are limited so that a batch of 4K frames stays ~1 GB
 _END = object()
 
@@ -96,8 +96,9 @@ class _Pipeline:
         self.waiting = collections.deque()  # (prepared, hints, extra) of frames the smoother holds
 
     def push(self, rgbs, extras=None):
-        """float32 RGB frames (the next ones of the stream), each with an ``extra`` of the caller's -> list of
-        (uint8 RGB frame, its extra) for the frames now done, in order."""
+        """float32 RGB frames (the next ones of the stream), each with an ``extra`` of the caller's -> the frames
+        whose colours are now settled, in order, as ``(finish, extra)``: ``finish()`` gives the uint8 RGB frame
+        (the full-resolution step, left to the caller so that it can run in another thread)."""
         c = self.colorizer
         extras = [None] * len(rgbs) if extras is None else extras
         prepared = [c.preprocessor(rgb) for rgb in rgbs]
@@ -126,22 +127,23 @@ class _Pipeline:
         done = []
         for p, ab, motion, h, extra in zip(prepared, abs_, motions, parsed, extras):
             if not self.stabilize:
-                done.append(self._finish((p, h, extra), ab))
+                done.append(self._settled((p, h, extra), ab))
                 continue
             self.waiting.append((p, h, extra))
-            done += [self._finish(self.waiting.popleft(), out)
+            done += [self._settled(self.waiting.popleft(), out)
                      for out in self.smoother.push(ab, motion, p.box_height, p.box_width)]
         return done
 
     def flush(self):
-        """The frames still held for their future, at the end of the stream."""
+        """The frames still held for their future, at the end of the stream (as ``push`` gives them)."""
         if not self.stabilize:
             return []
-        return [self._finish(self.waiting.popleft(), out) for out in self.smoother.flush()]
+        return [self._settled(self.waiting.popleft(), out) for out in self.smoother.flush()]
 
-    def _finish(self, held, ab):
+    def _settled(self, held, ab):
         p, h, extra = held
-        return self.colorizer.postprocessor.finish(p.lightness, ab, p.box_height, p.box_width, h), extra
+        finish = self.colorizer.postprocessor.finish
+        return (lambda: finish(p.lightness, ab, p.box_height, p.box_width, h)), extra
 
     def _hints(self, p, motion, keyed):
         if keyed:
@@ -196,10 +198,10 @@ def colorize_frames(colorizer, frames, *, hints=None, stabilize=True, strength=N
     pipeline = _Pipeline(colorizer, table, stabilize, strength, cut_threshold, name, on_cut)
     loaded = ((colorizer.load(frame, name=f"{name} frame {i}"),) for i, frame in enumerate(frames))
     for batch in _batches(loaded, batch_size):
-        for out, _ in pipeline.push([item[0] for item in batch]):
-            yield out
-    for out, _ in pipeline.flush():
-        yield out
+        for finish, _ in pipeline.push([item[0] for item in batch]):
+            yield finish()
+    for finish, _ in pipeline.flush():
+        yield finish()
 
 
 def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC, crf=DEFAULT_CRF,
@@ -209,7 +211,7 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
 
     Same size, frame rate and timing, frame count and rotation; audio and subtitle streams copied without
     re-encoding; video encoded with ``codec`` (default libx264) at ``crf`` (default 18), x264/x265 speed
-    ``encoder_preset`` (default medium).
+    ``encoder_preset`` (default veryfast).
     ``dst`` appears only when complete and is never replaced unless ``overwrite``. ``hints``, ``stabilize``,
     ``strength``, ``cut_threshold``, ``batch_size``: as ``colorize_frames``. ``progress``: a tqdm bar on stderr.
     Unusable input raises ``InputError`` naming the file."""
@@ -265,7 +267,8 @@ def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name):
                 if item is _END:
                     sink.close()
                     return
-                sink.write(*item)
+                finish, (pts, packets) = item
+                sink.write(finish() if finish is not None else None, pts, packets)
         except BaseException as err:
             failures.append(err)
             stop.set()
@@ -291,8 +294,8 @@ def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name):
         with tqdm(total=source.expected_frames or None, unit="frame", disable=not progress, file=_stderr(),
                   dynamic_ncols=True) as bar:
             def hand_over(done):
-                for out, (pts, packets) in done:
-                    if not _put(finished, (out, pts, packets), stop):
+                for item in done:  # the encode thread runs the full-resolution finish: it overlaps the network
+                    if not _put(finished, item, stop):
                         raise failures[0] if failures else InputError(f"{name}: stopped")
                 bar.update(len(done))
                 return len(done)
@@ -303,7 +306,7 @@ def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name):
                 loaded += len(batch)
                 count += hand_over(pipeline.push(rgbs, [(pts, packets) for _, pts, packets in batch]))
             count += hand_over(pipeline.flush())
-            for item in ((None, None, trailing), _END):
+            for item in ((None, (None, trailing)), _END):
                 if not _put(finished, item, stop):
                     raise failures[0] if failures else InputError(f"{name}: stopped")
             threads[1].join()

@@ -78,6 +78,7 @@ def probe(path):
         v = f.streams.video[0]
         frames = [fr for fr in f.decode(v)]
         info = {"frames": len(frames), "size": (v.codec_context.width, v.codec_context.height),
+                "times": [float(fr.pts * fr.time_base) for fr in frames],
                 "rate": v.average_rate, "rotation": frames[0].rotation, "codec": v.codec_context.name,
                 "streams": [s.type for s in f.streams]}
     with av.open(str(path)) as f:
@@ -95,13 +96,38 @@ def test_round_trip_keeps_frames_size_rate_rotation_and_copies_the_sound(tmp_pat
     got, want = probe(tmp_path / "out.mp4"), probe(src)
     assert report.frames == want["frames"] == got["frames"] == 12
     assert got["size"] == want["size"] == (96, 64)
-    assert got["rate"] == want["rate"] == 12
+    assert got["rate"] == want["rate"] == 12 and got["times"] == want["times"]
     assert got["rotation"] == want["rotation"] == 90
     assert got["codec"] == "h264" and got["streams"] == ["video", "audio"]
     assert got["audio_packets"] == want["audio_packets"] and got["audio_packets"]  # copied bit for bit
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]  # no temp file left
     with pytest.raises(colorize.InputError, match="already exists"):
         colorize_video(tiny, src, tmp_path / "out.mp4")
+
+
+def test_subtitles_are_copied_into_mkv_and_an_mp4_that_cannot_hold_them_is_refused(tmp_path, tiny, photos):
+    src = tmp_path / "in.mkv"
+    with av.open(str(src), "w") as out:
+        video = out.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 96, 64, "yuv420p"
+        subtitles = out.add_mux_stream("subrip")
+        subtitles.time_base = fractions.Fraction(1, 1000)
+        for i, frame in enumerate(pan(photos["astronaut"], 10, width=96, height=64)):
+            vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            vf.pts = i
+            out.mux(video.encode(vf))
+            if i % 5 == 0:
+                packet = av.Packet(f"line {i}".encode())
+                packet.stream, packet.pts, packet.dts, packet.duration = subtitles, i * 100, i * 100, 400
+                packet.time_base = subtitles.time_base
+                out.mux(packet)
+        out.mux(video.encode(None))
+    colorize_video(tiny, src, tmp_path / "out.mkv")
+    with av.open(str(tmp_path / "out.mkv")) as f:
+        assert [bytes(p) for p in f.demux(subtitles=0) if p.size] == [b"line 0", b"line 5"]
+    with pytest.raises(colorize.InputError, match="subtitle stream .* cannot be copied into a .mp4"):
+        colorize_video(tiny, src, tmp_path / "out.mp4")
+    assert not (tmp_path / "out.mp4").exists()
 
 
 def test_stabilised_pan_flickers_less_than_per_frame_and_stays_as_accurate(pretrained, photos):
