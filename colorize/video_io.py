@@ -110,7 +110,7 @@ class VideoSource:
         yield from self._packets
 
     def _demux(self, name):
-        pending, count = [], 0
+        pending, count, first, last = [], 0, None, None
         self._first_rotation = 0
         try:
             for packet in self.container.demux(self.video, *self.copied):
@@ -126,15 +126,28 @@ class VideoSource:
                     pts = None if frame.pts is None or frame.time_base is None else \
                         int(round(frame.pts * frame.time_base / self.time_base))
                     count += 1
+                    if pts is not None:
+                        first, last = (pts if first is None else first), pts
                     yield rgb, pts, pending
                     pending = []
         except av.error.FFmpegError as err:
             raise InputError(f"{name}: decoding failed after {count} frames ({_reason(err)}); the file may be "
                              "truncated or damaged") from None
-        if count and self.frames and count < self.frames:
+        if count < self.frames and self._frames_missing(count, first, last):
             raise InputError(f"{name} is truncated or damaged: only {count} of its {self.frames} frames could be "
                              "decoded")
         yield None, None, pending
+
+    def _frames_missing(self, count, first_pts, last_pts):
+        """With fewer frames decoded than the container counts: whether some are missing in the middle or at the
+        end (a truncated file), rather than cut from the start by an edit list, as in a whole trimmed file."""
+        video = self.video
+        if last_pts is None or not self.time_base:
+            return True
+        step = 1 / (float(self.rate) * float(self.time_base))
+        gaps = (last_pts - first_pts) / step + 1 - count > 0.5
+        ends_early = bool(video.duration) and last_pts + step < (video.start_time or 0) + video.duration - 2 * step
+        return gaps or ends_early
 
     def close(self):
         self.container.close()
