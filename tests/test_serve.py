@@ -290,6 +290,22 @@ def test_exposure_warning_only_beyond_loopback():
     assert "anyone" in serve.exposure_warning("0.0.0.0")
 
 
+def test_without_the_web_extra_serve_says_what_to_install(monkeypatch, capsys):
+    import colorize
+    from colorize import cli
+    for name in [m for m in sys.modules if m.split(".")[0] == "starlette"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if Starlette were not installed
+    for name in ("colorize.serve", "colorize.serve_app"):
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delattr(colorize, "serve")
+    with socket.socket() as taken:  # should the import work after all, the command fails here, not serves
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert cli.main(["serve", "--port", str(taken.getsockname()[1])]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'colorize[web]'" in err and "starlette" in err
+
+
 def test_busy_port_is_one_line_before_the_model_loads(capsys):
     from colorize import cli
     with socket.socket() as taken:
