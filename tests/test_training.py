@@ -260,6 +260,7 @@ def test_multi_worker_mirrored_strategy_two_local_workers_agree(tmp_path):
     assert results[0]["steps"] == results[1]["steps"] == 4
     assert results[0]["checksum"] == results[1]["checksum"]  # trainable weights are mirrored exactly
     assert (tmp_path / "run" / "final.weights.h5").exists()
+    assert not list((tmp_path / "run").glob("worker_tmp_*"))  # the non-chief's scratch checkpoints are removed
 
 
 # ---- the loop in parts: process state, run length, records, console, signals, config changes on resume
