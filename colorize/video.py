@@ -5,14 +5,16 @@ between, ``colorize.temporal.TemporalSmoother`` carries the colour along the mot
 same scene point keeps its colour from frame to frame; shot cuts start afresh. Colour hints are keyed by frame
 number and hold, following the motion, until the next cut or the next keyed frame.
 
-``colorize_video`` streams: a thread decodes (PyAV) while the network works on the previous batch, another
-encodes and muxes the sound and subtitle packets unchanged, and queues of a few frames between them keep the
-memory flat whatever the video's length. The output appears only when complete (``video_io.atomic_output``).
+``colorize_video`` streams: a thread decodes (PyAV) while the main thread runs the network and the smoothing on
+the previous batch, and another runs the full-resolution finish and the encoder and muxes the sound and subtitle
+packets unchanged; queues of a few frames between them keep the memory flat whatever the video's length. The
+output appears only when complete (``video_io.atomic_output``).
 """
 import collections
 import contextlib
 import dataclasses
 import queue
+import sys
 import threading
 import time
 import typing
@@ -26,7 +28,8 @@ DEFAULT_BATCH_SIZE = 8
 DEFAULT_CRF = 18
 DEFAULT_CODEC = "libx264"
 DEFAULT_ENCODER_PRESET = "veryfast"  # x264 medium takes about twice the CPU time per frame
-_BATCH_PIXELS = 2 ** 24   # frames per network batch are limited so that a batch of 4K frames stays ~1 GB
+_BATCH_PIXELS = 2 ** 24   # at most this many full-resolution pixels per network batch (4K: 2 frames)
+_QUEUE_BYTES = 2 ** 26    # about this much decoded video waits in each queue between threads (4K: 2 frames)
 _END = object()
 
 
@@ -242,10 +245,12 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
 
 
 def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name):
-    """Decode thread -> this thread (network, smoothing, finishing) -> encode thread, through short queues."""
+    """Decode thread -> this thread (network, smoothing) -> finish-and-encode thread, through short queues."""
     from tqdm import tqdm
     stop = threading.Event()
-    decoded, finished = queue.Queue(maxsize=2 * batch_size), queue.Queue(maxsize=2 * batch_size)
+    frame_bytes = 3 * source.width * source.height
+    depth = max(2, min(2 * batch_size, _QUEUE_BYTES // frame_bytes))
+    decoded, finished = queue.Queue(maxsize=depth), queue.Queue(maxsize=depth)
     failures, trailing = [], []
 
     def decode():
@@ -291,7 +296,7 @@ def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name):
         t.start()
     count = 0
     try:
-        with tqdm(total=source.expected_frames or None, unit="frame", disable=not progress, file=_stderr(),
+        with tqdm(total=source.expected_frames or None, unit="frame", disable=not progress, file=sys.stderr,
                   dynamic_ncols=True) as bar:
             def hand_over(done):
                 for item in done:  # the encode thread runs the full-resolution finish: it overlaps the network
@@ -337,7 +342,3 @@ def _get(q, stop):
             if stop.is_set():
                 return None
 
-
-def _stderr():
-    import sys
-    return sys.stderr
