@@ -3,26 +3,43 @@
     import colorize
     colorizer = colorize.load_pretrained()
     rgb = colorizer.colorize("old_photo.jpg")   # uint8 (H, W, 3), same size as the input
+
+Importing the package has no side effects: it sets no environment variables and starts no threads, and the
+names below (and the submodules) are imported when first used, so that ``import colorize`` (and the command
+line's ``--help``) does not load TensorFlow.
 """
+import importlib
+import importlib.util
+
 __version__ = "0.1.0"
 
-import os as _os
-
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not for users
-
-from .color import lab_to_rgb, rgb_to_lab
-from .config import Config, load_config
-from .errors import ColorizeError, ConfigError, InputError, TrainingError, WeightsError
-from .model import build_model
-from .predict import Colorizer, load_pretrained
-from .presets import list_presets
-from .question_block import build_question_block_fixed
+_PUBLIC = {
+    "Colorizer": "predict", "load_pretrained": "predict", "list_presets": "presets",
+    "build_model": "model", "build_question_block_fixed": "question_block",
+    "rgb_to_lab": "color", "lab_to_rgb": "color", "Config": "config", "load_config": "config",
+    "ColorizeError": "errors", "InputError": "errors", "ConfigError": "errors", "WeightsError": "errors",
+    "TrainingError": "errors", "WriteError": "errors", "OutputExistsError": "errors",
+}
 
 __all__ = [
     "Colorizer", "load_pretrained", "list_presets", "build_model", "build_question_block_fixed",
     "rgb_to_lab", "lab_to_rgb", "Config", "load_config", "train",
-    "ColorizeError", "InputError", "ConfigError", "WeightsError", "TrainingError",
+    "ColorizeError", "InputError", "ConfigError", "WeightsError", "TrainingError", "WriteError", "OutputExistsError",
 ]
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)  # colorize.color etc. without importing it first
+    raise AttributeError(f"module 'colorize' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
 
 
 def train(config, workdir, **kwargs):

@@ -2,11 +2,11 @@
 import json
 import sys
 
+from . import atomic, cli_common
 from .errors import ColorizeError
 
 
 def add_parser(sub):
-    from .cli import _add_model_args
     p = sub.add_parser("evaluate", help="measure a model against the grey baseline on colour photos",
                        description="Colorize the greyscale version of each colour photo at full resolution and "
                                    "report PSNR, SSIM, AuC and colorfulness for the model and for the grey input.")
@@ -23,19 +23,18 @@ def add_parser(sub):
     p.add_argument("--hints", type=int, default=0, metavar="N",
                    help="give a hint model N colour hints per photo, sampled from the truth (patch-mean colours)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled hints")
-    _add_model_args(p)
+    cli_common.add_model_args(p)
     p.set_defaults(func=cmd_evaluate)
     return p
 
 
 def cmd_evaluate(args):
-    from .cli import _colorizer
     from .evaluate import evaluate, format_table, iter_dataset, json_ready
     if args.limit is not None and args.limit < 1:
         raise ColorizeError("--limit must be at least 1")
     if args.hints < 0:
         raise ColorizeError("--hints must be 0 or more")
-    colorizer = _colorizer(args)
+    colorizer = cli_common.colorizer(args)
     result = evaluate(colorizer, iter_dataset(args.data, limit=args.limit, data_dir=args.data_dir),
                       sheet_path=args.sheet, sheet_count=args.sheet_count, batch_size=args.batch_size,
                       hints=args.hints, seed=args.seed)
@@ -45,13 +44,7 @@ def cmd_evaluate(args):
     if args.sheet:
         print(f"contact sheet: {args.sheet}")
     if args.json and args.json != "-":
-        from pathlib import Path
-        text = json.dumps(json_ready(result), indent=2, allow_nan=False)
-        try:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(text + "\n")
-        except OSError as err:
-            raise ColorizeError(f"cannot write {args.json} ({err})") from err
+        atomic.write_text(args.json, json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n", overwrite=True)
         print(f"results: {args.json}")
     else:  # without a file, the summary; per-image rows only when asked for with --json -
         summary = result if args.json == "-" else {k: v for k, v in result.items() if k != "per_image"}

@@ -1,10 +1,10 @@
 """``colorize export``: write a preset's (or your own weights') Colorizer as a SavedModel or a TFLite model."""
-from .cli import _add_model_args, _colorizer
+from . import cli_common
 
 
 def cmd_export(args):
     from . import export
-    colorizer = _colorizer(args)
+    colorizer = cli_common.colorizer(args)
     if args.format == "savedmodel":
         path = export.export_savedmodel(colorizer, args.output, overwrite=args.overwrite)
         print(f"wrote SavedModel {path}: signature '{export.SIGNATURE_KEY}', uint8 image (H, W, 1 or 3) -> "
@@ -24,6 +24,6 @@ def add_parser(sub):
     p.add_argument("-o", "--output", required=True, metavar="PATH",
                    help="the SavedModel folder or .tflite file to write")
     p.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
-    _add_model_args(p)
+    cli_common.add_model_args(p)
     p.set_defaults(func=cmd_export)
     return p

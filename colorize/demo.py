@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import imageio
+from . import atomic, imageio
 from .evaluate import evaluate, format_table, json_ready
 from .sources import skimage_photos
 
@@ -25,7 +25,7 @@ def run_demo(colorizer, outdir="colorize-demo", photos=None, out=sys.stdout):
 
     result = evaluate(colorizer, photos, sheet_path=outdir / "demo.png", sheet_count=len(photos), on_image=save)
     metrics_path = outdir / "metrics.json"
-    metrics_path.write_text(json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n")
+    atomic.write_text(metrics_path, json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n", overwrite=True)
     result["files"] = [str(outdir / "demo.png"), str(metrics_path)] + written
     if out is not None:
         print(format_table(result, f"{colorizer.name}: {len(photos)} scikit-image photos, colorized from their "

@@ -19,3 +19,11 @@ class WeightsError(ColorizeError):
 
 class TrainingError(ColorizeError):
     """Training cannot start or cannot go on (unwritable workdir, non-finite loss, ...)."""
+
+
+class WriteError(ColorizeError, OSError):
+    """An output, record, weights file or export that cannot be written (folder not writable, disk full, ...)."""
+
+
+class OutputExistsError(WriteError, FileExistsError):
+    """The file to write exists (or appeared meanwhile: another process wrote it) and overwriting was not asked for."""

@@ -8,17 +8,16 @@ graph, through the very ``tf.function``s that ``Colorizer.colorize`` calls. Deco
 ``export_tflite`` writes the network alone: scaled L (1, S, S, 1) float32 in, ab in Lab units (1, S, S, 2) out
 (the readout of the Colorizer, regression or annealed, included). Pre- and post-processing are the caller's.
 
-Both write atomically (a temporary path next to the target, then a rename) and refuse to replace an existing
-path unless ``overwrite=True``.
+Both write atomically (``colorize.atomic``: a temporary path next to the target, then a rename) and refuse to
+replace an existing path unless ``overwrite=True`` (``colorize.OutputExistsError``); an unwritable target is a
+``colorize.WriteError`` naming it.
 """
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import tensorflow as tf
 
-from .errors import InputError
+from . import atomic
+from .tf_internals import freeze_variables
 
 SIGNATURE_KEY = "serving_default"
 
@@ -44,50 +43,6 @@ class _ServingModule(tf.Module):
         self.serve = serve
 
 
-def _check_target(path, overwrite):
-    path = Path(path)
-    if (path.exists() or path.is_symlink()) and not overwrite:
-        raise InputError(f"{path} already exists; pass overwrite=True (--overwrite on the command line)")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(f"cannot create the folder {path.parent} ({err})") from err
-    return path
-
-
-def _move_into_place(tmp, path):
-    """Rename ``tmp`` to ``path``; an existing ``path`` (file or folder) is replaced with no moment lacking one."""
-    if path.is_dir() and not path.is_symlink():
-        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-        os.replace(path, old / path.name)
-        try:
-            os.replace(tmp, path)
-        except BaseException:
-            os.replace(old / path.name, path)
-            raise
-        finally:
-            shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, path)
-
-
-def _write_atomically(path, overwrite, write, is_dir):
-    path = _check_target(path, overwrite)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    target = tmp if is_dir else tmp / path.name
-    try:
-        write(target)
-        _move_into_place(target, path)
-    except InputError:
-        raise
-    except Exception as err:
-        raise InputError(f"cannot write {path} ({type(err).__name__}: {err}); check that the folder is "
-                         "writable and the disk is not full") from err
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return path
-
-
 def serving_module(colorizer):
     """The ``tf.Module`` that ``export_savedmodel`` saves; ``module.serve(uint8 image)`` -> {"rgb": uint8}."""
     return _ServingModule(colorizer)
@@ -96,19 +51,13 @@ def serving_module(colorizer):
 def export_savedmodel(colorizer, path, overwrite=False):
     """Save the full pipeline of ``colorizer`` as a SavedModel folder at ``path`` (see the module docstring)."""
     module = serving_module(colorizer)
-
-    def write(target):
-        tf.saved_model.save(module, str(target), signatures={SIGNATURE_KEY: module.serve})
-    return _write_atomically(path, overwrite, write, is_dir=True)
+    with atomic.writing(path, overwrite, directory=True) as tmp:
+        tf.saved_model.save(module, str(tmp), signatures={SIGNATURE_KEY: module.serve})
+    return Path(path)
 
 
 def tflite_bytes(colorizer):
     """The network of ``colorizer`` as a TFLite flatbuffer: scaled L (1, S, S, 1) -> ab (1, S, S, 2)."""
-    # TensorFlow's own helper (no public alias): it folds variables into constants, those read inside the
-    # GRUs' while loops included, which the TFLite converter would otherwise leave as READ_VARIABLE ops that
-    # fail at run time.
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
     size = colorizer.config.input_size
 
     @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name="l_scaled")])
@@ -117,7 +66,9 @@ def tflite_bytes(colorizer):
         # ops (no Flex delegate required). The readout's cast is estimated on the whole canvas.
         return {"ab": colorizer.network_fn(l_scaled)}
 
-    frozen = convert_variables_to_constants_v2(network.get_concrete_function())
+    # Variables folded into constants, those read inside the GRUs' while loops included, which the TFLite
+    # converter would otherwise leave as READ_VARIABLE ops that fail at run time.
+    frozen = freeze_variables(network.get_concrete_function())
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     return converter.convert()
@@ -125,11 +76,6 @@ def tflite_bytes(colorizer):
 
 def export_tflite(colorizer, path, overwrite=False):
     """Write the network of ``colorizer`` as a ``.tflite`` file at ``path`` (see the module docstring)."""
-    data = tflite_bytes(colorizer)
-
-    def write(target):
-        with open(target, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    return _write_atomically(path, overwrite, write, is_dir=False)
+    with atomic.writing(path, overwrite) as tmp:  # an existing or unwritable path is refused before converting
+        tmp.write_bytes(tflite_bytes(colorizer))
+    return Path(path)

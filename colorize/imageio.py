@@ -2,7 +2,10 @@
 
 ``load_rgb`` turns a path, a PIL image or a numpy array into float32 RGB (H, W, 3) in [0, 1], whatever the
 file's mode, bit depth or EXIF orientation, and refuses anything it cannot read faithfully with an
-``InputError`` that names the input. ``save_png`` writes atomically; ``list_images`` expands CLI arguments.
+``InputError`` that names the input. ``load_array`` does the same checks but keeps the decoded samples
+(uint8, uint16 or float32 RGB: 3 to 6 bytes a pixel instead of 12), and ``to_float`` converts them, also a strip
+at a time. ``save_png`` writes atomically (``colorize.atomic``); ``scan_inputs`` expands CLI arguments and says
+what it could not search; ``list_images`` is its short form.
 
 Choices: 16-bit PNGs keep their 16 bits (grey natively; RGB/RGBA by decoding the file twice, once for the
 high and once for the low byte of each sample, since Pillow only offers 8-bit RGB); 'F' (32-bit float)
@@ -10,16 +13,19 @@ images are accepted only when already in [0, 1]; alpha is dropped, never composi
 give their first frame. Pillow's own hard limit (2 x ``PIL.Image.MAX_IMAGE_PIXELS``) still applies above
 ``max_pixels``.
 """
+import dataclasses
 import os
-import threading
+import struct
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from . import atomic
 from .errors import InputError
-from .png import encode_png
+from .png import png_pieces
 
 DEFAULT_MAX_PIXELS = 90_000_000
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
@@ -29,6 +35,12 @@ _TOL = 1e-6  # float inputs that went through arithmetic may overshoot [0, 1] by
 
 def load_rgb(source, name=None, max_pixels=DEFAULT_MAX_PIXELS):
     """A path, PIL image or numpy array -> float32 RGB (H, W, 3) in [0, 1]; ``InputError`` if unusable."""
+    return to_float(load_array(source, name, max_pixels))
+
+
+def load_array(source, name=None, max_pixels=DEFAULT_MAX_PIXELS):
+    """As ``load_rgb``, but the samples stay as decoded: uint8 or uint16 (full range) or float32 (in [0, 1]) RGB
+    (H, W, 3). A valid (H, W, 3) uint8 or uint16 array passed in is returned as it is, not copied."""
     if isinstance(source, np.ndarray):
         return _from_array(source, name or "array")
     if isinstance(source, Image.Image):
@@ -54,21 +66,25 @@ def load_rgb(source, name=None, max_pixels=DEFAULT_MAX_PIXELS):
                      "numpy array")
 
 
-def load_image_batch(sources, names=None, **kw):
-    """Several inputs -> list of float32 (H, W, 3) arrays; ``kw`` goes to ``load_rgb``."""
-    if isinstance(sources, (str, os.PathLike, Image.Image)):
-        raise InputError(f"{sources} is a single image; pass a list of images to load_image_batch")
-    if isinstance(sources, np.ndarray) and sources.ndim != 4:
-        raise InputError(f"batch array has shape {sources.shape}; pass a list of images or an (N, H, W, C) array")
-    sources = list(sources)
-    if not sources:
-        raise InputError("empty batch: no images were given; pass at least one path, PIL image or array")
-    if names is None:
-        names = [str(s) if isinstance(s, (str, os.PathLike)) else f"image {i + 1} of {len(sources)} in the batch"
-                 for i, s in enumerate(sources)]
-    elif len(names) != len(sources):
-        raise InputError(f"{len(names)} names for {len(sources)} images; pass one name per image")
-    return [load_rgb(s, name=n, **kw) for s, n in zip(sources, names)]
+def to_float(rgb):
+    """An image from ``load_array`` (or a strip of rows of one) -> float32 RGB in [0, 1]: uint8 / 255,
+    uint16 / 65535; float32 is returned as it is (other floats cast)."""
+    if rgb.dtype.kind == "f":
+        return rgb.astype(np.float32, copy=False)
+    out = rgb.astype(np.float32)
+    out /= np.float32(255 if rgb.dtype.itemsize == 1 else 65535)
+    return out
+
+
+def pixels_of(path):
+    """Width x height from an image file's header (nothing decoded); None if it cannot be read."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                return im.size[0] * im.size[1]
+    except Exception:  # the decoder reports it properly later
+        return None
 
 
 def _check_size(im, name, max_pixels):
@@ -103,6 +119,8 @@ def _decode(get_image, name, path=None):
             try:
                 tile = im.tile[0] if path is not None and im.format == "PNG" and len(im.tile) == 1 else None
                 im.load()  # full decode now: truncated files fail here rather than later as grey padding
+                if path is not None and im.format == "PNG":
+                    _check_png_complete(path, name)
                 if getattr(tile, "args", None) in ("RGB;16B", "RGBA;16B"):
                     return _rgb16(path, im, tile)
                 return _to_rgb(_orient(im), name)
@@ -132,20 +150,67 @@ def _rgb16(path, hi, tile):
     # Pillow's "RGB;16L" unpacker keeps the second byte of each sample, which in a big-endian PNG is the
     # low byte; both unpackers read 48/64-bit pixels, so PNG filtering is undone identically.
     # This leans on Pillow internals: should they change, fall back to the 8 high bits (still in scale).
-    hi = np.asarray(_orient(hi).convert("RGB"), np.float32)
+    hi = np.asarray(_orient(hi).convert("RGB"))
     try:
         with Image.open(path) as lo:
             lo.tile = [tile._replace(args=tile.args.replace("16B", "16L"))]
             lo.load()
-            return (hi * 256 + np.asarray(_orient(lo).convert("RGB"), np.float32)) / np.float32(65535)
+            return (hi.astype(np.uint16) << 8) | np.asarray(_orient(lo).convert("RGB"))
     except Exception:
-        return hi / np.float32(255)
+        return hi
+
+
+# PNG colour type -> samples per pixel
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _check_png_complete(path, name):
+    """Refuse a PNG whose image data ends (cleanly) before its last row, which Pillow fills with black: the
+    IDAT stream is inflated once more, a MiB at a time, and its length compared with the header's."""
+    with open(path, "rb") as f:
+        f.read(8)
+        length, tag = struct.unpack(">I4s", f.read(8))
+        if tag != b"IHDR" or length < 13:
+            return
+        width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", f.read(13))
+        f.seek(length - 13 + 4, 1)
+        bits = depth * _PNG_CHANNELS.get(colour, 1)
+        passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+        expected = 0
+        for x0, y0, dx, dy in passes:
+            w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
+            if w > 0 and h > 0:
+                expected += h * (1 + (w * bits + 7) // 8)
+        inflate, produced, seen_data = zlib.decompressobj(), 0, False
+        while produced < expected:
+            head = f.read(8)
+            if len(head) < 8:
+                break
+            length, tag = struct.unpack(">I4s", head)
+            if tag != b"IDAT":
+                if seen_data:
+                    break  # the image data is one run of IDAT chunks
+                f.seek(length + 4, 1)
+                continue
+            seen_data = True
+            data = f.read(length)
+            f.seek(4, 1)
+            while data and produced < expected:
+                produced += len(inflate.decompress(data, 1 << 20))
+                data = inflate.unconsumed_tail
+            if inflate.eof:
+                break
+    if produced < expected:
+        row_bytes = max(1, expected // max(1, height))
+        raise InputError(f"{name} is truncated: its image data ends after about {produced // row_bytes} of "
+                         f"{height} rows; re-export or re-download it")
 
 
 def _to_rgb(im, name):
     mode = im.mode
     if mode in _INT16_MODES:
-        return _from_array(np.asarray(im).astype(np.int64), name, int_max=65535)
+        return _from_array(np.asarray(im), name, int_max=65535)
     if mode == "F":
         return _from_array(np.asarray(im, np.float32), name)
     if mode == "LAB":  # Pillow's LAB -> RGB conversion just relabels channels; do the colour maths
@@ -170,20 +235,21 @@ def _from_array(a, name, int_max=None):
     if a.shape[0] == 0 or a.shape[1] == 0:
         raise InputError(f"{name} is empty (shape {a.shape})")
     kind = a.dtype.kind
-    if (kind == "u" and a.dtype.itemsize <= 2) or (int_max and kind == "i"):
-        top = int_max or np.iinfo(a.dtype).max
-        if kind == "i" and (a.min() < 0 or a.max() > top):
-            raise InputError(f"{name} holds values {a.min()}..{a.max()}, outside 0..{top}")
-        out = a.astype(np.float32) / np.float32(top)
+    if kind == "u" and a.dtype.itemsize <= 2:
+        out = a
+    elif int_max and kind in "iu":
+        if a.min() < 0 or a.max() > int_max:
+            raise InputError(f"{name} holds values {a.min()}..{a.max()}, outside 0..{int_max}")
+        out = a.astype(np.uint16)
     elif kind == "f":
-        out = a.astype(np.float32)
+        out = a.astype(np.float32)  # a copy: clipped in place below
         if not np.isfinite(out).all():
             raise InputError(f"{name} contains NaN or infinity; pass finite values in [0, 1]")
         lo, hi = float(out.min()), float(out.max())
         if lo < -_TOL or hi > 1 + _TOL:
             raise InputError(f"{name} holds float values {lo:g}..{hi:g}; float images must be in [0, 1] "
                              "(divide by 255 for 8-bit data)")
-        out = np.clip(out, 0, 1)
+        np.clip(out, 0, 1, out=out)
     elif kind == "b":
         raise InputError(f"{name} is a bool array; convert it to uint8 (e.g. mask.astype(np.uint8) * 255)")
     else:
@@ -192,7 +258,8 @@ def _from_array(a, name, int_max=None):
 
 
 def save_png(rgb_uint8, path, overwrite=False):
-    """Write (H, W, 3) uint8 to ``path`` as PNG, atomically: readers see the old file or the whole new one.
+    """Write (H, W, 3) uint8 to ``path`` as PNG, atomically and, without ``overwrite``, never replacing a file
+    (not even one another process finishes meanwhile: ``colorize.OutputExistsError``). See ``colorize.atomic``.
 
     Encoded by ``colorize.png`` (lossless; about 2x faster than Pillow's fastest setting, files 10-20% larger),
     since encoding would otherwise be the slowest step of colorizing a photo.
@@ -205,40 +272,97 @@ def save_png(rgb_uint8, path, overwrite=False):
                          f"{getattr(a, 'dtype', '')} {shape}")
     if path.is_dir():
         raise InputError(f"{path} is a directory; pass a file name ending in .png")
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} already exists; pass overwrite=True (--overwrite on the command line)")
-    # Temp file in the same directory so os.replace is a rename on one filesystem, hence atomic.
-    # pid + thread id: the CLI saves from a thread pool, and two runs may share an output folder.
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(encode_png(a))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        tmp.unlink(missing_ok=True)
-        if not isinstance(err, Exception):  # Ctrl-C: clean up, but let it stop the program
-            raise
-        raise InputError(f"cannot write {path} ({type(err).__name__}: {err}); check the folder is "
-                         "writable and the disk is not full") from err
-    return path
+    return atomic.write_bytes(path, png_pieces(a), overwrite)
 
 
-def list_images(paths, recursive=True):
-    """CLI arguments -> image files: folders expand to their images (sorted), named files are kept as given."""
+@dataclasses.dataclass
+class Scan:
+    """What ``scan_inputs`` found: ``files`` (each with the folder argument it was found in, or None for a file
+    named on its own, in ``roots``) and ``problems``: ``(path, message, failed)`` for each folder that could not
+    be read or link that leads nowhere (``failed``), or link back to a folder already searched (not ``failed``)."""
+    files: list = dataclasses.field(default_factory=list)
+    roots: list = dataclasses.field(default_factory=list)
+    problems: list = dataclasses.field(default_factory=list)
+    left_out: list = dataclasses.field(default_factory=list)  # folders under ``exclude`` that were not searched
+
+
+def scan_inputs(paths, recursive=True, exclude=None):
+    """CLI arguments -> ``Scan``. Folders expand to their images (sorted, dot files left out), following links to
+    folders once each (no loops); named files are kept as given, whatever their suffix. The same file reached twice
+    is listed once. Folders at or under ``exclude`` (the output folder) are not searched."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    found = []
+    scan, seen = Scan(), set()
+    excluded = _folder_key(exclude) if exclude is not None else None
     for p in map(Path, paths):
         if not p.exists():
             raise InputError(f"{p} does not exist; check the path")
         if p.is_dir():
-            files = sorted(f for f in (p.rglob("*") if recursive else p.iterdir())
-                           # dot files include macOS "._x.jpg" resource forks and our own temp files
-                           if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."))
+            if excluded is not None and _is_under(p, Path(exclude)):
+                scan.left_out.append(p)
+                continue
+            found = sorted(_walk(p, recursive, excluded, scan))
+            roots = [p] * len(found)
         else:
-            files = [p]
-        found += files
-    return list(dict.fromkeys(found))  # a file named twice (or inside a named folder) is listed once
+            found, roots = [p], [None]
+        for f, root in zip(found, roots):
+            key = os.path.realpath(f)
+            if key not in seen:
+                seen.add(key)
+                scan.files.append(f)
+                scan.roots.append(root)
+    return scan
+
+
+def list_images(paths, recursive=True):
+    """CLI arguments -> image files: folders expand to their images (sorted), named files are kept as given."""
+    return scan_inputs(paths, recursive).files
+
+
+def _folder_key(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _is_under(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _walk(root, recursive, excluded, scan):
+    files, visited, stack = [], set(), [Path(root)]
+    while stack:
+        folder = stack.pop()
+        key = _folder_key(folder)
+        if key in visited:
+            scan.problems.append((folder, "a link to a folder already searched (a loop, or a second way in)", False))
+            continue
+        visited.add(key)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as err:
+            scan.problems.append((folder, f"the folder cannot be read ({err.strerror or err})", True))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except OSError as err:
+                scan.problems.append((path, f"cannot be read ({err.strerror or err})", True))
+                continue
+            if not (is_dir or is_file) and entry.is_symlink() and not os.path.exists(path):
+                if path.suffix.lower() in IMAGE_SUFFIXES or not path.suffix:  # an image, or maybe a folder
+                    scan.problems.append((path, "a link to something that does not exist", True))
+                continue
+            if is_dir:
+                if excluded is not None and _folder_key(path) == excluded:
+                    scan.left_out.append(path)
+                elif recursive:
+                    stack.append(path)
+            # dot files include macOS "._x.jpg" resource forks and our own temporary files
+            elif is_file and path.suffix.lower() in IMAGE_SUFFIXES and not entry.name.startswith("."):
+                files.append(path)
+    return files

@@ -4,10 +4,13 @@ bands of rows compressed in parallel threads (zlib releases the GIL).
 Why not Pillow: its encoder spends most of its time choosing row filters. On a 768x512 photo this writes the same
 pixels in about half of Pillow's time at level 1, single-threaded, for files ~10% larger; the bands let a second
 core halve that again. The output is a standard PNG (one IDAT stream, checked by decoding it in the tests).
+``png_pieces`` hands it over in pieces (the compressed bands as they are), so that a writer need not join them
+into one more copy; the thread pool is made when a first image needs it, not at import.
 """
 import concurrent.futures
 import os
 import struct
+import threading
 import zlib
 
 import numpy as np
@@ -16,7 +19,16 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LEVEL = 1
 MIN_BAND_BYTES = 256 * 1024  # below this a second thread costs more than it saves
 WORKERS = max(1, min(4, os.cpu_count() or 1))
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="colorize-png")
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _band_pool():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="colorize-png")
+        return _pool
 
 
 def _chunk(tag, payload):
@@ -41,21 +53,30 @@ def _deflate(data, last):
     return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
-def encode_png(rgb):
-    """(H, W, 3) uint8 array -> PNG file bytes."""
+def png_pieces(rgb):
+    """(H, W, 3) uint8 array -> the PNG file as a list of byte strings, in order (their concatenation is the file)."""
     rgb = np.ascontiguousarray(rgb)
     h, w, _ = rgb.shape
     rows = _filtered_rows(rgb)
     bands = max(1, min(WORKERS, rows.nbytes // MIN_BAND_BYTES, h))
     edges = np.linspace(0, h, bands + 1).astype(int)
-    parts = [rows[a:b].tobytes() for a, b in zip(edges[:-1], edges[1:])]
+    parts = [rows[a:b].reshape(-1) for a, b in zip(edges[:-1], edges[1:])]  # views: no copy of the rows
     if bands == 1:
         compressed = [_deflate(parts[0], True)]
     else:
-        compressed = list(_POOL.map(_deflate, parts, [i == bands - 1 for i in range(bands)]))
+        compressed = list(_band_pool().map(_deflate, parts, [i == bands - 1 for i in range(bands)]))
     adler = 1
     for part in parts:
         adler = zlib.adler32(part, adler)
-    stream = b"\x78\x01" + b"".join(compressed) + struct.pack(">I", adler)
+    stream = [b"\x78\x01", *compressed, struct.pack(">I", adler)]
+    crc = zlib.crc32(b"IDAT")
+    for piece in stream:
+        crc = zlib.crc32(piece, crc)
     header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit, truecolour, deflate, adaptive filters, no interlace
-    return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+    head = SIGNATURE + _chunk(b"IHDR", header) + struct.pack(">I", sum(map(len, stream))) + b"IDAT"
+    return [head, *stream, struct.pack(">I", crc) + _chunk(b"IEND", b"")]
+
+
+def encode_png(rgb):
+    """(H, W, 3) uint8 array -> PNG file bytes."""
+    return b"".join(png_pieces(rgb))

@@ -3,6 +3,11 @@
 Readout (the heads -> one ab image, the cast estimated on the photo's own area, never the canvas's padding) ->
 upsampling of ab to the photo's size, guided by its full-resolution L (or bilinear) -> hints honoured at full
 resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled chunks (``colorize.per_pixel``).
+
+``finish`` works a strip of rows at a time: the upsampling's coefficients are resized across the columns once,
+at the network's few rows, and each strip interpolates its rows from them just as TensorFlow's bilinear resize
+does (same weights, same float32 operations, so the same bits), so a photo's full-resolution coefficients
+(16 bytes a pixel) never exist at once.
 """
 import numpy as np
 import tensorflow as tf
@@ -10,7 +15,7 @@ import tensorflow as tf
 from . import hints as hint_lib
 from . import upsample
 from .errors import InputError
-from .per_pixel import coefficients_to_rgb8
+from .per_pixel import coefficients_to_rgb8, row_strips
 from .readout import Readout
 
 UPSAMPLERS = ("bilinear", "guided")
@@ -35,8 +40,11 @@ class Postprocessor:
         self.upsampling = upsampling
         size = input_size
         box = [tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)]
-        self._finish = tf.function(self.finish_fn, input_signature=[
+        self._across = tf.function(self.upsample_across, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
+        self._finish = tf.function(self.strip_to_rgb, input_signature=[
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4]), tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None])])
         self._upsample = tf.function(self.upsample, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
         self._to_rgb = tf.function(self.to_rgb, input_signature=[
@@ -49,16 +57,33 @@ class Postprocessor:
         area = None if heights is None else photo_area(heights, widths, self.input_size)
         return self.readout(outputs, self.input_size, area, hinted)
 
-    def upsample(self, lightness, ab, h, w):
-        """ab on the canvas (S, S, 2), cropped to the box h, w -> coefficients (H, W, 4) at the size of
-        ``lightness``: ab = c[..., :2] * L + c[..., 2:] (guided filter; for bilinear, the first two are 0)."""
+    def coefficients(self, lightness, ab, h, w):
+        """ab on the canvas (S, S, 2), cropped to the box h, w -> the coefficients (1, h, w, 4) at that size, for
+        ab = c[..., :2] * L + c[..., 2:] (guided filter against ``lightness`` brought to h x w; for bilinear, the
+        first two are 0)."""
         ab_small = ab[None, :h, :w]
         if self.upsampling == "guided":
             l_small = tf.image.resize(lightness[None], tf.stack([h, w]), method="area", antialias=True)
-            small = tf.concat(upsample.guided_coefficients(ab_small, l_small), axis=-1)
-        else:
-            small = tf.concat([tf.zeros_like(ab_small), ab_small], axis=-1)
+            return tf.concat(upsample.guided_coefficients(ab_small, l_small), axis=-1)
+        return tf.concat([tf.zeros_like(ab_small), ab_small], axis=-1)
+
+    def upsample(self, lightness, ab, h, w):
+        """ab on the canvas (S, S, 2), cropped to the box h, w -> coefficients (H, W, 4) at the size of
+        ``lightness`` (see ``coefficients``)."""
+        small = self.coefficients(lightness, ab, h, w)
         return upsample.bilinear(small, tf.shape(lightness)[:2])[0]  # one resize for all four channels
+
+    def upsample_across(self, lightness, ab, h, w):
+        """The coefficients resized to the photo's width only: (h, W, 4); ``strip_to_rgb`` does the rows."""
+        small = self.coefficients(lightness, ab, h, w)
+        return upsample.bilinear(small, tf.stack([h, tf.shape(lightness)[1]]))[0]
+
+    def strip_to_rgb(self, lightness, across, lower, upper, weight):
+        """L of a strip of rows (R, W, 1) and ``upsample_across``'s (h, W, 4) -> uint8 RGB (R, W, 3): each row is
+        ``across[lower] + (across[upper] - across[lower]) * weight`` (``row_weights``), as the bilinear resize
+        computes it."""
+        top, bottom = tf.gather(across, lower), tf.gather(across, upper)
+        return self.to_rgb(lightness, top + (bottom - top) * weight[:, None, None])
 
     def to_rgb(self, lightness, coefficients):
         """L (H, W, 1) and coefficients (H, W, 4) -> uint8 RGB (H, W, 3), gamut fitted."""
@@ -69,10 +94,33 @@ class Postprocessor:
         return self.to_rgb(lightness, self.upsample(lightness, ab, h, w))
 
     def finish(self, lightness, ab, h, w, hints=()):
-        """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array; parsed
-        ``hints`` (``colorize.hints.Hint``) are honoured at full resolution (``colorize.hints.enforce``)."""
-        if not hints:
-            return self._finish(lightness, ab, h, w).numpy()
-        coefficients = self._upsample(lightness, ab, h, w).numpy()
-        coefficients = hint_lib.enforce(coefficients, np.asarray(lightness), hints, self.input_size)
-        return self._to_rgb(lightness, tf.constant(coefficients)).numpy()
+        """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array, a strip of
+        rows at a time; parsed ``hints`` (``colorize.hints.Hint``) are honoured at full resolution
+        (``colorize.hints.enforce``, which needs the whole photo's coefficients)."""
+        lightness = lightness.numpy() if isinstance(lightness, tf.Tensor) else np.asarray(lightness, np.float32)
+        height, width = lightness.shape[:2]
+        out = np.empty((height, width, 3), np.uint8)
+        strips = row_strips(height, width)
+        if hints:
+            coefficients = self._upsample(lightness, ab, h, w).numpy()
+            coefficients = hint_lib.enforce(coefficients, lightness, hints, self.input_size)
+            for start, stop in strips:
+                out[start:stop] = self._to_rgb(lightness[start:stop], coefficients[start:stop])
+            return out
+        across = self._across(lightness, ab, h, w)
+        lower, upper, weight = row_weights(int(across.shape[0]), height)
+        for start, stop in strips:
+            out[start:stop] = self._finish(lightness[start:stop], across, lower[start:stop], upper[start:stop],
+                                           weight[start:stop])
+        return out
+
+
+def row_weights(rows, height):
+    """TensorFlow's bilinear resize (half-pixel centres) of ``rows`` rows to ``height``: for each output row the
+    two input rows and the weight of the second, in the float32 arithmetic of its kernel."""
+    scale = np.float32(rows) / np.float32(height)
+    position = (np.arange(height, dtype=np.float32) + np.float32(0.5)) * scale - np.float32(0.5)
+    floor = np.floor(position)
+    lower = np.maximum(floor, 0).astype(np.int32)
+    upper = np.minimum(np.ceil(position), rows - 1).astype(np.int32)
+    return lower, upper, (position - floor).astype(np.float32)

@@ -133,7 +133,7 @@ class Colorizer:
     def prepare(self, image, name=None):
         """Decode, check and preprocess one image once -> ``colorize.preprocess.Prepared``; re-colorize it with
         ``colorize_prepared`` as often as its hints change."""
-        return self.preprocessor(self.load(image, name))
+        return self.preprocessor(self.preprocessor.decode(image, name))  # uint8 stays uint8: 3 bytes a pixel, not 12
 
     def parse_hints(self, hints, prepared, name=None):
         """User hints for a prepared photo -> parsed ``colorize.hints.Hint`` list (``InputError`` if unusable)."""

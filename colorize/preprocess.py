@@ -7,19 +7,19 @@ upsampling use so that the padding never counts as part of the photo.
 """
 import typing
 
-import numpy as np
 import tensorflow as tf
 
 from . import color, imageio
 from .errors import InputError
-from .per_pixel import full_resolution_lightness
+from .per_pixel import full_resolution_lightness, lightness_in_strips
 
 FITS = ("pad", "squash")
 
 
 class Prepared(typing.NamedTuple):
     """One photo, ready for the network: ``l_input`` (S, S, 1) scaled L on the canvas; ``lightness`` (H, W, 1)
-    the photo's L in Lab units; ``box`` (h, w) the photo's extent on the canvas (int32 scalars)."""
+    the photo's L in Lab units (a float32 numpy array); ``box`` (h, w) the photo's extent on the canvas (int32
+    scalars)."""
     l_input: tf.Tensor
     lightness: tf.Tensor
     box_height: tf.Tensor
@@ -41,22 +41,35 @@ class Preprocessor:
         if fit not in FITS:
             raise InputError(f"fit must be one of {FITS}, got {fit!r}")
         self.input_size, self.fit, self.max_pixels = input_size, fit, max_pixels
-        self._prepare = tf.function(self.prepare_fn, input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
+        self._prepare = tf.function(self.from_lightness, input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
         self._shrink = tf.function(self.shrink, input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
 
     def load(self, image, name=None):
         """A path, PIL image or array -> float32 RGB (H, W, 3) (see ``colorize.imageio.load_rgb``)."""
         return imageio.load_rgb(image, name=name, max_pixels=self.max_pixels)
 
+    def decode(self, image, name=None):
+        """As ``load``, but the samples stay as decoded (uint8, uint16 or float32 RGB; ``imageio.load_array``): a
+        quarter of the memory for 8-bit photos, and ``__call__`` takes them as they are."""
+        return imageio.load_array(image, name=name, max_pixels=self.max_pixels)
+
     def __call__(self, rgb):
-        """float32 RGB (H, W, 3) in [0, 1] (array or tensor) -> ``Prepared``."""
-        return Prepared(*self._prepare(tf.convert_to_tensor(np.asarray(rgb, np.float32))))
+        """RGB (H, W, 3) (array or tensor): float32 in [0, 1], or uint8 / uint16 as ``decode`` gives it ->
+        ``Prepared``. The full-resolution L is computed a strip of rows at a time (``per_pixel``)."""
+        lightness = lightness_in_strips(rgb)
+        l_input, h, w = self._prepare(lightness)
+        return Prepared(l_input, lightness, h, w)
 
     def prepare_fn(self, rgb):
-        """The traceable body of ``__call__`` (used inside exported graphs too)."""
+        """The traceable body of ``__call__``, float32 RGB in (used inside exported graphs)."""
         lightness = full_resolution_lightness(rgb)
+        l_input, h, w = self.from_lightness(lightness)
+        return l_input, lightness, h, w
+
+    def from_lightness(self, lightness):
+        """Full-resolution L (H, W, 1) -> scaled L on the network's canvas (S, S, 1) and the box h, w."""
         padded, h, w = self.shrink(lightness)
-        return color.scale_l(padded), lightness, h, w
+        return color.scale_l(padded), h, w
 
     def shrink(self, lightness):
         """Full-resolution L (H, W, 1) -> L at the network size (S, S, 1), edge-padded, and the box h, w."""

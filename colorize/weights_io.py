@@ -5,9 +5,10 @@ import hashlib
 from pathlib import Path
 
 import h5py
-from keras.src.utils import naming
 
+from . import atomic
 from .errors import WeightsError
+from .keras_internals import snake_case
 
 
 def sha256_of(path):
@@ -40,7 +41,7 @@ def _expected_variables(model):
     """Map the h5 paths Keras uses (class-based names in layer order) to (our layer name, variable shapes)."""
     seen, expected = {}, {}
     for layer in model.layers:
-        base = naming.to_snake_case(layer.__class__.__name__)
+        base = snake_case(layer.__class__.__name__)
         count = seen.get(base, 0)
         seen[base] = count + 1
         if layer.weights:
@@ -98,18 +99,18 @@ def store_as_float16(path):
     Keras casts them back to the model's float32 variables on loading (outputs move by ~0.01 Lab units)."""
     import numpy as np
     path = Path(path)
-    tmp = path.with_name(path.name.replace(".weights.h5", ".tmp16.weights.h5"))
-    with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
-        def copy(name, item):
-            if isinstance(item, h5py.Group):
-                dst.require_group(name).attrs.update(item.attrs)
-            else:
-                data = item[()]
-                dst.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
-        dst.attrs.update(src.attrs)
-        src.visititems(copy)
-    tmp.replace(path)
-    return path
+
+    def write(tmp):
+        with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
+            def copy(name, item):
+                if isinstance(item, h5py.Group):
+                    dst.require_group(name).attrs.update(item.attrs)
+                else:
+                    data = item[()]
+                    dst.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
+            dst.attrs.update(src.attrs)
+            src.visititems(copy)
+    return atomic.write_with(path, write, overwrite=True)
 
 
 def export_checkpoint(config, checkpoint, out_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from colorize import atomic  # noqa: E402
 from colorize.config import load_config  # noqa: E402
 from colorize.evaluate import evaluate, iter_dataset  # noqa: E402
 from colorize.model import build_model  # noqa: E402
@@ -48,7 +49,7 @@ def main():
     target = WEIGHTS_DIR / f"{args.name}.weights.h5"
     source = Path(args.source)
     if source.name.endswith(".weights.h5"):
-        shutil.copyfile(source, target)
+        atomic.write_with(target, lambda tmp: shutil.copyfile(source, tmp), overwrite=True)
         source = source.parent
     else:
         export_checkpoint(config, source, target)
@@ -80,7 +81,7 @@ def main():
                   f"{record.get('steps', '?')} steps of batch {config.train.batch_size}, code {record.get('code_version', '?')}",
         "metrics": metrics,
     }
-    (WEIGHTS_DIR / f"{args.name}.preset.json").write_text(json.dumps(card, indent=1) + "\n")
+    atomic.write_text(WEIGHTS_DIR / f"{args.name}.preset.json", json.dumps(card, indent=1) + "\n", overwrite=True)
     print(json.dumps(card, indent=1))
 
 

@@ -1,4 +1,6 @@
 """The colorize command line: predict on folders, one-line errors, summaries, exit codes, safe outputs."""
+import os
+
 import numpy as np
 import pytest
 import skimage.color
@@ -95,3 +97,87 @@ def test_summary_prints_the_shape_table(capsys):
     assert main(["summary"]) == 0
     out = capsys.readouterr().out
     assert "rows_as_timesteps" in out and "(None, 8, 1024)" in out and "row_context_bigru" in out
+
+
+# ---------------------------------------------------------------- no TensorFlow chatter, one-line errors
+
+def _run_cli(args, cwd):
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # conftest sets it; users do not
+    return subprocess.run([sys.executable, "-m", "colorize.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, env=env)
+
+
+def _quiet_commands(tmp_path, tiny_weights, photo_folder):
+    path, _, sha = tiny_weights
+    model = ["--weights", path, "--sha256", sha, "--config", REPO / "configs" / "smoke.yaml"]
+    colour = tmp_path / "colour"
+    colour.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(colour / "c.png")
+    return {"help": [["--help"], ["predict", "--help"]],
+            "predict": [["predict", photo_folder, "-o", tmp_path / "out", "--quiet"] + model],
+            "others": [["summary"], ["evaluate", "--data", colour, "--batch-size", "2"] + model,
+                       ["export", "--format", "tflite", "-o", tmp_path / "net.tflite"] + model]}
+
+
+@pytest.mark.parametrize("which", ["help", "predict", pytest.param("others", marks=pytest.mark.slow)])
+def test_no_command_prints_tensorflow_or_absl_log_lines(tmp_path, tiny_weights, photo_folder, which):
+    for args in _quiet_commands(tmp_path, tiny_weights, photo_folder)[which]:
+        result = _run_cli(args, tmp_path)
+        assert result.returncode == 0, (args, result.stderr[-2000:])
+        assert result.stderr == "", (args[:2], result.stderr[:2000])
+
+
+def test_help_does_not_load_tensorflow_and_import_sets_no_environment(tmp_path):
+    import subprocess
+    import sys
+    code = ("import os, sys, threading, colorize\n"
+            "assert 'TF_CPP_MIN_LOG_LEVEL' not in os.environ, 'import colorize set an environment variable'\n"
+            "assert 'tensorflow' not in sys.modules and threading.active_count() == 1\n"
+            "from colorize.cli import main\n"
+            "try:\n    main(['predict', '--help'])\nexcept SystemExit:\n    pass\n"
+            "assert 'tensorflow' not in sys.modules, 'colorize --help loaded TensorFlow'\n")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_missing_tfds_dataset_is_one_line_naming_the_folder(tmp_path, capsys, model_args):
+    assert main(["evaluate", "--data", "tfds:no_such_dataset", "--data-dir", str(tmp_path)] + model_args) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "no_such_dataset" in err and str(tmp_path) in err
+
+
+@pytest.fixture
+def no_bins_model_args(tmp_path, tiny_weights):
+    from colorize.config import load_config
+    from colorize.model import build_model
+    from colorize.weights_io import sha256_of
+    config_path = tmp_path / "no_bins.yaml"
+    config_path.write_text("model:\n  input_size: 32\n  encoder_widths: [8, 16]\n  row_units: 8\n  global_units: 8\n"
+                           "  fusion_width: 16\n  bins_head: false\ntrain:\n  loss: regression\n")
+    model = build_model(load_config(config_path))
+    model.save_weights(tmp_path / "no_bins.weights.h5")
+    weights = tmp_path / "no_bins.weights.h5"
+    return ["--weights", str(weights), "--sha256", sha256_of(weights), "--config", str(config_path)]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--readout", "annealed"], "needs a model with a bins head"),
+    (["--max-pixels", "0"], "--max-pixels must be at least 1"),
+    (["--batch-pixels", "-5"], "--batch-pixels must be at least 1"),
+])
+def test_option_errors_are_one_line(photo_folder, tmp_path, no_bins_model_args, capsys, extra, message):
+    assert main(["predict", str(photo_folder), "-o", str(tmp_path / "out")] + no_bins_model_args + extra) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_modules_do_not_import_the_cli_back():
+    # colorize.cli imports every cli_* module; they share colorize.cli_common, never colorize.cli (no cycle)
+    for path in (REPO / "colorize").glob("cli_*.py"):
+        if path.stem in ("cli_serve", "cli_video"):  # their owners move them to cli_common
+            continue
+        text = path.read_text()
+        assert "from .cli import" not in text and "from . import cli\n" not in text, path.name

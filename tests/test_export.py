@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import Colorizer, InputError, cli, export
+from colorize import Colorizer, OutputExistsError, WriteError, cli, export
 from conftest import REPO
 
 
@@ -84,12 +84,12 @@ def test_export_refuses_to_overwrite(colorizer, saved, tflite_path, kind, tmp_pa
     existing = saved[0] if kind == "savedmodel" else tflite_path
     before = sorted(p.name for p in existing.parent.iterdir())
     write = export.export_savedmodel if kind == "savedmodel" else export.export_tflite
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(OutputExistsError, match="already exists"):
         write(colorizer, existing)
     assert sorted(p.name for p in existing.parent.iterdir()) == before
     blocker = tmp_path / "taken"
     blocker.write_text("keep me")
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(OutputExistsError, match="already exists"):
         write(colorizer, blocker)
     assert blocker.read_text() == "keep me"
 

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageFile
 
-from colorize.errors import InputError
-from colorize.imageio import DEFAULT_MAX_PIXELS, list_images, load_image_batch, load_rgb, save_png
+from colorize import imageio
+from colorize.errors import InputError, OutputExistsError, WriteError
+from colorize.imageio import DEFAULT_MAX_PIXELS, list_images, load_array, load_rgb, save_png, scan_inputs, to_float
 
 
 def _png16(a):
@@ -78,6 +79,28 @@ def test_truncated_file(tmp_path, fmt):
     path = _write(tmp_path, f"cut.{fmt.lower()}", data[: len(data) // 2])
     with pytest.raises(InputError, match="cut"):
         load_rgb(path)
+
+
+def _png_with_rows(rows, width=8, height=10, interlace=0):
+    """An RGB PNG declaring ``height`` rows whose zlib stream ends cleanly after ``rows`` of them."""
+    raw = b"".join(b"\x00" + bytes(3 * width) for _ in range(rows))  # filter "none", black pixels
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, interlace)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def test_png_whose_data_ends_cleanly_before_the_last_row_is_refused(tmp_path):
+    # Pillow accepts such a file and fills the missing rows with black
+    with pytest.raises(InputError, match=r"short.png is truncated: .* 4 of 10 rows"):
+        load_rgb(_write(tmp_path, "short.png", _png_with_rows(4)))
+    _check_rgb(load_rgb(_write(tmp_path, "whole.png", _png_with_rows(10))), (10, 8, 3))
+    # interlaced (Adam7): seven passes of sub-images; a complete one is accepted, a short one refused
+    adam7 = _write(tmp_path, "adam7.png", _png_with_rows(10, 8, 5, interlace=1))  # more data than needed
+    _check_rgb(load_rgb(adam7), (5, 8, 3))
+    with pytest.raises(InputError, match="truncated"):
+        load_rgb(_write(tmp_path, "adam7_short.png", _png_with_rows(2, 8, 5, interlace=1)))
 
 
 def test_unsupported_source_type():
@@ -265,28 +288,19 @@ def test_arrays_accepted(a, expected):
 def test_arrays_refused(a, message):
     with pytest.raises(InputError, match=message):
         load_rgb(a)
-    with pytest.raises(InputError, match="image 2 of 2 in the batch"):
-        load_image_batch([np.zeros((2, 2), np.uint8), a])
 
 
-# ---------------------------------------------------------------- batches
-
-def test_batch(tmp_path):
-    path = tmp_path / "a.png"
-    Image.new("RGB", (4, 3)).save(path)
-    out = load_image_batch([path, np.zeros((2, 2), np.uint8), Image.new("L", (5, 5))])
-    assert [x.shape for x in out] == [(3, 4, 3), (2, 2, 3), (5, 5, 3)]
-    assert [x.shape for x in load_image_batch(np.zeros((2, 4, 5, 3), np.uint8))] == [(4, 5, 3)] * 2
-    with pytest.raises(InputError, match="empty batch"):
-        load_image_batch([])
-    with pytest.raises(InputError, match=r"shape \(4, 5, 3\); pass a list"):
-        load_image_batch(np.zeros((4, 5, 3), np.uint8))
-    with pytest.raises(InputError, match="single image"):
-        load_image_batch(str(path))
-    with pytest.raises(InputError, match="one name per image"):
-        load_image_batch([path], names=["a", "b"])
-    with pytest.raises(InputError, match="photo 1"):
-        load_image_batch([tmp_path / "missing.png"], names=["photo 1"])
+def test_load_array_keeps_the_samples_and_to_float_gives_load_rgb(tmp_path):
+    rgb = _photo(16)
+    grey16 = (np.arange(16 * 16, dtype=np.uint16).reshape(16, 16) * 251)
+    for source, dtype in [(rgb, np.uint8), (rgb[..., :1], np.uint8), (grey16, np.uint16),
+                          (rgb / 255.0, np.float32), (_write(tmp_path, "a.png", _encoded("PNG", 16)), np.uint8),
+                          (_write(tmp_path, "g16.png", _png16(grey16[..., None])), np.uint16)]:
+        a = load_array(source)
+        assert a.dtype == dtype and a.shape == (16, 16, 3)
+        np.testing.assert_array_equal(to_float(a), load_rgb(source))
+        np.testing.assert_array_equal(np.concatenate([to_float(a[:5]), to_float(a[5:])]), load_rgb(source))
+    assert np.shares_memory(load_array(rgb), rgb)  # a valid uint8 photo is not copied
 
 
 # ---------------------------------------------------------------- saving
@@ -297,7 +311,7 @@ def test_save_png_atomic_and_no_clobber(tmp_path):
     assert save_png(rgb, out) == out
     np.testing.assert_array_equal(np.asarray(Image.open(out)), rgb)
     assert os.listdir(out.parent) == ["out.png"]  # no temp file left behind
-    with pytest.raises(InputError, match="already exists.*overwrite"):
+    with pytest.raises(OutputExistsError, match="already exists.*overwrite"):
         save_png(rgb[::-1], out)
     np.testing.assert_array_equal(np.asarray(Image.open(out)), rgb)
     save_png(rgb[::-1].copy(), out, overwrite=True)
@@ -310,11 +324,11 @@ def test_save_png_failure_mid_write_leaves_nothing(tmp_path, monkeypatch):
         raise OSError("No space left on device")
     monkeypatch.setattr(os, "fsync", disk_full)
     out = tmp_path / "out.png"
-    with pytest.raises(InputError, match="cannot write .*out.png.*No space left"):
+    with pytest.raises(WriteError, match="cannot write .*out.png.*No space left"):
         save_png(_photo(8), out)
     assert os.listdir(tmp_path) == []
     out.write_bytes(b"old")  # an existing output survives a failed overwrite untouched
-    with pytest.raises(InputError):
+    with pytest.raises(WriteError):
         save_png(_photo(8), out, overwrite=True)
     assert out.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.png"]
 

@@ -33,3 +33,18 @@ def test_large_images_are_split_into_bands_and_stay_one_valid_stream(monkeypatch
     monkeypatch.setattr(png, "WORKERS", 4)
     data = png.encode_png(rgb)
     assert np.array_equal(tf.io.decode_png(data, channels=3).numpy(), rgb)
+
+
+def test_pieces_are_the_file_and_the_thread_pool_waits_for_a_first_image(monkeypatch):
+    import subprocess
+    import sys
+    code = ("import threading, colorize.png as png; before = threading.active_count(); "
+            "assert png._pool is None, 'pool made at import'; "
+            "import numpy as np; png.MIN_BAND_BYTES = 1024; png.WORKERS = 2; "
+            "png.encode_png(np.zeros((300, 300, 3), np.uint8)); assert png._pool is not None")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    rgb = np.random.default_rng(2).integers(0, 256, (300, 200, 3), dtype=np.uint8)
+    monkeypatch.setattr(png, "MIN_BAND_BYTES", 1024)
+    pieces = png.png_pieces(rgb)
+    assert len(pieces) > 3 and b"".join(pieces) == png.encode_png(rgb)
+    assert np.array_equal(tf.io.decode_png(b"".join(pieces), channels=3).numpy(), rgb)

@@ -1,0 +1,296 @@
+"""colorize predict as a hostile user tries it: same-named photos, the output folder inside the input, two runs
+at once, killed runs, long names, odd folders, unwritable outputs, memory budgets, colour hints."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorize import atomic, cli_predict, imageio
+from colorize.cli import main
+from conftest import REPO
+
+
+@pytest.fixture
+def model_args(tiny_weights):
+    path, _, sha = tiny_weights
+    return ["--weights", str(path), "--sha256", sha, "--config", str(REPO / "configs" / "smoke.yaml"), "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def hint_model_args(tmp_path_factory):
+    """A tiny random model with hint inputs, saved as .weights.h5 with its YAML config."""
+    from colorize.config import ModelConfig
+    from colorize.model import build_model
+    from colorize.weights_io import sha256_of
+    folder = tmp_path_factory.mktemp("hint_model")
+    cfg = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16, hints=True)
+    model = build_model(cfg)
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(0, 0.2, w.shape).astype("float32") if w.ndim > 1 else w
+                       for w in model.get_weights()])
+    model.save_weights(folder / "hints.weights.h5")
+    (folder / "hints.yaml").write_text("model:\n  input_size: 32\n  encoder_widths: [8, 16]\n  row_units: 8\n"
+                                       "  global_units: 8\n  fusion_width: 16\n  hints: true\n")
+    return ["--weights", str(folder / "hints.weights.h5"), "--sha256", sha256_of(folder / "hints.weights.h5"),
+            "--config", str(folder / "hints.yaml"), "--quiet"]
+
+
+def _photo(path, seed, size=(40, 30)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rgb = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(path)
+    return path
+
+
+def _pngs(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in Path(folder).rglob("*.png"))
+
+
+def _summary(out):
+    return [line for line in out.splitlines() if line.startswith("written")][-1]
+
+
+# ---------------------------------------------------------------- 5. names: unique, deterministic, no clobbering
+
+def test_same_named_photos_in_three_folders_get_three_outputs(tmp_path, model_args, capsys):
+    folders = [tmp_path / year for year in ("2019", "2020", "2021")]
+    for i, folder in enumerate(folders):
+        _photo(folder / "IMG_0001.jpg", i)
+    out = tmp_path / "out"
+    argv = ["predict", *map(str, folders), "-o", str(out)] + model_args
+    assert main(argv) == 0
+    assert "written 3, skipped 0, failed 0" in _summary(capsys.readouterr().out)
+    assert _pngs(out) == ["2019/IMG_0001.png", "2020/IMG_0001.png", "2021/IMG_0001.png"]
+    outputs = [(out / name).read_bytes() for name in _pngs(out)]
+    assert len(set(outputs)) == 3  # three different photos, none lost
+    assert main(["predict", *map(str, folders[::-1]), "-o", str(out)] + model_args) == 0  # any argument order
+    assert "written 0, skipped 3, failed 0" in _summary(capsys.readouterr().out)
+    assert main(argv + ["--overwrite"]) == 0
+    assert "written 3, skipped 0, failed 0" in _summary(capsys.readouterr().out)
+    assert _pngs(out) == ["2019/IMG_0001.png", "2020/IMG_0001.png", "2021/IMG_0001.png"]
+
+
+def test_output_names_are_unique_and_do_not_depend_on_order(tmp_path):
+    root = tmp_path / "in"
+    files = [root / "a.jpg", root / "a.png", root / "A.tif", root / "sub" / "b.jpg", tmp_path / "x" / "b.jpg",
+             root / ("n" * 250 + ".jpeg"), root / ("n" * 250 + ".jpg")]
+    roots = [root] * 4 + [None] + [root] * 2
+    names = cli_predict.output_paths(files, roots, tmp_path / "out")
+    rels = [names[f].relative_to(tmp_path / "out").as_posix() for f in files]
+    assert rels[:3] == ["a_jpg.png", "a_png.png", "A_tif.png"]
+    assert rels[3:5] == ["sub/b.png", "b.png"]
+    assert len({r.casefold() for r in rels}) == len(rels) and all(len(Path(r).name) <= 255 for r in rels)
+    again = cli_predict.output_paths(files[::-1], roots[::-1], tmp_path / "out")
+    assert all(again[f] == names[f] for f in files)
+
+
+# ---------------------------------------------------------------- 6. the output folder is never an input
+
+def test_an_output_folder_inside_the_input_is_left_out(tmp_path, model_args, capsys):
+    folder = tmp_path / "photos"
+    _photo(folder / "a.jpg", 0)
+    _photo(folder / "b.png", 1)
+    out = folder / "colour"
+    for _ in range(2):
+        assert main(["predict", str(folder), "-o", str(out)] + model_args) == 0
+    assert "written 0, skipped 2, failed 0" in _summary(capsys.readouterr().out)
+    assert _pngs(out) == ["a.png", "b.png"]
+    assert main(["predict", str(folder), "-o", str(folder)] + model_args) == 1
+    err = capsys.readouterr().err
+    assert "inside the output folder" in err and len(err.strip().splitlines()) == 1
+    assert sorted(os.listdir(folder)) == ["a.jpg", "b.png", "colour"]
+
+
+# ---------------------------------------------------------------- 7. two runs into one folder
+
+def test_outputs_another_run_finished_meanwhile_are_skips_not_failures(tmp_path, model_args, capsys, monkeypatch):
+    from colorize.predict import Colorizer
+    folder = tmp_path / "in"
+    for i in range(3):
+        _photo(folder / f"p{i}.jpg", i)
+    out = tmp_path / "out"
+    real = Colorizer.colorize_batch
+
+    def other_run_first(self, images, *args, **kwargs):
+        results = real(self, images, *args, **kwargs)
+        for name in kwargs["names"]:
+            (out / (Path(name).stem + ".png")).write_bytes(b"the other run's output")
+        return results
+    monkeypatch.setattr(Colorizer, "colorize_batch", other_run_first)
+    assert main(["predict", str(folder), "-o", str(out)] + model_args) == 0
+    captured = capsys.readouterr()
+    assert "written 0, skipped 3, failed 0" in _summary(captured.out)
+    assert captured.err.count("was written by another run meanwhile") == 3
+    assert all((out / f"p{i}.png").read_bytes() == b"the other run's output" for i in range(3))
+    assert sorted(os.listdir(out)) == ["p0.png", "p1.png", "p2.png"]
+
+
+# ---------------------------------------------------------------- 8. and 9. temporary files
+
+def test_temporary_files_of_killed_runs_are_cleaned_at_the_start(tmp_path, model_args, capsys):
+    _photo(tmp_path / "in" / "a.jpg", 0)
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = atomic.temp_path(out).with_name(atomic.temp_path(out).name.replace(f"-{os.getpid()}-", f"-{dead.pid}-"))
+    legacy = out / f".a.png.tmp-{dead.pid}-139872"
+    for path in (stale, legacy):
+        path.write_bytes(b"half a png")
+    assert main(["predict", str(tmp_path / "in"), "-o", str(out)] + model_args) == 0
+    assert sorted(os.listdir(out)) == ["a.png"]
+
+
+def test_a_file_name_near_the_length_limit_is_written(tmp_path, model_args, capsys):
+    photo = _photo(tmp_path / "in" / ("x" * 236 + ".jpg"), 0)
+    assert len(photo.name) == 240
+    assert main(["predict", str(photo), "-o", str(tmp_path / "out")] + model_args) == 0
+    assert "written 1, skipped 0, failed 0" in _summary(capsys.readouterr().out)
+    assert os.listdir(tmp_path / "out") == ["x" * 236 + ".png"]
+
+
+# ---------------------------------------------------------------- 10. odd folders are counted, not ignored
+
+def test_links_loops_and_unreadable_folders_are_counted(tmp_path, model_args, capsys, monkeypatch):
+    folder, elsewhere = tmp_path / "in", tmp_path / "elsewhere"
+    _photo(folder / "a.jpg", 0)
+    _photo(elsewhere / "b.jpg", 1)
+    _photo(folder / "locked" / "c.jpg", 2)
+    (folder / "linked").symlink_to(elsewhere)         # followed
+    (folder / "loop").symlink_to(folder)              # a loop: said and skipped
+    (folder / "gone.jpg").symlink_to(tmp_path / "no_such.jpg")  # leads nowhere: a failure
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "locked":  # as root, chmod cannot make a folder unreadable
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert main(["predict", str(folder), "-o", str(tmp_path / "out")] + model_args) == 1
+    captured = capsys.readouterr()
+    assert "written 2, skipped 1, failed 2" in _summary(captured.out)
+    assert _pngs(tmp_path / "out") == ["a.png", "linked/b.png"]
+    lines = captured.err.strip().splitlines()
+    assert any("locked" in line and "cannot be read" in line for line in lines)
+    assert any("gone.jpg" in line and "does not exist" in line for line in lines)
+    assert any("loop" in line and "already searched" in line for line in lines)
+
+
+# ---------------------------------------------------------------- 11. the output folder is checked first
+
+@pytest.mark.parametrize("where", ["file", "unwritable"])
+def test_an_unusable_output_folder_fails_before_any_photo_is_decoded(tmp_path, model_args, capsys, monkeypatch,
+                                                                    where):
+    _photo(tmp_path / "in" / "a.jpg", 0)
+    if where == "file":
+        out = tmp_path / "taken"
+        out.write_text("not a folder")
+    else:
+        out = Path("/proc/colorize-test-out")  # cannot be created, even by root
+    decoded = []
+    monkeypatch.setattr(imageio, "load_array", lambda *a, **k: decoded.append(a) or np.zeros((2, 2, 3), np.uint8))
+    assert main(["predict", str(tmp_path / "in"), "-o", str(out)] + model_args) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and str(out) in err and ".colorize-" not in err
+    assert decoded == []
+
+
+# ---------------------------------------------------------------- 12. batches by pixels
+
+def test_batches_are_limited_by_pixels_as_well_as_count(tmp_path, model_args, capsys, monkeypatch):
+    from colorize.predict import Colorizer
+    folder = tmp_path / "in"
+    sizes = [(40, 30), (40, 30), (200, 100), (40, 30), (30, 20), (30, 20)]
+    for i, size in enumerate(sizes):
+        _photo(folder / f"p{i}.png", i, size)
+    seen, real = [], Colorizer.colorize_batch
+
+    def record(self, images, *args, **kwargs):
+        seen.append([im.shape[0] * im.shape[1] for im in images])
+        assert all(im.dtype == np.uint8 for im in images)  # decoded at 3 bytes a pixel, not float
+        return real(self, images, *args, **kwargs)
+    monkeypatch.setattr(Colorizer, "colorize_batch", record)
+    assert main(["predict", str(folder), "-o", str(tmp_path / "out"), "--batch-pixels", "3000"] + model_args) == 0
+    assert seen == [[1200, 1200], [20000], [1200, 600, 600]]
+    assert "written 6" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_peak_memory_of_a_large_photo_is_bounded(tmp_path):
+    """bench/memory.py's measurement on a 4000x3000 photo: at most 32 bytes a pixel above the idle process."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import memory
+    inputs = memory.make_inputs(tmp_path, 4000, 3000, 0, False)
+    idle = memory.peak_rss([inputs["idle"]], tmp_path / "o1")
+    big = memory.peak_rss([inputs["photo"]], tmp_path / "o2")
+    assert idle[2] == 0 and big[2] == 0, big[3]
+    assert (big[0] - idle[0]) / (4000 * 3000) <= 32
+
+
+# ---------------------------------------------------------------- colour hints
+
+def test_hint_on_the_command_line_steers_the_colour(tmp_path, hint_model_args, capsys):
+    grey = np.full((48, 64, 3), 128, np.uint8)
+    photo = tmp_path / "grey.png"
+    Image.fromarray(grey).save(photo)
+    plain, hinted = tmp_path / "plain", tmp_path / "hinted"
+    assert main(["predict", str(photo), "-o", str(plain)] + hint_model_args) == 0
+    assert main(["predict", str(photo), "-o", str(hinted), "--hint", "20,10,#1f4e9c", "--hint", "50,40,#e0b000,4"]
+                + hint_model_args) == 0
+    a = np.asarray(Image.open(plain / "grey.png")).astype(int)
+    b = np.asarray(Image.open(hinted / "grey.png")).astype(int)
+    assert b[10, 20, 2] - b[10, 20, 0] > a[10, 20, 2] - a[10, 20, 0] + 20  # bluer at the blue hint
+    assert b[40, 50, 0] - b[40, 50, 2] > a[40, 50, 0] - a[40, 50, 2] + 20  # yellower at the yellow one
+
+
+def test_hints_file_keys_name_photos_three_ways_and_typos_are_errors(tmp_path, hint_model_args, capsys):
+    folder = tmp_path / "in"
+    for rel in ("a.png", "sub/b.png", "sub/c.png"):
+        _photo(folder / rel, len(rel))
+    blue = [{"x": 5, "y": 5, "color": "#0000ff"}]
+    hints = tmp_path / "hints.json"
+    hints.write_text(json.dumps({"a.png": blue, "sub/b.png": blue, str(folder / "sub" / "c.png"): blue}))
+    out = tmp_path / "out"
+    assert main(["predict", str(folder), "-o", str(out), "--hints", str(hints)] + hint_model_args) == 0
+    assert _pngs(out) == ["a.png", "sub/b.png", "sub/c.png"]
+    for key in ("typo.png", "sub/nope.png"):
+        hints.write_text(json.dumps({"a.png": blue, key: blue}))
+        assert main(["predict", str(folder), "-o", str(tmp_path / "o2"), "--hints", str(hints)]
+                    + hint_model_args) == 1
+        err = capsys.readouterr().err
+        assert key in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("case, message", [
+    ("two_inputs", "--hint applies to one image"),
+    ("no_hint_model", "takes none"),
+    ("bad_hint", "must look like X,Y,#RRGGBB"),
+    ("both", "not both"),
+])
+def test_hint_errors_are_one_line(tmp_path, model_args, hint_model_args, capsys, case, message):
+    a, b = _photo(tmp_path / "a.png", 0), _photo(tmp_path / "b.png", 1)
+    argv = {"two_inputs": [str(a), str(b), "--hint", "1,1,#ff0000"] + hint_model_args,
+            "no_hint_model": [str(a), "--hint", "1,1,#ff0000"] + model_args,
+            "bad_hint": [str(a), "--hint", "1;1;red"] + hint_model_args,
+            "both": [str(a), "--hint", "1,1,#ff0000", "--hints", "h.json"] + hint_model_args}[case]
+    assert main(["predict", *argv, "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_hint_outside_one_photo_fails_that_photo_only(tmp_path, hint_model_args, capsys):
+    folder = tmp_path / "in"
+    _photo(folder / "small.png", 0, (20, 10))
+    _photo(folder / "large.png", 1, (200, 100))
+    hints = tmp_path / "hints.json"
+    point = [{"x": 150, "y": 50, "color": "#00ff00"}]
+    hints.write_text(json.dumps({"small.png": point, "large.png": point}))
+    assert main(["predict", str(folder), "-o", str(tmp_path / "out"), "--hints", str(hints)] + hint_model_args) == 1
+    captured = capsys.readouterr()
+    assert "written 1, skipped 0, failed 1" in _summary(captured.out)
+    assert "small.png" in captured.err and "outside" in captured.err and _pngs(tmp_path / "out") == ["large.png"]
