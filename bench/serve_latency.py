@@ -9,6 +9,11 @@ keep-alive connection, as the browser does:
 * warm: ``--runs`` requests of one photo already sent, each with a different hint (a click on the page):
   the server finds the prepared photo in its cache and runs only the network and the full-resolution finish.
   With a model that takes no hints, the same photo without hints.
+* full_resolution_download: one more request without a preview, as the page's Download PNG sends it.
+
+Each request asks for a preview as the page does (``preview_side`` of ``/api/info``, or ``--preview``): photos
+larger than that come back that size while they are steered. The default 1024x768 photo is smaller than the
+default preview side, so there every request is at full resolution.
 
 ``--config configs/X.yaml`` serves that architecture with random weights instead of a preset (timing does not
 depend on the weights): the hint path can be timed before a hint preset ships.
@@ -68,8 +73,10 @@ def _summary(times_ms, stages):
     return out
 
 
-def _request(session, url, data, hints=None):
+def _request(session, url, data, hints=None, preview=None):
     fields = {"hints": (None, json.dumps(hints))} if hints else {}
+    if preview:
+        fields["preview"] = (None, str(preview))
     start = time.perf_counter()
     response = session.post(url + "api/colorize", files={"image": ("photo.jpg", data), **fields}, timeout=120)
     elapsed = (time.perf_counter() - start) * 1000
@@ -103,6 +110,8 @@ def main():
     parser.add_argument("--config", help="serve this YAML config's architecture with random weights instead")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--size", default="1024x768", help="WIDTHxHEIGHT of the photo")
+    parser.add_argument("--preview", type=int, help="the preview side sent with each request (default: the "
+                        "server's preview_side, as the page sends; it applies to photos larger than that)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     rng = np.random.default_rng(0)
@@ -116,6 +125,8 @@ def main():
         session = requests.Session()
         info = session.get(url + "api/info", timeout=30).json()
         _log(f"serving {info['preset']} (hints: {info['hints']}) at {url}")
+        preview = info["preview_side"] if args.preview is None else args.preview
+        send = lambda data, hints=None: _request(session, url, data, hints, preview)  # noqa: E731
 
         def fresh_photo():
             photo = base.copy()
@@ -123,11 +134,11 @@ def main():
             photo[y:y + 8, x:x + 8] = rng.integers(0, 256, (8, 8, 3))
             return _jpeg(photo)
 
-        first_ms, first_stages, _ = _request(session, url, fresh_photo())
+        first_ms, first_stages, _ = send(fresh_photo())
         _log(f"first request: {first_ms:.0f} ms")
-        cold = [_request(session, url, fresh_photo()) for _ in range(args.runs)]
+        cold = [send(fresh_photo()) for _ in range(args.runs)]
         warm_photo = fresh_photo()
-        _request(session, url, warm_photo)  # the photo is now prepared and cached, as after the page's first result
+        send(warm_photo)  # the photo is now prepared and cached, as after the page's first result
 
         def click():
             if not info["hints"]:
@@ -135,8 +146,9 @@ def main():
             x, y = rng.uniform(0, width), rng.uniform(0, height)
             return [{"x": float(x), "y": float(y), "color": "#%02x%02x%02x" % tuple(rng.integers(0, 256, 3))}]
 
-        _request(session, url, warm_photo, click())  # the first hinted request may trace once more
-        warm = [_request(session, url, warm_photo, click()) for _ in range(args.runs)]
+        send(warm_photo, click())  # the first hinted request may trace once more
+        warm = [send(warm_photo, click()) for _ in range(args.runs)]
+        full_ms, full_stages, _ = _request(session, url, warm_photo, click())  # the download: full resolution
         if not all(cached for *_, cached in warm):
             raise SystemExit("serve_latency: a warm request was not served from the cache")
     finally:
@@ -145,11 +157,13 @@ def main():
         workdir.cleanup()
     result = {
         "benchmark": "serve_latency", "photo": f"{width}x{height} JPEG q90, {len(warm_photo):,} bytes",
+        "preview_side": preview if preview and max(width, height) > preview else None,
         "model": f"{args.config}, random weights" if args.config else info["preset"], "hints": info["hints"],
         "warm_request": "same photo, a new hint each" if info["hints"] else "same photo (model takes no hints)",
         "first_request_ms": round(first_ms, 1), "first_request_server_ms": first_stages,
         "cold": _summary(*zip(*[(t, s) for t, s, _ in cold])),
         "warm": _summary(*zip(*[(t, s) for t, s, _ in warm])),
+        "full_resolution_download_ms": round(full_ms, 1), "full_resolution_download_server_ms": full_stages,
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
                     "load_average_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)]},
     }

@@ -26,6 +26,8 @@ def cmd_serve(args):
                         ("--max-pixels", args.max_pixels)):
         if value <= 0:
             raise ColorizeError(f"{flag} must be positive, got {value}")
+    if args.preview_side and not 64 <= args.preview_side <= 8192:
+        raise ColorizeError(f"--preview-side must be 0 (off) or from 64 to 8192, got {args.preview_side}")
     sock, loopback = serve.bind(args.host, args.port)  # before the model loads: a busy port fails at once
     try:
         warning = None if loopback else serve.exposure_warning(args.host)
@@ -35,7 +37,8 @@ def cmd_serve(args):
             args.preset = args.preset or default_preset()
         colorizer = _colorizer(args, max_pixels=args.max_pixels)
         app = serve.create_app(colorizer, max_upload_bytes=int(args.max_upload_mb * 2 ** 20),
-                               max_pixels=args.max_pixels, queue_size=args.queue, loopback_only=loopback)
+                               max_pixels=args.max_pixels, queue_size=args.queue, loopback_only=loopback,
+                               preview_side=args.preview_side)
         app.state.engine.warm_up()
         print(f"colorize serve: {serve.url_of(sock, args.host)}  (model {colorizer.name}, "
               f"{'colour hints on' if colorizer.hints else 'no colour hints'}; Ctrl-C to stop)", flush=True)
@@ -60,6 +63,9 @@ def add_parser(sub):
     p.add_argument("--max-upload-mb", type=float, default=64, help="largest upload in MiB (default 64)")
     p.add_argument("--max-pixels", type=int, default=40_000_000,
                    help="largest photo in pixels, checked before decoding (default 40,000,000)")
+    p.add_argument("--preview-side", type=int, default=1600,
+                   help="while a larger photo is steered, the page gets results this many pixels on their longest "
+                        "side, and the full resolution when it downloads (default 1600; 0: always full)")
     p.add_argument("--queue", type=int, default=16,
                    help="requests that may wait or run at once; more get 503 (default 16)")
     _add_model_args(p)

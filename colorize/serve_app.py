@@ -1,8 +1,10 @@
 """``colorize serve``'s web app: one static page and the HTTP API it uses, around one ``Colorizer``.
 
     POST /api/colorize   multipart: ``image`` (the photo's bytes), optional ``hints`` (a JSON list of
-                         {"x", "y", "color"[, "radius"]}) -> image/png of the photo's size
-    GET  /api/info       {"preset", "hints", "max_upload_bytes", "max_pixels", ...}
+                         {"x", "y", "color"[, "radius"]} in the photo's pixels), optional ``preview`` (a longest
+                         side in pixels) -> image/png of the photo's size (or the preview's); the photo's size
+                         in the header X-Photo-Size: WxH
+    GET  /api/info       {"preset", "hints", "max_upload_bytes", "max_pixels", "preview_side", ...}
 
 Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form), 403 (a cross-site request), 404,
 413 (upload or pixel count over the limit), 503 (busy beyond the queue).
@@ -10,43 +12,41 @@ Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form), 403 (
 The network runs one request at a time, on one worker thread; at most ``queue_size`` requests wait or run, and
 the next is refused with 503 before its body is read. A photo is decoded and prepared once: the prepared photo
 is kept in memory (a few entries, a few minutes, keyed by the sha256 of its bytes), so re-colorizing it after a
-click only runs the network and the full-resolution finish. Nothing is written to disk: the request body is
-read into memory (up to ``max_upload_bytes``) and parsed there, and no part of a request is used as a path.
-The image's size is read from its header and checked before a pixel is decoded (decompression bombs).
+click only runs the network and the full-resolution finish; while a large photo is steered the page asks for
+a preview, so a click costs what a small photo costs, and for the full resolution when it downloads the result.
+Nothing is written to disk, and no part of a request is used as a path (``colorize.serve_requests``).
 """
 import asyncio
 import collections
 import concurrent.futures
 import contextlib
 import hashlib
-import io
-import json
 import threading
 import time
-import warnings
 from importlib import resources
 from urllib.parse import urlsplit
 
 import numpy as np
+import tensorflow as tf
 from PIL import Image
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__
+from . import hints as hint_lib
 from .errors import ColorizeError
 from .png import encode_png
+from .serve_requests import (MAX_HINTS, RequestError, display_name, open_checked, parse_form, parse_hints_field,
+                             parse_preview_field, read_body)
 
 DEFAULT_MAX_UPLOAD_BYTES = 64 * 2 ** 20   # a 24 Mpx phone JPEG is 5-15 MB; as a PNG it can reach ~50 MB
 DEFAULT_MAX_PIXELS = 40_000_000           # 24 Mpx phones and 36 Mpx cameras fit; the full-resolution finish
                                           # needs ~40 bytes a pixel while it runs
 DEFAULT_QUEUE_SIZE = 16
-MAX_HINTS = 200
-MAX_HINTS_BYTES = 2 ** 20
+DEFAULT_PREVIEW_SIDE = 1600               # larger than the page shows a photo on most screens
 STATIC_FILES = {"/": ("index.html", "text/html; charset=utf-8"),
                 "/app.js": ("app.js", "text/javascript; charset=utf-8"),
                 "/style.css": ("style.css", "text/css; charset=utf-8")}
@@ -58,14 +58,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-class RequestError(Exception):
-    """An HTTP error whose one-line message is sent to the client as ``{"error": message}``."""
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
 
 
 class PhotoCache:
@@ -113,92 +105,6 @@ class PhotoCache:
             del self._items[key]
 
 
-def open_checked(data, name, max_pixels):
-    """Image bytes -> a PIL image with only its header read, refused (``RequestError``) if it is not an image or
-    has more than ``max_pixels`` pixels, before any pixel is decoded."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's bomb warning: our own limit decides, below
-            image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        raise RequestError(413, f"{name} has too many pixels to decode safely (a decompression bomb?)") from None
-    except Exception:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError ... on bytes it cannot read
-        raise RequestError(400, f"{name} is not an image this server can read (JPEG, PNG, WebP, TIFF, BMP, GIF)") \
-            from None
-    width, height = image.size
-    if width * height > max_pixels:
-        raise RequestError(413, f"{name} is {width}x{height} = {width * height:,} pixels, more than this server's "
-                                f"limit of {max_pixels:,}; resize it first")
-    return image
-
-
-def parse_form(body, content_type):
-    """A multipart/form-data body -> {field name: (filename or None, bytes)}, parsed in memory."""
-    kind, options = parse_options_header(content_type or "")
-    boundary = options.get(b"boundary")
-    if kind != b"multipart/form-data" or not boundary:
-        raise RequestError(400, "send the photo as multipart/form-data with a field 'image' (and optional 'hints')")
-    fields, part, header = {}, {}, {}
-
-    def on_part_begin():
-        part.clear()
-        part["data"] = []
-
-    def on_header_field(data, start, end):
-        header["field"] = header.get("field", b"") + data[start:end]
-
-    def on_header_value(data, start, end):
-        header["value"] = header.get("value", b"") + data[start:end]
-
-    def on_header_end():
-        if header.get("field", b"").strip().lower() == b"content-disposition":
-            part["disposition"] = parse_options_header(header.get("value", b""))[1]
-        header.clear()
-
-    def on_part_data(data, start, end):
-        part["data"].append(data[start:end])
-
-    def on_part_end():
-        disposition = part.get("disposition", {})
-        name = disposition.get(b"name", b"").decode("utf-8", "replace")
-        if len(fields) >= 8:
-            raise RequestError(400, "too many form fields; send only 'image' and 'hints'")
-        filename = disposition.get(b"filename")
-        fields[name] = (filename.decode("utf-8", "replace") if filename is not None else None, b"".join(part["data"]))
-
-    parser = MultipartParser(boundary, {"on_part_begin": on_part_begin, "on_header_field": on_header_field,
-                                        "on_header_value": on_header_value, "on_header_end": on_header_end,
-                                        "on_part_data": on_part_data, "on_part_end": on_part_end})
-    try:
-        parser.write(body)
-        parser.finalize()
-    except RequestError:
-        raise
-    except Exception as err:  # python-multipart's MultipartParseError and friends
-        raise RequestError(400, f"the multipart form cannot be parsed ({err})") from None
-    return fields
-
-
-def parse_hints_field(raw, takes_hints):
-    """The ``hints`` form field (JSON text) -> a list of hint dicts, checked for shape only (the Colorizer checks
-    each hint against the photo)."""
-    if raw is None or not raw.strip():
-        return None
-    if len(raw) > MAX_HINTS_BYTES:
-        raise RequestError(400, f"hints are over {MAX_HINTS_BYTES} bytes")
-    try:
-        hints = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise RequestError(400, f"hints are not valid JSON ({err})") from None
-    if not isinstance(hints, list):
-        raise RequestError(400, 'hints must be a JSON list like [{"x": 120, "y": 40, "color": "#1f4e9c"}]')
-    if len(hints) > MAX_HINTS:
-        raise RequestError(400, f"{len(hints)} hints; at most {MAX_HINTS} are accepted")
-    if hints and not takes_hints:
-        raise RequestError(400, "this model takes no colour hints; send the photo alone or serve a hints preset")
-    return hints or None
-
-
 class Engine:
     """Runs the Colorizer on one worker thread, with a bounded queue and the prepared-photo cache."""
 
@@ -216,25 +122,44 @@ class Engine:
     def release(self):
         self.pending -= 1
 
-    async def colorize_png(self, data, name, hints):
-        return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints))
+    async def colorize_png(self, data, name, hints, preview=None):
+        return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints, preview))
 
-    def _run(self, data, name, hints):
-        """On the worker thread: bytes -> (PNG bytes, whether the prepared photo was cached, stage timings).
-        Decodes and prepares the photo unless cached."""
+    def _run(self, data, name, hints, preview):
+        """On the worker thread: bytes -> (PNG bytes, the photo's (width, height), whether the prepared photo came
+        from the cache, stage timings)."""
         start = time.perf_counter()
-        key = hashlib.sha256(data).hexdigest()
-        prepared = self.cache.get(key)
-        cached = prepared is not None
-        if not cached:
-            prepared = self.colorizer.prepare(open_checked(data, name, self.max_pixels), name=name)
-            self.cache.put(key, prepared)
+        prepared, width, height, cached = self._prepared(data, name, preview)
+        if hints and (prepared.width, prepared.height) != (width, height):
+            hints = _scaled_hints(hints, width, height, prepared.width / width, prepared.height / height, name)
         ready = time.perf_counter()
         rgb = self.colorizer.colorize_prepared(prepared, hints=hints, name=name)
         colorized = time.perf_counter()
         png = encode_png(rgb)
         timings = {"prepare": ready - start, "colorize": colorized - ready, "png": time.perf_counter() - colorized}
-        return png, cached, timings
+        return png, (width, height), cached, timings
+
+    def _prepared(self, data, name, preview):
+        """The photo prepared at full resolution, or with its longest side ``preview`` where it is longer, from the
+        cache or decoded now -> (prepared, the photo's own width and height, whether it was cached)."""
+        digest = hashlib.sha256(data).hexdigest()
+        image = open_checked(data, name, self.max_pixels)  # the header only: cheap, and it settles the size
+        preview = preview if preview and max(image.size) > preview else None
+        entry = self.cache.get((digest, preview))
+        if entry is not None:
+            return (*entry, True)
+        if preview is None:
+            prepared = self.colorizer.prepare(image, name=name)
+            entry = (prepared, prepared.width, prepared.height)
+        else:  # a smaller photo for the page to steer: every click then costs what a small photo costs
+            rgb = self.colorizer.load(image, name=name)
+            height, width = rgb.shape[:2]
+            scale = preview / max(height, width)
+            size = [max(1, round(height * scale)), max(1, round(width * scale))]
+            small = tf.image.resize(rgb, size, method="area", antialias=True).numpy()
+            entry = (self.colorizer.prepare(np.clip(small, 0.0, 1.0), name=name), width, height)
+        self.cache.put((digest, preview), entry)
+        return (*entry, False)
 
     def warm_up(self):
         """Run a photo through every step once, on the worker thread, so that TensorFlow's tracing and XLA's
@@ -255,35 +180,10 @@ class Engine:
         self.cache.clear()
 
 
-async def read_body(request, limit):
-    """The request body, at most ``limit`` bytes, else 413. An oversized body is still drained (up to a bound) so
-    that the client can read the answer instead of finding its connection reset mid-upload."""
-    declared = request.headers.get("content-length")
-    too_large = declared is not None and declared.isdigit() and int(declared) > limit
-    chunks, size = [], 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                too_large, chunks = True, []
-            if too_large:
-                if size > 4 * limit + 2 ** 20:
-                    break
-                continue
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise RequestError(400, "the upload was cut off before its end") from None
-    if too_large:
-        raise RequestError(413, f"the upload is over this server's limit of {limit / 2 ** 20:.3g} MiB; "
-                                "resize or re-compress the photo")
-    return b"".join(chunks)
-
-
-def _display_name(filename):
-    """The uploaded file's name, for messages only (never a path): its last component, printable, short."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if c.isprintable())[:80]
-    return name or "the upload"
+def _scaled_hints(hints, width, height, sx, sy, name):
+    """Hints in the photo's pixels, checked against the photo itself -> the same hints in a preview's pixels."""
+    return [(h.x * sx, h.y * sy, h.rgb) + (() if h.radius is None else (h.radius * min(sx, sy),))
+            for h in hint_lib.parse_hints(hints, height, width, name)]
 
 
 class HostGuard:
@@ -326,8 +226,11 @@ def _error(status, message):
 
 
 def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
-               queue_size=DEFAULT_QUEUE_SIZE, cache_entries=4, cache_ttl_s=600.0, loopback_only=True):
-    """The ASGI app serving ``colorizer``. ``max_pixels`` is capped by the colorizer's own limit."""
+               queue_size=DEFAULT_QUEUE_SIZE, cache_entries=4, cache_ttl_s=600.0, loopback_only=True,
+               preview_side=DEFAULT_PREVIEW_SIDE):
+    """The ASGI app serving ``colorizer``. ``max_pixels`` is capped by the colorizer's own limit. The page asks
+    for results of at most ``preview_side`` pixels a side while a photo is steered (0: always full resolution)
+    and for the full resolution when it is downloaded."""
     max_pixels = min(max_pixels, colorizer.max_pixels or max_pixels)
     engine = Engine(colorizer, max_pixels, queue_size, PhotoCache(cache_entries, cache_ttl_s))
     static = {route: ((resources.files("colorize") / "static" / filename).read_bytes(), media_type)
@@ -340,7 +243,8 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
     async def info(request):
         return JSONResponse({"preset": colorizer.name, "hints": bool(colorizer.hints),
                              "max_upload_bytes": max_upload_bytes, "max_pixels": max_pixels,
-                             "max_hints": MAX_HINTS, "queue_size": queue_size, "busy": engine.pending,
+                             "max_hints": MAX_HINTS, "preview_side": preview_side, "queue_size": queue_size,
+                             "busy": engine.pending,
                              "version": __version__}, headers=SECURITY_HEADERS)
 
     async def colorize_endpoint(request):
@@ -353,15 +257,18 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
             filename, data = fields["image"]
             hints_raw = fields.get("hints", (None, b""))[1].decode("utf-8", "replace")
             hints = parse_hints_field(hints_raw, colorizer.hints)
+            preview = parse_preview_field(fields.get("preview", (None, b""))[1].decode("utf-8", "replace"))
             try:
-                png, cached, timings = await engine.colorize_png(data, _display_name(filename), hints)
+                png, (width, height), cached, timings = await engine.colorize_png(
+                    data, display_name(filename), hints, preview)
             except ColorizeError as err:
                 raise RequestError(400, str(err)) from None
         finally:
             engine.release()
         timing = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timings.items())
         return Response(png, media_type="image/png", headers={
-            **SECURITY_HEADERS, "Server-Timing": timing, "X-Photo-Cached": "1" if cached else "0"})
+            **SECURITY_HEADERS, "Server-Timing": timing, "X-Photo-Cached": "1" if cached else "0",
+            "X-Photo-Size": f"{width}x{height}"})
 
     async def request_error(request, err):
         return _error(err.status, str(err))

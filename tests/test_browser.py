@@ -28,8 +28,9 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--window-size=1400,820")
 PIXEL_AT = """
-const [x, y] = arguments;
 const img = document.getElementById("result");
+const [width, height] = document.body.dataset.photo.split("x").map(Number);
+const [x, y] = [Math.floor(arguments[0] * img.naturalWidth / width), Math.floor(arguments[1] * img.naturalHeight / height)];
 const canvas = document.createElement("canvas");
 canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
 const context = canvas.getContext("2d");
@@ -74,7 +75,8 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server():
-    with serve.BackgroundServer(serve.create_app(tiny_hint_colorizer())) as running:
+    # Results of 400 pixels a side while steering, as the page gets for photos over 1600 by default.
+    with serve.BackgroundServer(serve.create_app(tiny_hint_colorizer(), preview_side=400)) as running:
         yield running
 
 
@@ -133,7 +135,8 @@ def test_page_colorizes_and_steers_a_photo_with_clicks(browser, server, photos, 
     browser.find_element(By.ID, "file").send_keys(str(photo))
     wait_for_result(browser, 1)
     assert browser.execute_script("return [document.getElementById('result').naturalWidth, "
-                                  "document.getElementById('result').naturalHeight]") == [600, 400]
+                                  "document.getElementById('result').naturalHeight]") == [400, 267]
+    assert browser.execute_script("return document.body.dataset.photo") == "600x400"
     x, y = 300, 60
     automatic = browser.execute_script(PIXEL_AT, x, y)
 
@@ -172,7 +175,8 @@ def test_page_colorizes_and_steers_a_photo_with_clicks(browser, server, photos, 
     wait_for_result(browser, 7)
     assert hint_list(browser) == [(pytest.approx(x + 0.5, abs=1.5), pytest.approx(y + 0.5, abs=1.5))]
 
-    # Downloads: the result at full resolution, and the hints in the shape `colorize predict --hints` reads.
+    # Downloads: the result at full resolution (asked for now), and the hints in the shape `colorize predict
+    # --hints` reads.
     browser.find_element(By.ID, "download-png").click()
     png = wait_for_download(browser.downloads, "coffee-colorized.png")
     assert np.asarray(Image.open(png)).shape == (400, 600, 3)

@@ -57,8 +57,10 @@ def encode(rgb, fmt="PNG"):
     return buf.getvalue()
 
 
-def post(server, data, hints=None, name="photo.png", **kwargs):
+def post(server, data, hints=None, name="photo.png", preview=None, **kwargs):
     fields = {"hints": (None, json.dumps(hints))} if hints is not None else {}
+    if preview is not None:
+        fields["preview"] = (None, preview)
     return requests.post(server.url + "api/colorize", files={"image": (name, data), **fields}, timeout=60, **kwargs)
 
 
@@ -97,7 +99,7 @@ def test_info(server):
     info = requests.get(server.url + "api/info", timeout=10).json()
     assert info["preset"] == "tiny" and info["hints"] is True
     assert info["max_upload_bytes"] == MAX_UPLOAD and info["max_pixels"] == MAX_PIXELS
-    assert info["busy"] == 0
+    assert info["busy"] == 0 and info["preview_side"] == 1600
 
 
 def test_page_and_its_files_only(server):
@@ -138,6 +140,27 @@ def test_hints_move_the_colour_at_the_point_towards_the_hint(server, photos):
     assert np.abs(lab(decoded(after))[..., 0] - lab(grey)[..., 0]).max() < 1.5  # hints change colour, not L
     # Far from the point the photo is as before.
     assert np.abs(decoded(after)[-20:, -20:].astype(int) - decoded(before)[-20:, -20:]).max() <= 1
+
+
+def test_preview_is_the_photo_smaller_with_hints_in_the_photos_pixels(server, photos):
+    grey = np.repeat(photos["coffee"].mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)  # 600x400
+    data = encode(grey)
+    full = post(server, data)
+    assert full.headers["x-photo-size"] == "600x400"
+    plain = post(server, data, preview="150")
+    assert plain.headers["x-photo-size"] == "600x400" and decoded(plain).shape == (100, 150, 3)
+    hinted = post(server, data, hints=[{"x": 300.5, "y": 60.5, "color": "#285ac8"}], preview="150")
+    assert hinted.headers["x-photo-cached"] == "1"
+    hint_ab = lab(np.array([[[40, 90, 200]]], np.uint8))[0, 0, 1:]
+    x, y = 75, 15  # the hint's point in the preview's pixels
+    distance = [np.linalg.norm(lab(decoded(r))[y, x, 1:] - hint_ab) for r in (plain, hinted)]
+    assert distance[1] < 0.5 * distance[0], distance
+    small = np.asarray(Image.fromarray(grey).resize((150, 100), Image.BOX))
+    assert np.abs(lab(decoded(plain))[..., 0] - lab(small)[..., 0]).mean() < 1.0  # the photo's L, made smaller
+    assert decoded(post(server, data, preview="4000")).shape == (400, 600, 3)  # no larger than the photo
+    message = assert_one_line_error(post(server, data, hints=[[600, 10, "#ff0000"]], preview="150"), 400)
+    assert "600x400" in message  # hints are checked against the photo itself
+    assert "preview" in assert_one_line_error(post(server, data, preview="big"), 400)
 
 
 def test_warm_up_leaves_nothing_to_trace_for_real_photos(server, colorizer, photos):
@@ -258,7 +281,8 @@ def test_busy_beyond_the_queue_is_503_and_the_queued_request_completes(colorizer
 
 
 def test_default_limits_take_a_24_megapixel_phone_photo():
-    from colorize.serve_app import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES, RequestError, open_checked
+    from colorize.serve_app import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES
+    from colorize.serve_requests import RequestError, open_checked
     assert open_checked(png_header_only(6000, 4000), "phone.png", DEFAULT_MAX_PIXELS).size == (6000, 4000)
     assert DEFAULT_MAX_UPLOAD_BYTES > 24_000_000 * 3 // 2  # even as a PNG of 1.5 bytes a pixel
     with pytest.raises(RequestError, match="more than"):

@@ -15,8 +15,8 @@ const state = {
   info: null,
   file: null, name: "", width: 0, height: 0, generation: 0, // the open photo; generation counts opens
   hints: [], selected: -1, undo: [], editStart: null,      // hints: {x, y, color}, pixels of the photo
-  resultUrl: null, greyUrl: null, greyFailed: false,
-  inFlight: false, again: false, results: 0,
+  resultUrl: null, fullUrl: null, previewed: false, greyUrl: null, greyFailed: false,
+  inFlight: false, again: false, requests: 0, results: 0,
 };
 
 // -- messages and the busy indicator ---------------------------------------------------------------------
@@ -31,12 +31,6 @@ function clearError() {
   $("error").textContent = "";
 }
 
-function setBusy(busy) {
-  $("busy").hidden = !busy;
-  $("result-stage").setAttribute("aria-busy", String(busy));
-  if (busy) document.body.dataset.state = "busy";
-}
-
 // -- opening a photo --------------------------------------------------------------------------------------
 function openFile(file) {
   if (!file) return;
@@ -46,10 +40,10 @@ function openFile(file) {
     showError(`${file.name} is ${mib(file.size)}, over this server's limit of ${mib(state.info.max_upload_bytes)}`);
     return;
   }
-  for (const url of [state.greyUrl, state.resultUrl]) if (url) URL.revokeObjectURL(url);
+  for (const url of [state.greyUrl, state.resultUrl, state.fullUrl]) if (url) URL.revokeObjectURL(url);
   Object.assign(state, {
     file, name: file.name || "photo", width: 0, height: 0, generation: state.generation + 1,
-    hints: [], selected: -1, undo: [], editStart: null, resultUrl: null, greyFailed: false,
+    hints: [], selected: -1, undo: [], editStart: null, resultUrl: null, fullUrl: null, greyFailed: false,
   });
   $("download-png").removeAttribute("href");
   $("download-png").setAttribute("aria-disabled", "true");
@@ -66,58 +60,82 @@ function closePhoto() {
   Object.assign(state, { file: null, greyUrl: null, width: 0, height: 0, hints: [], selected: -1, undo: [] });
   $("grey").removeAttribute("src");
   document.body.classList.remove("has-photo");
+  delete document.body.dataset.photo;
   render();
 }
 
-function setSize(img) {
-  if (img.naturalWidth && (img === $("result") || !state.width)) {
-    state.width = img.naturalWidth;
-    state.height = img.naturalHeight;
+function setPhotoSize(width, height) {
+  if (width && (width !== state.width || height !== state.height)) {
+    Object.assign(state, { width, height });
+    document.body.dataset.photo = `${width}x${height}`;
     render();
   }
 }
 
 // -- talking to the server --------------------------------------------------------------------------------
+class ServerError extends Error {}
+
+function busy(change) {
+  state.requests += change;
+  const on = state.requests > 0;
+  $("busy").hidden = !on;
+  $("result-stage").setAttribute("aria-busy", String(on));
+  if (on) document.body.dataset.state = "busy";
+  else if (document.body.dataset.state === "busy") document.body.dataset.state = "ready";
+}
+
+async function request(preview) {
+  // The photo's bytes go with every request: the server finds the photo it already decoded by their hash.
+  const form = new FormData();
+  form.append("image", state.file, state.name);
+  if (state.info && state.info.hints && state.hints.length) form.append("hints", JSON.stringify(hintsJson()));
+  if (preview) form.append("preview", String(preview));
+  const response = await fetch("api/colorize", { method: "POST", body: form });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new ServerError(body.error || `the server answered ${response.status}`);
+  }
+  const [width, height] = (response.headers.get("X-Photo-Size") || "0x0").split("x").map(Number);
+  return { url: URL.createObjectURL(await response.blob()), width, height };
+}
+
+function requestFailed(err) {
+  if (!(err instanceof ServerError)) {
+    showError(`no answer from the server (${err.message}); is it still running?`);
+    return;
+  }
+  showError(err.message);
+  if (!state.resultUrl) closePhoto(); // the photo itself was refused: back to "open or drop a photo"
+}
+
 async function colorize() {
   if (!state.file) return;
   if (state.inFlight) { state.again = true; return; } // the newest hints go out when this request returns
   state.inFlight = true;
-  setBusy(true);
+  busy(+1);
   const generation = state.generation;
-  const form = new FormData();
-  form.append("image", state.file, state.name);
-  if (state.info && state.info.hints && state.hints.length) form.append("hints", JSON.stringify(hintsJson()));
   try {
-    const response = await fetch("api/colorize", { method: "POST", body: form });
-    if (generation !== state.generation) return;
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      showError(body.error || `the server answered ${response.status}`);
-      if (!state.resultUrl) closePhoto(); // the photo itself was refused: back to "open or drop a photo"
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    if (generation !== state.generation) { URL.revokeObjectURL(url); return; }
-    await showResult(url);
+    const result = await request(state.info ? state.info.preview_side : 0);
+    if (generation !== state.generation) { URL.revokeObjectURL(result.url); return; }
+    await showResult(result);
     clearError();
   } catch (err) {
-    if (generation === state.generation) showError(`no answer from the server (${err.message}); is it still running?`);
+    if (generation === state.generation) requestFailed(err);
   } finally {
     state.inFlight = false;
-    if (state.again) { state.again = false; colorize(); } else {
-      setBusy(false);
-      if (document.body.dataset.state === "busy") document.body.dataset.state = "ready";
-    }
+    busy(-1);
+    if (state.again) { state.again = false; colorize(); }
   }
 }
 
-async function showResult(url) {
+async function showResult({ url, width, height }) {
   const img = $("result");
   img.src = url;
   try { await img.decode(); } catch (err) { /* shown anyway once loaded */ }
-  if (state.resultUrl) URL.revokeObjectURL(state.resultUrl);
-  state.resultUrl = url;
-  setSize(img);
+  for (const old of [state.resultUrl, state.fullUrl]) if (old) URL.revokeObjectURL(old);
+  Object.assign(state, { resultUrl: url, fullUrl: null });
+  setPhotoSize(width || img.naturalWidth, height || img.naturalHeight);
+  state.previewed = img.naturalWidth < state.width; // a preview: the download asks for the full resolution
   if (state.greyFailed) $("grey").src = url;
   const link = $("download-png");
   link.href = url;
@@ -125,6 +143,26 @@ async function showResult(url) {
   link.setAttribute("aria-disabled", "false");
   state.results += 1;
   document.body.dataset.results = String(state.results);
+}
+
+async function downloadPng(event) {
+  const link = event.currentTarget;
+  if (!state.resultUrl) { event.preventDefault(); return; }
+  if (!state.previewed || state.fullUrl) return; // the link holds the full-resolution PNG already
+  event.preventDefault();
+  const shown = state.results;
+  busy(+1);
+  try {
+    const full = await request(0);
+    if (shown !== state.results) { URL.revokeObjectURL(full.url); return; } // the hints changed meanwhile
+    state.fullUrl = full.url;
+    link.href = full.url;
+    link.click();
+  } catch (err) {
+    requestFailed(err);
+  } finally {
+    busy(-1);
+  }
 }
 
 // -- hints --------------------------------------------------------------------------------------------------
@@ -319,14 +357,15 @@ async function start() {
   $("undo").addEventListener("click", undo);
   $("clear").addEventListener("click", () => { remember(); state.hints = []; state.selected = -1; changed(); });
   $("download-hints").addEventListener("click", downloadHints);
-  $("download-png").addEventListener("click", (event) => { if (!state.resultUrl) event.preventDefault(); });
-  $("grey").addEventListener("load", (event) => setSize(event.target));
+  $("download-png").addEventListener("click", downloadPng);
+  $("grey").addEventListener("load", (event) => { // the size until the server says it
+    if (!state.width) setPhotoSize(event.target.naturalWidth, event.target.naturalHeight);
+  });
   $("grey").addEventListener("error", () => { // a format the browser cannot show: grey the result instead
     if (!state.file) return;
     state.greyFailed = true;
     $("grey").removeAttribute("src");
   });
-  $("result").addEventListener("load", (event) => setSize(event.target));
   for (const id of ["grey", "result"]) $(id).addEventListener("click", addHint);
   document.addEventListener("keydown", (event) => {
     if (typing(event)) return;
