@@ -28,12 +28,13 @@ class Readout:
     spread_low: float = 0.0     # restrained: ab spread (Lab units) at or below which the full gain applies
     spread_high: float = 1e9    # restrained: ab spread at or above which the colour fades to grey
     cast_removal: float = 0.0   # share of the image's mean ab subtracted (0: none, 1: mean ab becomes 0)
+    hinted_cast_removal: float = 0.0  # the same for photos given colour hints
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise InputError(f"readout must be one of {KINDS}, got {self.kind!r}")
         if not 0 < self.temperature <= 10 or not 0 <= self.mix <= 1 or self.gain < 0 or \
-                not 0 <= self.cast_removal <= 1:
+                not 0 <= self.cast_removal <= 1 or not 0 <= self.hinted_cast_removal <= 1:
             raise InputError(f"readout parameters out of range: {self}")
         if self.spread_high <= self.spread_low:
             raise InputError("readout spread_high must be above spread_low")
@@ -45,17 +46,19 @@ class Readout:
     def __call__(self, outputs, size, area=None, hinted=None):
         """Model outputs dict -> ab (B, size, size, 2) in Lab units. ``area`` (B, size, size, 1), 1 on the photo
         and 0 on the canvas's padding, restricts the cast estimate to the photo (default: the whole canvas).
-        ``hinted`` (B,) bool: photos with colour hints keep their cast (the user said what the colours are)."""
+        ``hinted`` (B,) bool marks photos given colour hints: their share of the cast removed is
+        ``hinted_cast_removal`` (the user said what some colours are)."""
         ab = self._read(outputs, size)
-        if self.cast_removal:
+        if self.cast_removal or self.hinted_cast_removal:
             if area is None:
                 cast = tf.reduce_mean(ab, axis=[1, 2], keepdims=True)
             else:
                 cast = tf.reduce_sum(ab * area, axis=[1, 2], keepdims=True) / tf.maximum(
                     tf.reduce_sum(area, axis=[1, 2], keepdims=True), 1.0)
+            share = tf.fill([tf.shape(ab)[0]], self.cast_removal)
             if hinted is not None:
-                cast = cast * (1.0 - tf.cast(hinted, cast.dtype))[:, None, None, None]
-            ab = ab - self.cast_removal * cast
+                share = tf.where(hinted, self.hinted_cast_removal, share)
+            ab = ab - share[:, None, None, None] * cast
         return ab
 
     def _read(self, outputs, size):

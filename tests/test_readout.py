@@ -73,8 +73,10 @@ def test_readout_errors_are_input_errors():
         colorize.Colorizer(colorize.build_model(config), config, readout="annealed")
 
 
-def test_hinted_photos_keep_their_cast():
+def test_hinted_photos_have_their_own_cast_removal():
     ab = np.full((2, S, S, 2), 20.0, np.float32)
     out = Readout(cast_removal=0.5)(_outputs(ab), S, hinted=tf.constant([False, True])).numpy()
     np.testing.assert_allclose(out[0], 10.0, atol=1e-4)
     np.testing.assert_allclose(out[1], 20.0, atol=1e-4)
+    out = Readout(cast_removal=0.5, hinted_cast_removal=0.25)(_outputs(ab), S, hinted=tf.constant([True, False]))
+    np.testing.assert_allclose(out.numpy()[0], 15.0, atol=1e-4)
