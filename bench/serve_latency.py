@@ -18,9 +18,9 @@ default preview side, so there every request is at full resolution.
 ``--config configs/X.yaml`` serves that architecture with random weights instead of a preset (timing does not
 depend on the weights): the hint path can be timed before a hint preset ships.
 
-Median and p90 in milliseconds of the client's wall time, and the server's own stage times (its
-``Server-Timing`` header: prepare, colorize, png). The machine's load average is printed beside them: on a
-shared machine, read the figures with it.
+Median and p90 in milliseconds of the client's wall time, the server's own stage times (its ``Server-Timing``
+header: prepare, colorize, png), and the server process's CPU time per request. The machine's load average is
+printed beside them: on a shared machine the wall times grow with it, the CPU time does not.
 
     python bench/serve_latency.py [--preset NAME | --config configs/tiny_imagenet_64_hints.yaml] [--runs 20]
 
@@ -94,6 +94,16 @@ def _random_weights(config_path, folder):
     return ["--weights", path, "--config", config_path, "--sha256", sha256_of(path)]
 
 
+def _cpu_s(pid):
+    """CPU seconds (user + system) the process has used so far; None where /proc is not there."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _start_server(model_args):
     command = [sys.executable, "-m", "colorize.cli", "serve", "--port", "0"] + model_args
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -136,7 +146,9 @@ def main():
 
         first_ms, first_stages, _ = send(fresh_photo())
         _log(f"first request: {first_ms:.0f} ms")
+        cpu = [_cpu_s(process.pid)]
         cold = [send(fresh_photo()) for _ in range(args.runs)]
+        cpu.append(_cpu_s(process.pid))
         warm_photo = fresh_photo()
         send(warm_photo)  # the photo is now prepared and cached, as after the page's first result
 
@@ -147,7 +159,9 @@ def main():
             return [{"x": float(x), "y": float(y), "color": "#%02x%02x%02x" % tuple(rng.integers(0, 256, 3))}]
 
         send(warm_photo, click())  # the first hinted request may trace once more
+        cpu.append(_cpu_s(process.pid))
         warm = [send(warm_photo, click()) for _ in range(args.runs)]
+        cpu.append(_cpu_s(process.pid))
         full_ms, full_stages, _ = _request(session, url, warm_photo, click())  # the download: full resolution
         if not all(cached for *_, cached in warm):
             raise SystemExit("serve_latency: a warm request was not served from the cache")
@@ -163,6 +177,10 @@ def main():
         "first_request_ms": round(first_ms, 1), "first_request_server_ms": first_stages,
         "cold": _summary(*zip(*[(t, s) for t, s, _ in cold])),
         "warm": _summary(*zip(*[(t, s) for t, s, _ in warm])),
+        # The server's CPU time per request does not depend on what else runs on the machine: on an idle machine
+        # a request takes about this long or less (TensorFlow and the PNG encoder use both cores).
+        "server_cpu_ms_per_request": None if None in cpu else {
+            "cold": round((cpu[1] - cpu[0]) * 1000 / args.runs, 1), "warm": round((cpu[3] - cpu[2]) * 1000 / args.runs, 1)},
         "full_resolution_download_ms": round(full_ms, 1), "full_resolution_download_server_ms": full_stages,
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
                     "load_average_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)]},
