@@ -1,7 +1,8 @@
 // colorize serve's page: open or drop a photo, show it in grey beside its colorization, and (with a hints model)
 // steer the colours with clicks. Everything goes through the server's API: POST /api/colorize, GET /api/info.
 // The photo's bytes are re-sent with each new set of hints; the server keeps the decoded photo for a few
-// minutes, keyed by its content, so only the network and the full-resolution finish run again.
+// minutes, keyed by its content, so only the network and the finish run again. A photo larger than the server's
+// preview_side is steered on a preview of that size; Download PNG then asks for the full resolution.
 "use strict";
 
 const SWATCHES = [
@@ -43,8 +44,10 @@ function openFile(file) {
   for (const url of [state.greyUrl, state.resultUrl, state.fullUrl]) if (url) URL.revokeObjectURL(url);
   Object.assign(state, {
     file, name: file.name || "photo", width: 0, height: 0, generation: state.generation + 1,
-    hints: [], selected: -1, undo: [], editStart: null, resultUrl: null, fullUrl: null, greyFailed: false,
+    hints: [], selected: -1, undo: [], editStart: null, resultUrl: null, fullUrl: null, previewed: false,
+    greyFailed: false,
   });
+  delete document.body.dataset.photo;
   $("download-png").removeAttribute("href");
   $("download-png").setAttribute("aria-disabled", "true");
   state.greyUrl = URL.createObjectURL(file);
