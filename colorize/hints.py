@@ -22,6 +22,7 @@ from .errors import InputError
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 ENFORCE_L_SIGMA = 12.0  # Lab L units: how much lighter or darker a pixel may be and still take a hint's colour
+DEFAULT_PATCH_RADIUS = 1  # a hint without a radius covers 3x3 network pixels: single pixels sway the network little
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Hint:
     y: float
     rgb: tuple              # the colour as given, (r, g, b) 0-255
     ab: tuple               # its Lab chroma
-    radius: float = None    # in input pixels; None: about half a network pixel
+    radius: float = None    # in input pixels; None: 3x3 network pixels, blended at full resolution over about one
 
     def to_json(self):
         item = {"x": self.x, "y": self.y, "color": "#%02x%02x%02x" % self.rgb}
@@ -131,7 +132,7 @@ def network_channels(hints, height, width, canvas_h, canvas_w, size):
     sy, sx = canvas_h / height, canvas_w / width
     for hint in hints:
         row, col = min(int(hint.y * sy), canvas_h - 1), min(int(hint.x * sx), canvas_w - 1)
-        k = 0 if hint.radius is None else int(round(hint.radius * max(sx, sy) - 0.5))
+        k = DEFAULT_PATCH_RADIUS if hint.radius is None else int(round(hint.radius * max(sx, sy) - 0.5))
         r0, r1 = max(0, row - k), min(canvas_h, row + k + 1)
         c0, c1 = max(0, col - k), min(canvas_w, col + k + 1)
         channels[r0:r1, c0:c1, :2] = np.asarray(hint.ab, np.float32) / color.AB_SCALE
@@ -140,8 +141,8 @@ def network_channels(hints, height, width, canvas_h, canvas_w, size):
 
 
 def default_radius(height, width, size):
-    """Half a network pixel, in input pixels (at least 1)."""
-    return max(1.0, 0.5 * max(height, width) / size)
+    """One network pixel, in input pixels (at least 1): the full-resolution blend's sigma for a hint without one."""
+    return max(1.0, max(height, width) / size)
 
 
 def enforce(coefficients, lightness, hints, size):

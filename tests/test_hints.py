@@ -81,8 +81,11 @@ def test_network_channels_place_hints_on_the_photos_box():
     parsed = hints.parse_hints([(150, 50, "#ff0000")], height=100, width=200)
     channels = hints.network_channels(parsed, 100, 200, 16, 32, 32)
     assert channels.shape == (32, 32, 3)
-    assert np.argwhere(channels[..., 2] == 1).tolist() == [[8, 24]]
+    # Without a radius, 3x3 canvas pixels around it (single pixels sway the network little)
+    assert np.argwhere(channels[..., 2] == 1).tolist() == [[r, c] for r in (7, 8, 9) for c in (23, 24, 25)]
     np.testing.assert_allclose(channels[8, 24, :2], np.array(parsed[0].ab) / colorize.color.AB_SCALE, atol=1e-6)
+    small = hints.parse_hints([(150, 50, "#ff0000", 1)], height=100, width=200)  # radius 1 px: one canvas pixel
+    assert np.argwhere(hints.network_channels(small, 100, 200, 16, 32, 32)[..., 2] == 1).tolist() == [[8, 24]]
     wide = hints.parse_hints([(150, 50, "#ff0000", 20)], height=100, width=200)  # radius 20 px = 3.2 canvas px
     assert hints.network_channels(wide, 100, 200, 16, 32, 32)[..., 2].sum() == 7 * 7
 
