@@ -1,6 +1,5 @@
 """A training workdir's files: the lock that keeps two trainings out of one workdir, the checkpoints (saved, rotated,
-restored with a fallback to the newest one that restores), the config stored beside each checkpoint, and atomic
-writes of records and weights.
+restored with a fallback to the newest one that restores) and the config stored beside each checkpoint.
 
 The checkpoint object is TensorFlow's (``tf.train.Checkpoint(model=, optimizer=, step=)``), named ``ckpt-STEP`` in
 ``WORKDIR/checkpoints`` with the usual ``checkpoint`` state file, so ``tf.train.latest_checkpoint`` and older
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from . import atomic
 from .errors import TrainingError
 
 MIN_FREE_BYTES = 200 * 2 ** 20
@@ -36,35 +36,13 @@ def check_workdir(workdir):
     except OSError as err:
         raise TrainingError(f"workdir {workdir} is not writable ({err.strerror or err}); "
                             "pass --workdir with a folder you can write to") from None
+    for folder in (workdir, workdir / "checkpoints"):  # temp files of writes a kill interrupted
+        atomic.clean_stale(folder)
     free = shutil.disk_usage(workdir).free
     if free < MIN_FREE_BYTES:
         raise TrainingError(f"workdir {workdir} has only {free / 2**20:.0f} MiB free; checkpoints need at least "
                             f"{MIN_FREE_BYTES / 2**20:.0f} MiB: free some space or choose another --workdir")
     return workdir
-
-
-def _fsync(path):
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
-
-
-def write_atomically(path, write):
-    """Call ``write(tmp_path)`` for a temp file beside ``path``, fsync it and rename it over ``path``: readers see
-    the old file or the whole new one, never half of one. The temp name keeps ``path``'s ending (Keras wants
-    ``.weights.h5``)."""
-    path = Path(path)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try:
-        write(tmp)
-        _fsync(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def write_text_atomically(path, text):
-    return write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------- the workdir lock
@@ -281,8 +259,8 @@ class CheckpointWriter:
         if self.scratch:
             shutil.rmtree(self.directory, ignore_errors=True)
             return prefix
-        write_text_atomically(str(prefix) + ".json", json.dumps(
-            {"step": step, "config": self.config_dict, **(extra or {})}, indent=1, default=str))
+        atomic.write_text(str(prefix) + ".json", json.dumps(
+            {"step": step, "config": self.config_dict, **(extra or {})}, indent=1, default=str), overwrite=True)
         if prefix not in self.written:
             self.written.append(prefix)
         while len(self.written) > self.keep:
@@ -293,7 +271,7 @@ class CheckpointWriter:
     def _write_state(self, latest):
         names = [p.name for p in list_checkpoints(self.directory) if not _missing_files(p)][::-1]
         lines = [f'model_checkpoint_path: "{latest.name}"'] + [f'all_model_checkpoint_paths: "{n}"' for n in names]
-        write_text_atomically(self.directory / STATE_FILE, "\n".join(lines) + "\n")
+        atomic.write_text(self.directory / STATE_FILE, "\n".join(lines) + "\n", overwrite=True)
 
 
 def _delete(prefix):

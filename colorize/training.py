@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 import yaml
 
-from . import checkpoints, data, hints, losses, runtime
+from . import atomic, checkpoints, data, hints, losses, runtime
 from .batches import as_training_pair, labels_of, model_inputs
 from .checkpoints import check_workdir  # noqa: F401 (public here since before checkpoints.py existed)
 from .config import Config
@@ -170,8 +170,8 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     if chief:
         final = workdir / "final.weights.h5"
         if current > start or not final.exists():
-            checkpoints.write_atomically(final, model.save_weights)
-        checkpoints.write_text_atomically(workdir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+            atomic.write_with(final, model.save_weights, overwrite=True)
+        atomic.write_text(workdir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False), overwrite=True)
         record.update(weights=str(final), weights_sha256=sha256_of(final))
         record["predict_command"] = predict_command(final, record["weights_sha256"], workdir / "config.yaml")
         write_record(workdir, record)

@@ -14,8 +14,7 @@ import tensorflow as tf
 
 from . import color, metrics
 from .batches import as_training_pair, model_inputs
-from . import checkpoints
-from .checkpoints import write_text_atomically
+from . import atomic
 from .weights_io import sha256_of
 
 
@@ -134,7 +133,7 @@ def previous_record(workdir, upto_step):
 
 
 def write_record(workdir, record):
-    write_text_atomically(Path(workdir) / "record.json", json.dumps(record, indent=1, default=str))
+    atomic.write_text(Path(workdir) / "record.json", json.dumps(record, indent=1, default=str), overwrite=True)
 
 
 def predict_command(weights, sha256, config_path):
@@ -176,7 +175,7 @@ class RunRecord:
     def validated(self, current, val, workdir):
         self.validations.append({"step": current, **val})
         if self.best is None or self.best.get("psnr", -math.inf) < val.get("psnr", -math.inf):
-            path = checkpoints.write_atomically(Path(workdir) / "best.weights.h5", self.model.save_weights)
+            path = atomic.write_with(Path(workdir) / "best.weights.h5", self.model.save_weights, overwrite=True)
             self.best = {"step": current, "psnr": val.get("psnr"), "weights": str(path), "sha256": sha256_of(path)}
 
     def record(self, current, finished):

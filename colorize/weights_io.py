@@ -121,7 +121,7 @@ def export_checkpoint(config, checkpoint, out_path):
     """
     import tensorflow as tf
 
-    from .checkpoints import restore, restore_newest, write_atomically
+    from .checkpoints import restore, restore_newest
     from .errors import TrainingError
     from .model import build_model
     model = build_model(config.model)
@@ -137,4 +137,4 @@ def export_checkpoint(config, checkpoint, out_path):
         except Exception as err:  # TensorFlow's OpErrors, ValueErrors and AssertionErrors for bad files
             first = (getattr(err, "message", None) or str(err) or type(err).__name__).strip().splitlines()[0]
             raise TrainingError(f"cannot read checkpoint {path}: {first[:300]}") from None
-    return write_atomically(out_path, model.save_weights)
+    return atomic.write_with(out_path, model.save_weights, overwrite=True)
