@@ -188,10 +188,11 @@ def folder_batched(colorizer, files, outdir, batch_size):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as readers, \
             concurrent.futures.ThreadPoolExecutor(max_workers=2) as writers:
         writes = []
-        loading = [readers.submit(colorizer.load, f, str(f)) for f in chunks[0]]
+        decode = colorizer.preprocessor.decode  # as predict: the decoded samples, not float32
+        loading = [readers.submit(decode, f, str(f)) for f in chunks[0]]
         for i, chunk in enumerate(chunks):
             images = [future.result() for future in loading]
-            loading = [readers.submit(colorizer.load, f, str(f)) for f in chunks[i + 1]] if i + 1 < len(chunks) else []
+            loading = [readers.submit(decode, f, str(f)) for f in chunks[i + 1]] if i + 1 < len(chunks) else []
             results = colorizer.colorize_batch(images, batch_size=batch_size)
             writes += [writers.submit(imageio.save_png, rgb, Path(outdir) / (f.stem + ".png"), overwrite=True)
                        for f, rgb in zip(chunk, results)]

@@ -108,9 +108,9 @@ def check_writable(folder):
         probe = temp_path(folder)
         probe.open("xb").close()
         probe.unlink()
-    except OSError as err:
-        raise WriteError(f"cannot write in the output folder {folder} ({err.strerror or err}); pass a folder you "
-                         "can write to") from None
+    except (OSError, ValueError) as err:
+        raise WriteError(f"cannot write in the output folder {folder} ({getattr(err, 'strerror', None) or err}); "
+                         "pass a folder you can write to") from None
     return folder
 
 

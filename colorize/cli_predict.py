@@ -76,7 +76,13 @@ def cmd_predict(args):
     if args.hint and args.hints:
         raise ColorizeError("give hints with --hint (one image) or --hints FILE (several), not both")
     outdir = Path(args.output)
-    if outdir.exists() and not outdir.is_dir():
+    try:
+        is_file = not os.path.isdir(outdir) and os.stat(outdir) is not None
+    except FileNotFoundError:
+        is_file = False
+    except (OSError, ValueError) as err:  # a file on the way, name too long, NUL byte, no permission
+        raise WriteError(f"-o {args.output!r} cannot be used ({err}); pass a folder for the colour PNGs") from None
+    if is_file:
         raise WriteError(f"-o {outdir} is a file; pass a folder for the colour PNGs")
     tally = _Tally(args.quiet)
     scan = imageio.scan_inputs(args.inputs, exclude=outdir)

@@ -295,9 +295,13 @@ def scan_inputs(paths, recursive=True, exclude=None):
     scan, seen = Scan(), set()
     excluded = _folder_key(exclude) if exclude is not None else None
     for p in map(Path, paths):
-        if not p.exists():
+        try:
+            exists, is_dir = p.exists(), p.is_dir()
+        except (OSError, ValueError) as err:  # name too long, NUL byte, no permission on a parent folder
+            raise InputError(f"{p} cannot be accessed ({err}); check the path") from None
+        if not exists:
             raise InputError(f"{p} does not exist; check the path")
-        if p.is_dir():
+        if is_dir:
             if excluded is not None and _is_under(p, Path(exclude)):
                 scan.left_out.append(p)
                 continue
@@ -322,7 +326,7 @@ def list_images(paths, recursive=True):
 def _folder_key(path):
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):
         return None
     return st.st_dev, st.st_ino
 

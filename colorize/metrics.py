@@ -38,8 +38,3 @@ def auc(pred, truth):
     within = tf.cast(d[..., None] <= thresholds, tf.float32)
     return 100.0 * tf.reduce_mean(within, axis=[-3, -2, -1])
 
-
-def all_metrics(pred, truth):
-    """Dict of per-image metric tensors for a batch of (pred, truth) RGB images of one size."""
-    return {"psnr": psnr(pred, truth), "ssim": ssim(pred, truth), "auc": auc(pred, truth),
-            "colorfulness": colorfulness(pred), "colorfulness_truth": colorfulness(truth)}

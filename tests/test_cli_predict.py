@@ -294,3 +294,22 @@ def test_a_hint_outside_one_photo_fails_that_photo_only(tmp_path, hint_model_arg
     captured = capsys.readouterr()
     assert "written 1, skipped 0, failed 1" in _summary(captured.out)
     assert "small.png" in captured.err and "outside" in captured.err and _pngs(tmp_path / "out") == ["large.png"]
+
+
+# ---------------------------------------------------------------- any odd argument: one line, no traceback
+
+@pytest.mark.parametrize("argv, message", [
+    (["predict", "bad\0name.jpg", "-o", "out"], "does not exist"),
+    (["predict", "x" * 5000 + ".jpg", "-o", "out"], "cannot be accessed"),
+    (["predict", "{photo}", "-o", "bad\0out"], "cannot be used"),
+    (["predict", "{photo}", "-o", "out", "--hints", "{tmp}/no_such.json"], "cannot be read"),
+    (["predict", "{photo}", "-o", "out", "--batch-size", "0"], "--batch-size must be at least 1"),
+    (["predict", "{photo}", "-o", "out", "--config", "{tmp}/no.yaml", "--weights", "{tmp}/w.weights.h5"],
+     "does not exist"),
+])
+def test_odd_arguments_are_one_line_errors(tmp_path, capsys, argv, message):
+    photo = _photo(tmp_path / "p.png", 0)
+    argv = [a.format(photo=photo, tmp=tmp_path) if "{" in a else a for a in argv]
+    assert main(argv) in (1, 2)
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

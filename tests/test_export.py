@@ -1,5 +1,6 @@
 """Export: the SavedModel reproduces Colorizer.colorize, the TFLite model reproduces the network, no overwrites."""
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,3 +120,15 @@ def test_savedmodel_overwrite_replaces_the_folder(colorizer, tmp_path):
     export.export_savedmodel(colorizer, target, overwrite=True)
     assert not (target / "stale.txt").exists() and (target / "saved_model.pb").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_an_unwritable_target_is_a_one_line_error(colorizer, tmp_path, tiny_weights, capsys):
+    for target in (Path("/proc/colorize-test/model.tflite"), tmp_path / "a_file" / "model.tflite"):
+        (tmp_path / "a_file").write_text("x")
+        with pytest.raises(WriteError, match=f"cannot write {target}"):
+            export.export_tflite(colorizer, target)
+        path, _, sha = tiny_weights
+        code = cli.main(["export", "--weights", str(path), "--sha256", sha, "--config",
+                         str(REPO / "configs" / "smoke.yaml"), "--format", "tflite", "-o", str(target)])
+        err = capsys.readouterr().err
+        assert code == 1 and str(target) in err and len(err.strip().splitlines()) == 1

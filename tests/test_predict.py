@@ -79,3 +79,73 @@ def test_public_api_is_listed():
 def test_unknown_preset_is_a_clear_error():
     with pytest.raises(WeightsError, match="unknown preset 'nope'.*bigru_fusion_64"):
         colorize.load_pretrained("nope")
+
+
+# ---------------------------------------------------------------- colorize_batch takes anything, checks everything
+
+def test_colorize_batch_checks_its_arguments(colorizer, tmp_path):
+    a, b = np.zeros((6, 8), np.uint8), np.full((5, 7, 3), 200, np.uint8)
+    with pytest.raises(InputError, match="1 names for 2 images"):
+        colorizer.colorize_batch([a, b], names=["a"])
+    with pytest.raises(InputError, match="3 hints for 2 images"):
+        colorizer.colorize_batch([a, b], hints=[None, None, None])
+    for size in (-1, 0, 1.5, True, "4"):
+        with pytest.raises(InputError, match="batch_size must be a positive integer"):
+            colorizer.colorize_batch([a, b], batch_size=size)
+    Image.fromarray(b).save(tmp_path / "b.png")
+    for single in (str(tmp_path / "b.png"), tmp_path / "b.png"):
+        with pytest.raises(InputError, match="single"):
+            colorizer.colorize_batch(single)
+    with pytest.raises(InputError, match="names must be a list"):
+        colorizer.colorize_batch([a], names="a")
+    out = colorizer.colorize_batch((im for im in (a, b)), batch_size=1)  # any iterable
+    assert [o.shape for o in out] == [(6, 8, 3), (5, 7, 3)]
+    assert [o.shape for o in colorizer.colorize_batch(np.zeros((3, 4, 5, 3), np.uint8), batch_size=2)] == [(4, 5, 3)] * 3
+
+
+def test_from_weights_checks_its_arguments(tiny_weights):
+    path, config, sha = tiny_weights
+    with pytest.raises(WeightsError, match="must be a hex string"):
+        Colorizer.from_weights(path, config, 123)
+    with pytest.raises(InputError, match="config must be"):
+        Colorizer.from_weights(path, {"input_size": 32}, sha)
+    with pytest.raises(WeightsError, match="must be a file path"):
+        Colorizer.from_weights(3, config, sha)
+
+
+# ---------------------------------------------------------------- strips: bounded memory, the same bits
+
+@pytest.mark.parametrize("upsampling", ["guided", "bilinear"])
+def test_strip_by_strip_gives_the_bits_of_the_whole_image_graph(tiny_weights, photos, monkeypatch, upsampling):
+    import tensorflow as tf
+
+    from colorize import per_pixel
+    path, config, sha = tiny_weights
+    c = Colorizer.from_weights(path, config, sha, upsampling=upsampling)
+    whole = tf.function(c.postprocessor.finish_fn)  # the exported graph: the whole image at once
+    rgb = photos["chelsea"][:203, :301]
+    prepared = c.prepare(rgb)
+    np.testing.assert_array_equal(prepared.lightness, per_pixel.full_resolution_lightness(tf.constant(rgb / 255.0,
+                                                                                                     tf.float32)))
+    ab = c.network([prepared]).numpy()[0]
+    expected = whole(tf.constant(prepared.lightness), ab, prepared.box_height, prepared.box_width).numpy()
+    np.testing.assert_array_equal(c.postprocessor.finish(prepared.lightness, ab, prepared.box_height,
+                                                         prepared.box_width), expected)
+    monkeypatch.setattr(per_pixel, "STRIP_PIXELS", 1000)  # 3 rows a strip: 68 of them
+    assert len(per_pixel.row_strips(203, 301)) == 68
+    again = c.prepare(rgb)
+    np.testing.assert_array_equal(again.lightness, prepared.lightness)
+    np.testing.assert_array_equal(c.postprocessor.finish(again.lightness, ab, again.box_height, again.box_width),
+                                  expected)
+
+
+def test_row_weights_are_tensorflows_bilinear_resize(tiny_weights):
+    import tensorflow as tf
+
+    from colorize.postprocess import row_weights
+    rng = np.random.default_rng(5)
+    for rows, height in [(1, 1), (1, 7), (3, 3), (64, 4000), (37, 1081), (5, 6)]:
+        small = rng.normal(0, 30, (rows, 3, 4)).astype(np.float32)
+        lower, upper, weight = row_weights(rows, height)
+        mine = small[lower] + (small[upper] - small[lower]) * weight[:, None, None]
+        np.testing.assert_array_equal(mine, tf.image.resize(small, [height, 3]).numpy())
