@@ -19,7 +19,7 @@ colour frames go in; the pipeline reads their L).
   with the machine's load average, and the CPU time per frame (all threads), which depends little on the load.
 * memory: peak RSS of ``colorize_video`` in a fresh process, for clips of several lengths.
 
-    nice python bench/video.py [--frames 48] [--photos 8] [--speed-frames 240] [--rss-lengths 100,400,1200]
+    python bench/video.py [--frames 40] [--photos 8] [--speed-frames 240] [--rss-lengths 100,400,1200]
     python bench/video.py --quick      # a minute-long smoke run
 
 Prints one JSON object on stdout (progress goes to stderr).
@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 
 DEV_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dev_photos"
 SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
-SIZE = (640, 360)  # width x height of the quality clips
+SIZE = (320, 180)  # width x height of the quality clips (the network sees 64 px whatever the size)
 MOTIONS = ("pan", "pan_diagonal", "zoom_in", "zoom_out")
 
 
@@ -85,9 +85,15 @@ def camera_path(shape, motion, frames, size=SIZE):
 
 
 def render(photo, paths, size=SIZE):
+    return list(rendered(photo, paths, size))
+
+
+def rendered(photo, paths, size=SIZE):
+    """The frames of a camera path over ``photo``, one at a time (long clips are never all in memory)."""
     import cv2
-    return [cv2.warpAffine(photo, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_REFLECT) for m in paths]
+    for m in paths:
+        yield cv2.warpAffine(photo, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REFLECT)
 
 
 def flicker(frames_ab, paths, size=SIZE):
@@ -195,7 +201,7 @@ def write_clip(path, photo, frames, size, audio=True):
         video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
         video.codec_context.options = {"crf": "18"}
         sound = out.add_stream("aac", rate=48000) if audio else None
-        for i, frame in enumerate(render(photo, paths, size)):
+        for i, frame in enumerate(rendered(photo, paths, size)):
             grey = (np.mean(frame, axis=-1) * 255 + 0.5).astype(np.uint8)
             vf = av.VideoFrame.from_ndarray(np.repeat(grey[..., None], 3, axis=-1), format="rgb24")
             vf.pts = i
@@ -240,11 +246,18 @@ def _cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
+# The child reads its peak from /proc (VmHWM): on Linux, ru_maxrss survives exec, so a child of this large process
+# would report this process's peak as its own.
 _RSS_CHILD = """
-import resource, sys, colorize
+import re, resource, sys, colorize
 from colorize.video import colorize_video
 report = colorize_video(colorize.load_pretrained(), sys.argv[1], sys.argv[2], overwrite=True)
-print(report.frames, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+try:
+    with open("/proc/self/status") as f:
+        kib = int(re.search(r"VmHWM:\\s*(\\d+)", f.read()).group(1))
+except OSError:
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(report.frames, kib)
 """
 
 
@@ -252,7 +265,7 @@ def memory(photo, lengths, folder):
     rows = []
     for n in lengths:
         src = Path(folder) / f"rss_{n}.mp4"
-        write_clip(src, photo, n, SIZE)
+        write_clip(src, photo, n, (640, 360))
         done = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(src), str(Path(folder) / "rss_out.mp4")],
                               capture_output=True, text=True, check=True)
         frames, kib = map(int, done.stdout.split()[-2:])
@@ -263,10 +276,11 @@ def memory(photo, lengths, folder):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--frames", type=int, default=48, help="frames per quality clip")
+    parser.add_argument("--frames", type=int, default=40, help="frames per quality clip")
     parser.add_argument("--photos", type=int, default=8, help="photos to make clips from (skimage's first)")
     parser.add_argument("--speed-frames", type=int, default=240)
     parser.add_argument("--rss-lengths", default="100,400,1200")
+    parser.add_argument("--parts", default="quality,speed,memory", help="which measurements to run")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 photos, short clips")
     args = parser.parse_args(argv)
     if args.quick:
@@ -274,18 +288,25 @@ def main(argv=None):
     import colorize
     colorizer = colorize.load_pretrained()
     photo_list = photos(args.photos)
+    parts = set(args.parts.split(","))
     started = time.time()
-    rows, cut_rows = quality(colorizer, photo_list, args.frames)
-    result = {"model": colorizer.name, "photos": [n for n, _ in photo_list], "frames_per_clip": args.frames,
-              "clip_size": f"{SIZE[0]}x{SIZE[1]}", "motions": list(MOTIONS), **summarise(rows, cut_rows)}
+    result = {"model": colorizer.name, "photos": [n for n, _ in photo_list]}
+    if "quality" in parts:
+        rows, cut_rows = quality(colorizer, photo_list, args.frames)
+        result.update({"frames_per_clip": args.frames, "clip_size": f"{SIZE[0]}x{SIZE[1]}",
+                       "motions": list(MOTIONS), **summarise(rows, cut_rows)})
     with tempfile.TemporaryDirectory() as folder:
-        result["speed"] = speed(colorizer, photo_list[0][1], args.speed_frames, [(640, 360), (1280, 720)], folder)
-        result["memory"] = memory(photo_list[0][1], [int(n) for n in args.rss_lengths.split(",")], folder)
+        if "speed" in parts:
+            result["speed"] = speed(colorizer, photo_list[0][1], args.speed_frames, [(640, 360), (1280, 720)],
+                                    folder)
+        if "memory" in parts:
+            result["memory"] = {"clip_size": "640x360", "runs": memory(
+                photo_list[0][1], [int(n) for n in args.rss_lengths.split(",")], folder)}
     result["machine"] = {"cpus": os.cpu_count(), "load_average_end": os.getloadavg(),
                          "bench_seconds": time.time() - started,
                          "peak_rss_mib_this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-    result["per_clip"] = rows
-    result["per_cut_clip"] = cut_rows
+    if "quality" in parts:
+        result["per_clip"], result["per_cut_clip"] = rows, cut_rows
     print(json.dumps(result, indent=1))
 
 

@@ -1,8 +1,8 @@
 """``colorize video``: colorize a video file, stable in time, sound and subtitles copied unchanged."""
+from . import cli_common
 
 
 def add_parser(sub):
-    from .cli import _add_model_args
     from .video import DEFAULT_BATCH_SIZE, DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_ENCODER_PRESET
     p = sub.add_parser("video", help="colorize a video (stable in time; sound and subtitles kept)",
                        description="Colorize INPUT into OUTPUT (.mp4, .mkv or .mov): same size, frame rate, frame "
@@ -29,7 +29,7 @@ def add_parser(sub):
                                                        "(default 0.4)")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="frames per network batch")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_model_args(p)
+    cli_common.add_model_args(p)
     p.set_defaults(func=cmd_video)
     return p
 
@@ -37,13 +37,12 @@ def add_parser(sub):
 def cmd_video(args):
     import sys
 
-    from .cli import _colorizer
     from .video import colorize_video
     from .video_io import require_av
     require_av()
     crf = int(args.crf) if float(args.crf).is_integer() else args.crf
     try:
-        report = colorize_video(_colorizer(args), args.input, args.output, overwrite=args.overwrite,
+        report = colorize_video(cli_common.colorizer(args), args.input, args.output, overwrite=args.overwrite,
                                 codec=args.codec, crf=crf, encoder_preset=args.encoder_preset, hints=args.hints,
                                 stabilize=not args.per_frame, strength=args.strength,
                                 cut_threshold=args.cut_threshold, batch_size=args.batch_size,

@@ -8,7 +8,7 @@ number and hold, following the motion, until the next cut or the next keyed fram
 ``colorize_video`` streams: a thread decodes (PyAV) while the main thread runs the network and the smoothing on
 the previous batch, and another runs the full-resolution finish and the encoder and muxes the sound and subtitle
 packets unchanged; queues of a few frames between them keep the memory flat whatever the video's length. The
-output appears only when complete (``video_io.atomic_output``).
+output appears only when complete (``colorize.atomic.writing``).
 """
 import collections
 import contextlib
@@ -99,7 +99,7 @@ class _Pipeline:
         self.waiting = collections.deque()  # (prepared, hints, extra) of frames the smoother holds
 
     def push(self, rgbs, extras=None):
-        """float32 RGB frames (the next ones of the stream), each with an ``extra`` of the caller's -> the frames
+        """RGB frames (the next ones of the stream; uint8, or float32 in [0, 1]), each with an ``extra`` of the caller's -> the frames
         whose colours are now settled, in order, as ``(finish, extra)``: ``finish()`` gives the uint8 RGB frame
         (the full-resolution step, left to the caller so that it can run in another thread)."""
         c = self.colorizer
@@ -199,7 +199,8 @@ def colorize_frames(colorizer, frames, *, hints=None, stabilize=True, strength=N
     table = _hint_table(hints, "hints")
     _check_hints(colorizer, table, name=name)
     pipeline = _Pipeline(colorizer, table, stabilize, strength, cut_threshold, name, on_cut)
-    loaded = ((colorizer.load(frame, name=f"{name} frame {i}"),) for i, frame in enumerate(frames))
+    # uint8 frames stay uint8 (the preprocessor takes them as they are): a quarter of float32's memory
+    loaded = ((colorizer.preprocessor.decode(frame, name=f"{name} frame {i}"),) for i, frame in enumerate(frames))
     for batch in _batches(loaded, batch_size):
         for finish, _ in pipeline.push([item[0] for item in batch]):
             yield finish()
@@ -218,8 +219,9 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
     ``dst`` appears only when complete and is never replaced unless ``overwrite``. ``hints``, ``stabilize``,
     ``strength``, ``cut_threshold``, ``batch_size``: as ``colorize_frames``. ``progress``: a tqdm bar on stderr.
     Unusable input raises ``InputError`` naming the file."""
+    from .atomic import writing
     from .temporal import DEFAULT_CUT_THRESHOLD, DEFAULT_STRENGTH
-    from .video_io import VideoSink, VideoSource, atomic_output, require_av
+    from .video_io import VideoSink, VideoSource, require_av
     require_av()
     strength = DEFAULT_STRENGTH if strength is None else strength
     cut_threshold = DEFAULT_CUT_THRESHOLD if cut_threshold is None else cut_threshold
@@ -229,14 +231,16 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
     table = _hint_table(hints, "hints")
     _check_hints(colorizer, table, name=str(src))
     dst = Path(dst)
+    if dst.is_dir():
+        raise InputError(f"{dst} is a directory; pass an output file name such as out.mp4")
     if dst.exists() and Path(src).exists() and dst.samefile(src):
         raise InputError(f"{dst} is the input video; write the colour video to another file")
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(writing(dst, overwrite, suffix=dst.suffix))  # the suffix names the format
         source = VideoSource(src)
         stack.callback(source.close)
         _check_hints(colorizer, table, source.width, source.height, str(src))
-        tmp = stack.enter_context(atomic_output(dst, overwrite))
         sink = VideoSink(tmp, source, codec, crf, encoder_preset)
         stack.callback(sink.abort)
         pipeline = _Pipeline(colorizer, table, stabilize, strength, cut_threshold, str(src), None)
@@ -305,11 +309,9 @@ def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name):
                 bar.update(len(done))
                 return len(done)
 
-            loaded = 0
-            for batch in _batches(frames(), batch_size):
-                rgbs = [colorizer.load(rgb, name=f"{name} frame {loaded + i}") for i, (rgb, _, _) in enumerate(batch)]
-                loaded += len(batch)
-                count += hand_over(pipeline.push(rgbs, [(pts, packets) for _, pts, packets in batch]))
+            for batch in _batches(frames(), batch_size):  # decoded uint8 RGB: the preprocessor takes it as it is
+                count += hand_over(pipeline.push([rgb for rgb, _, _ in batch],
+                                                 [(pts, packets) for _, pts, packets in batch]))
             count += hand_over(pipeline.flush())
             for item in ((None, (None, trailing)), _END):
                 if not _put(finished, item, stop):

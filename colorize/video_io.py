@@ -4,14 +4,12 @@
 together with the packets of the audio and subtitle streams, untouched, in the order they were demuxed.
 ``VideoSink`` encodes frames into a new file with the source's size, frame timing, rotation and colour tags, and
 muxes those packets as they come, so that sound and subtitles are copied without re-encoding and nothing is held
-for the whole video. ``atomic_output`` makes the file appear under its name only once it is complete.
+for the whole video. (``colorize.video`` writes through ``colorize.atomic``, so the file appears only complete.)
 
 Every problem a user can cause (not a video, no video stream, a truncated file, a codec this FFmpeg cannot decode
 or encode, a stream the output container cannot hold) raises ``InputError`` naming the file.
 """
 import contextlib
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -247,45 +245,6 @@ class VideoSink:
     def abort(self):
         with contextlib.suppress(Exception):
             self.container.close()
-
-
-@contextlib.contextmanager
-def atomic_output(dst, overwrite=False):
-    """Yields a temporary path beside ``dst`` (same suffix); when the block succeeds, the file is synced to disk
-    and renamed to ``dst`` (never replacing an existing ``dst`` unless ``overwrite``); when it fails or is
-    interrupted, the temporary file is removed and ``dst`` is left as it was."""
-    dst = Path(dst)
-    if dst.is_dir():
-        raise InputError(f"{dst} is a directory; pass an output file name such as out.mp4")
-    if (dst.exists() or dst.is_symlink()) and not overwrite:
-        raise InputError(f"{dst} already exists; pass --overwrite (overwrite=True) to replace it")
-    try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(f"cannot create the folder {dst.parent} ({err})") from err
-    tmp = dst.parent / f".{dst.stem}.colorize-{os.getpid()}-{uuid.uuid4().hex[:8]}{dst.suffix}"
-    try:
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, dst)
-        else:
-            _rename_no_clobber(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _rename_no_clobber(tmp, dst):
-    try:
-        os.link(tmp, dst)  # fails if dst appeared meanwhile: never clobbers
-    except FileExistsError:
-        raise InputError(f"{dst} appeared while the video was being written; it was left alone (pass --overwrite "
-                         "to replace it)") from None
-    except OSError:  # a file system without hard links
-        if dst.exists():
-            raise InputError(f"{dst} already exists; pass --overwrite to replace it") from None
-        os.replace(tmp, dst)
 
 
 def _check_encoder(codec):

@@ -9,6 +9,7 @@ import colorize
 from colorize import metrics
 from colorize.cli import main
 from colorize.config import ModelConfig
+from colorize.errors import OutputExistsError
 from colorize.video import colorize_frames, colorize_video
 from conftest import REPO
 
@@ -101,7 +102,7 @@ def test_round_trip_keeps_frames_size_rate_rotation_and_copies_the_sound(tmp_pat
     assert got["codec"] == "h264" and got["streams"] == ["video", "audio"]
     assert got["audio_packets"] == want["audio_packets"] and got["audio_packets"]  # copied bit for bit
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]  # no temp file left
-    with pytest.raises(colorize.InputError, match="already exists"):
+    with pytest.raises(OutputExistsError, match="already exists"):
         colorize_video(tiny, src, tmp_path / "out.mp4")
 
 
