@@ -89,12 +89,17 @@ class _Pipeline:
 
     def __init__(self, colorizer, hints, stabilize, strength, cut_threshold, name, on_cut):
         from . import hints as hint_lib
-        from .temporal import TemporalSmoother
         self.hint_lib = hint_lib
         self.colorizer, self.hints, self.stabilize, self.name, self.on_cut = \
             colorizer, hints, stabilize, name, on_cut
-        needs_motion = stabilize or any(hints.values())
-        self.smoother = TemporalSmoother(strength, cut_threshold) if needs_motion else None
+        self.smoother = None
+        if stabilize or any(hints.values()):  # hints follow the motion too
+            try:
+                from .temporal import TemporalSmoother
+            except ImportError as err:
+                raise InputError(f"stable video colours need OpenCV ({err}): pip install 'colorize[video]'") \
+                    from None
+            self.smoother = TemporalSmoother(strength, cut_threshold)
         self.active, self.cuts, self.index = [], [], 0
         self.waiting = collections.deque()  # (prepared, hints, extra) of frames the smoother holds
 
