@@ -190,9 +190,6 @@ def _make_train_steps(config, strategy, model, optimizer, step, loss_fn):
     tc = config.train
     replicas = strategy.num_replicas_in_sync
     loss_scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-    if tc.jit_compile and replicas > 1:
-        raise TrainingError(f"train.jit_compile does not work with {replicas} replicas in this TensorFlow "
-                            "(XLA cannot reach the other replicas' variables): set train.jit_compile: false")
     recipe = hints.HintRecipe(**dataclasses.asdict(config.hints))
     replica_seed = tf.constant(tc.seed, tf.int64)
 
@@ -209,11 +206,15 @@ def _make_train_steps(config, strategy, model, optimizer, step, loss_fn):
         finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in grads if g is not None]))
         return loss, grads, 1.0 - tf.cast(finite, tf.float32)
 
-    compute = tf.function(gradients, jit_compile=True) if tc.jit_compile else gradients
+    compiled = {}  # one XLA function per replica: a trace captures the variables of the replica that traced it
 
     def replica_step(batch):
         context = tf.distribute.get_replica_context()
         replica = tf.cast(context.replica_id_in_sync_group, tf.int64)
+        compute = gradients
+        if tc.jit_compile:
+            key = str(tf.get_static_value(context.replica_id_in_sync_group))  # a constant while tracing strategy.run
+            compute = compiled.setdefault(key, tf.function(gradients, jit_compile=True))
         loss, grads, bad = compute(batch, step.read_value() if tc.jit_compile else step, replica)
         if replicas > 1:
             bad = context.all_reduce(tf.distribute.ReduceOp.SUM, bad)
