@@ -186,6 +186,19 @@ class Colorizer:
             results += self._colorize(prepared, hints[start:end], names[start:end])
         return results
 
+    # -- video (the optional extra: pip install -e '.[video]') ------------------------------------------------
+    def colorize_video(self, src, dst, **options):
+        """Colorize the video file ``src`` into ``dst``, stable in time, sound kept (see
+        ``colorize.video.colorize_video`` for the options) -> ``colorize.video.VideoReport``."""
+        from .video import colorize_video
+        return colorize_video(self, src, dst, **options)
+
+    def colorize_frames(self, frames, **options):
+        """A generator of colorized frames, stable in time, for consecutive frames from anywhere (see
+        ``colorize.video.colorize_frames`` for the options)."""
+        from .video import colorize_frames
+        return colorize_frames(self, frames, **options)
+
 
 def _as_list(values, what):
     if isinstance(values, np.ndarray):

@@ -294,3 +294,9 @@ def test_cli_writes_the_video_and_refuses_to_overwrite(tmp_path, photos, model_a
     assert main(["video", str(src), "-o", str(out), "--quiet"] + model_args) == 1
     assert "already exists" in capsys.readouterr().err and out.read_bytes() == before
     assert main(["video", str(src), "-o", str(out), "--quiet", "--overwrite", "--per-frame"] + model_args) == 0
+
+
+def test_colorizer_methods_are_the_module_functions(tiny, photos, tmp_path):
+    frames = [photos["astronaut"][::8, ::8]] * 4
+    np.testing.assert_array_equal(np.stack(list(tiny.colorize_frames(frames))),
+                                  np.stack(list(colorize_frames(tiny, frames))))
