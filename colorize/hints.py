@@ -111,8 +111,9 @@ def parse_cli_hint(text):
     return tuple(numbers[:2]) + (parts[2].strip(),) + tuple(numbers[2:])
 
 
-def load_hints_file(path):
-    """A hints JSON file: ``{"photo.jpg": [{"x": .., "y": .., "color": "#rrggbb"}, ...], ...}`` -> that dict."""
+def load_hints_file(path, keys="file names"):
+    """A hints JSON file: ``{"photo.jpg": [{"x": .., "y": .., "color": "#rrggbb"}, ...], ...}`` -> that dict.
+    ``keys`` names what the keys are, for the error message (a video's hints are keyed by frame numbers)."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -121,7 +122,7 @@ def load_hints_file(path):
     except (ValueError, UnicodeDecodeError) as err:
         raise InputError(f"hints file {path} is not valid JSON: {err}") from None
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
-        raise InputError(f"hints file {path} must map file names to lists of {{\"x\", \"y\", \"color\"}} hints")
+        raise InputError(f"hints file {path} must map {keys} to lists of {{\"x\", \"y\", \"color\"}} hints")
     return data
 
 
