@@ -9,7 +9,7 @@ JPEG (quality 90): one 768x512 and one 1920x1080 photo (width x height) and a fo
   ``--warmup`` untimed runs (tracing).
 * breakdown: the same pipeline, stage by stage, calling the pieces ``Colorizer`` is made of (each in its own
   ``tf.function``): decode (``Colorizer.load``), Lab (L of the full image, ``per_pixel.full_resolution_lightness``),
-  resize (``Preprocessor.shrink``: to the model input, edge-padded, scaled), model (``Colorizer.network_fn`` on a
+  resize (``Preprocessor.shrink``: to the model input, edge-padded, scaled), model (``Colorizer.network``, compiled, on a
   batch of one, readout included), ab upsampling (``Postprocessor.upsample``: the guided filter's coefficients at
   full resolution), Lab -> RGB (``Postprocessor.to_rgb``: ab = a * L + b, gamut fitting, sRGB, uint8), encode
   (``save_png``).
@@ -133,6 +133,8 @@ class Stages:
         import tensorflow as tf
 
         from colorize import color, per_pixel
+        from colorize.preprocess import Prepared
+        self.prepared = Prepared
         self.c = colorizer
         self.lab = tf.function(per_pixel.full_resolution_lightness,
                                input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
@@ -158,7 +160,7 @@ class Stages:
         marks["lab"], t = clock() - t, clock()
         l_scaled, h, w = self.shrink(lightness)
         marks["resize"], t = clock() - t, clock()
-        ab = self.c.network_fn(l_scaled[None], None, h[None], w[None]).numpy()[0]
+        ab = self.c.network([self.prepared(l_scaled, lightness, h, w)]).numpy()[0]
         marks["model"], t = clock() - t, clock()
         coefficients = self.upsample(lightness, ab, h, w)
         marks["ab_upsampling"], t = clock() - t, clock()
@@ -272,7 +274,8 @@ def main(argv=None):
             l_in = tf.zeros([1, 256, 256, 1])
             zr["network_only"] = _stats(_timed(lambda: zhang.network(l_in).numpy(), runs, 1))
             l_ours = tf.zeros([1, colorizer.config.input_size, colorizer.config.input_size, 1])
-            report["our_network_only"] = _stats(_timed(lambda: colorizer.network_fn(l_ours).numpy(), args.runs, 1))
+            ours = [stages.prepared(l_ours[0], tf.zeros([1, 1, 1]), tf.constant(l_ours.shape[1]), tf.constant(l_ours.shape[2]))]
+            report["our_network_only"] = _stats(_timed(lambda: colorizer.network(ours).numpy(), args.runs, 1))
             report["zhang_reference"] = zr
 
     report["retraces"] = colorizer.tracing_counts()
