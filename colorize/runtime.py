@@ -9,6 +9,7 @@ import threading
 import keras
 import tensorflow as tf
 
+from . import tf_internals
 from .errors import TrainingError
 
 
@@ -45,23 +46,12 @@ def is_chief(strategy):
         resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict())
 
 
-def _op_determinism():
-    """Whether TF op determinism is on, and a setter. TensorFlow exports only ``enable_op_determinism``; its
-    ``config`` module holds the other two. Without them (another TF), determinism is left as it is."""
-    from tensorflow.python.framework import config as tf_config
-    return tf_config.is_op_determinism_enabled(), (
-        lambda on: tf_config.enable_op_determinism() if on else tf_config.disable_op_determinism())
-
-
 @contextlib.contextmanager
 def process_state(train_config):
     """Set the dtype policy (and with ``deterministic``, seeds and op determinism) for training; put the policy
     and determinism back as they were afterwards."""
     policy = keras.config.dtype_policy()
-    try:
-        determinism_was, set_determinism = _op_determinism()
-    except (ImportError, AttributeError):
-        determinism_was, set_determinism = None, None
+    determinism_was, set_determinism = tf_internals.op_determinism()
     try:
         if train_config.deterministic:
             keras.utils.set_random_seed(train_config.seed)

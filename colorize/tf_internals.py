@@ -1,4 +1,7 @@
-"""The one use of a TensorFlow internal (``tensorflow.python.*``), behind a function of our own.
+"""The uses of TensorFlow internals (``tensorflow.python.*``), each behind a function of our own.
+
+``op_determinism``: TensorFlow exports ``enable_op_determinism`` only; whether it is on, and turning it off again
+(so that ``train()`` leaves the process as it found it), live in its internal ``config`` module.
 
 ``freeze_variables``: TensorFlow's ``convert_variables_to_constants_v2`` has no public alias. It folds a concrete
 function's variables into constants, also those read inside while loops (the GRUs'), which the TFLite converter
@@ -15,3 +18,14 @@ def freeze_variables(concrete_function):
         raise ColorizeError(f"this TensorFlow has no convert_variables_to_constants_v2 ({err}); TFLite export "
                             "needs TensorFlow 2.16 to 2.21") from None
     return convert_variables_to_constants_v2(concrete_function)
+
+
+def op_determinism():
+    """(whether TF op determinism is on, a setter taking a bool); ``(None, None)`` where this TensorFlow lacks
+    them (determinism is then left as it is)."""
+    try:
+        from tensorflow.python.framework import config as tf_config
+        enabled = tf_config.is_op_determinism_enabled()
+    except (ImportError, AttributeError):  # pragma: no cover - only with a TensorFlow that moved them
+        return None, None
+    return enabled, lambda on: tf_config.enable_op_determinism() if on else tf_config.disable_op_determinism()

@@ -34,3 +34,14 @@ def test_freeze_variables_folds_every_variable_into_constants():
     graph = str(frozen.graph.as_graph_def())  # the while loop's body functions included
     assert 'op: "ReadVariableOp"' not in graph and 'op: "VarHandleOp"' not in graph
     assert float(tf.nest.flatten(frozen(tf.constant(1.0)))[0]) == float(f(tf.constant(1.0))) == 10.0
+
+
+def test_op_determinism_reads_and_sets_the_flag():
+    enabled, set_determinism = tf_internals.op_determinism()
+    assert enabled is False and set_determinism is not None
+    try:
+        set_determinism(True)
+        assert tf_internals.op_determinism()[0] is True
+    finally:
+        set_determinism(False)
+    assert tf_internals.op_determinism()[0] is False
