@@ -13,8 +13,6 @@ from pathlib import Path
 from . import cli_common
 from .errors import ColorizeError
 
-# For cli_* modules that still import these from here (use cli_common: importing colorize.cli makes a cycle).
-_add_model_args, _colorizer = cli_common.add_model_args, cli_common.colorizer
 
 
 def cmd_summary(args):

@@ -1,7 +1,7 @@
 """``colorize serve``: a local web page to colorize a photo and steer its colours with clicks (``colorize.serve``)."""
 import sys
 
-from .cli import _add_model_args, _colorizer
+from . import cli_common
 from .errors import ColorizeError
 
 HINTS_PRESET = "bigru_fusion_64_hints"
@@ -35,7 +35,7 @@ def cmd_serve(args):
             print(warning, file=sys.stderr)
         if not args.weights:
             args.preset = args.preset or default_preset()
-        colorizer = _colorizer(args, max_pixels=args.max_pixels)
+        colorizer = cli_common.colorizer(args, max_pixels=args.max_pixels)
         app = serve.create_app(colorizer, max_upload_bytes=int(args.max_upload_mb * 2 ** 20),
                                max_pixels=args.max_pixels, queue_size=args.queue, loopback_only=loopback,
                                preview_side=args.preview_side)
@@ -68,6 +68,6 @@ def add_parser(sub):
                         "side, and the full resolution when it downloads (default 1600; 0: always full)")
     p.add_argument("--queue", type=int, default=16,
                    help="requests that may wait or run at once; more get 503 (default 16)")
-    _add_model_args(p)
+    cli_common.add_model_args(p)
     p.set_defaults(func=cmd_serve)
     return p

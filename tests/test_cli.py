@@ -177,7 +177,5 @@ def test_option_errors_are_one_line(photo_folder, tmp_path, no_bins_model_args, 
 def test_cli_modules_do_not_import_the_cli_back():
     # colorize.cli imports every cli_* module; they share colorize.cli_common, never colorize.cli (no cycle)
     for path in (REPO / "colorize").glob("cli_*.py"):
-        if path.stem in ("cli_serve", "cli_video"):  # their owners move them to cli_common
-            continue
         text = path.read_text()
         assert "from .cli import" not in text and "from . import cli\n" not in text, path.name
