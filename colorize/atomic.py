@@ -44,10 +44,12 @@ def _exists_error(path):
 
 
 @contextlib.contextmanager
-def writing(path, overwrite=False, suffix="", directory=False):
+def writing(path, overwrite=False, suffix="", directory=False, sync=True, sync_folder=True):
     """``with writing(path) as tmp:`` write the file (or, with ``directory=True``, fill the folder) ``tmp``; on a
-    clean exit it is fsynced and moved to ``path``. Failures raise ``WriteError`` naming ``path`` (never the
-    temporary name), and the temporary file is removed, also on Ctrl-C."""
+    clean exit it is fsynced (unless ``sync=False``: the caller did it) and moved to ``path``, and the folder is
+    fsynced (unless ``sync_folder=False``: the new name may then be lost in a power cut, never half a file).
+    Failures raise ``WriteError`` naming ``path`` (never the temporary name), and the temporary file is removed,
+    also on Ctrl-C."""
     path = Path(path)
     if not overwrite and _exists(path):
         raise _exists_error(path)
@@ -60,9 +62,11 @@ def writing(path, overwrite=False, suffix="", directory=False):
         raise _write_error(path, err) from err
     try:
         yield tmp
-        _sync_tree(tmp) if directory else _sync_file(tmp)
+        if sync:
+            _sync_tree(tmp) if directory else _sync_file(tmp)
         _move(tmp, path, overwrite, directory)
-        _sync_folder(path.parent)
+        if sync_folder:
+            _sync_folder(path.parent)
     except ColorizeError:
         raise
     except Exception as err:
@@ -71,16 +75,15 @@ def writing(path, overwrite=False, suffix="", directory=False):
         _remove(tmp)
 
 
-def write_bytes(path, data, overwrite=False):
+def write_bytes(path, data, overwrite=False, sync_folder=True):
     """Write ``data`` (bytes, or an iterable of byte strings written in turn) to ``path`` atomically -> ``path``."""
     path = Path(path)
-    with writing(path, overwrite) as tmp:
+    with writing(path, overwrite, sync=False, sync_folder=sync_folder) as tmp:
         with open(tmp, "wb") as f:
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                f.write(data)
-            else:
-                for piece in data:
-                    f.write(piece)
+            for piece in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                f.write(piece)
+            f.flush()
+            os.fsync(f.fileno())
     return path
 
 

@@ -3,9 +3,9 @@
 L of the photo, then ab = a * L + b, Lab -> sRGB with gamut fitting and rounding to uint8: each kernel is fused
 into one loop, and the fixed chunk shapes mean it compiles once per process, not once per image size.
 
-A whole photo is worked on a strip of rows at a time (``row_strips``, ``lightness_in_strips``), so the memory it
-takes beyond its input and output is that of one strip, not of the photo: a pixel's result does not depend on
-which strip or chunk it is in, so the output is the same, bit for bit.
+A photo larger than ``STRIP_PIXELS`` is worked on a strip of rows at a time (``row_strips``,
+``lightness_in_strips``), so the memory it takes beyond its input and output is that of one strip, not of the
+photo: a pixel's result does not depend on which strip or chunk it is in, so the output is the same, bit for bit.
 """
 import numpy as np
 import tensorflow as tf
@@ -14,7 +14,7 @@ from . import color, imageio
 
 FIT_ITERATIONS = 8       # bisection steps of the gamut fitting (see color.fit_chroma_to_gamut)
 _CHUNK = 2 ** 16         # pixels per kernel call over the whole image
-STRIP_PIXELS = 2 ** 20   # pixels per strip of a photo worked on at once (a few tens of MB of temporaries)
+STRIP_PIXELS = 2 ** 21   # pixels per strip of a larger photo worked on at once (~100 MB of temporaries)
 _FIT_CHUNK = 2 ** 14     # pixels per kernel call of the gamut fitting, which sees only out-of-gamut pixels
 
 
@@ -78,10 +78,7 @@ _lightness_strip = tf.function(full_resolution_lightness, input_signature=[tf.Te
 
 def lightness_in_strips(rgb):
     """Decoded RGB (H, W, 3): uint8, uint16 or float32 in [0, 1] (``imageio.load_array``; array or tensor) ->
-    L (H, W, 1) float32 numpy array, as ``full_resolution_lightness``, converted to float a strip at a time."""
+    L (H, W, 1) float32 tensor, as ``full_resolution_lightness``, converted to float a strip at a time."""
     rgb = rgb.numpy() if isinstance(rgb, tf.Tensor) else np.asarray(rgb)
-    height, width = rgb.shape[:2]
-    out = np.empty((height, width, 1), np.float32)
-    for start, stop in row_strips(height, width):
-        out[start:stop] = _lightness_strip(imageio.to_float(rgb[start:stop]))
-    return out
+    strips = [_lightness_strip(imageio.to_float(rgb[start:stop])) for start, stop in row_strips(*rgb.shape[:2])]
+    return strips[0] if len(strips) == 1 else tf.concat(strips, axis=0)

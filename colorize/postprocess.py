@@ -4,10 +4,10 @@ Readout (the heads -> one ab image, the cast estimated on the photo's own area, 
 upsampling of ab to the photo's size, guided by its full-resolution L (or bilinear) -> hints honoured at full
 resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled chunks (``colorize.per_pixel``).
 
-``finish`` works a strip of rows at a time: the upsampling's coefficients are resized across the columns once,
-at the network's few rows, and each strip interpolates its rows from them just as TensorFlow's bilinear resize
-does (same weights, same float32 operations, so the same bits), so a photo's full-resolution coefficients
-(16 bytes a pixel) never exist at once.
+``finish`` works a large photo a strip of rows at a time: the upsampling's coefficients are resized across the
+columns once, at the network's few rows, and each strip interpolates its rows from them just as TensorFlow's
+bilinear resize does (same weights, same float32 operations, so the same bits), so the photo's full-resolution
+coefficients (16 bytes a pixel) never exist at once.
 """
 import numpy as np
 import tensorflow as tf
@@ -40,9 +40,11 @@ class Postprocessor:
         self.upsampling = upsampling
         size = input_size
         box = [tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)]
+        self._finish = tf.function(self.finish_fn, input_signature=[
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
         self._across = tf.function(self.upsample_across, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
-        self._finish = tf.function(self.strip_to_rgb, input_signature=[
+        self._finish_strip = tf.function(self.strip_to_rgb, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4]), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None], tf.int32), tf.TensorSpec([None])])
         self._upsample = tf.function(self.upsample, input_signature=[
@@ -94,24 +96,29 @@ class Postprocessor:
         return self.to_rgb(lightness, self.upsample(lightness, ab, h, w))
 
     def finish(self, lightness, ab, h, w, hints=()):
-        """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array, a strip of
-        rows at a time; parsed ``hints`` (``colorize.hints.Hint``) are honoured at full resolution
-        (``colorize.hints.enforce``, which needs the whole photo's coefficients)."""
-        lightness = lightness.numpy() if isinstance(lightness, tf.Tensor) else np.asarray(lightness, np.float32)
-        height, width = lightness.shape[:2]
-        out = np.empty((height, width, 3), np.uint8)
+        """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array; parsed
+        ``hints`` (``colorize.hints.Hint``) are honoured at full resolution (``colorize.hints.enforce``, which
+        needs the whole photo's coefficients). A photo larger than ``per_pixel.STRIP_PIXELS`` is finished a strip
+        of rows at a time."""
+        lightness = lightness if isinstance(lightness, tf.Tensor) else tf.convert_to_tensor(lightness, tf.float32)
+        height, width = (int(n) for n in lightness.shape[:2])
         strips = row_strips(height, width)
         if hints:
             coefficients = self._upsample(lightness, ab, h, w).numpy()
-            coefficients = hint_lib.enforce(coefficients, lightness, hints, self.input_size)
-            for start, stop in strips:
-                out[start:stop] = self._to_rgb(lightness[start:stop], coefficients[start:stop])
-            return out
-        across = self._across(lightness, ab, h, w)
-        lower, upper, weight = row_weights(int(across.shape[0]), height)
-        for start, stop in strips:
-            out[start:stop] = self._finish(lightness[start:stop], across, lower[start:stop], upper[start:stop],
-                                           weight[start:stop])
+            coefficients = hint_lib.enforce(coefficients, lightness.numpy(), hints, self.input_size)
+            parts = [(start, stop, self._to_rgb, (lightness[start:stop], coefficients[start:stop]))
+                     for start, stop in strips]
+        elif len(strips) == 1:
+            return self._finish(lightness, ab, h, w).numpy()
+        else:
+            across = self._across(lightness, ab, h, w)
+            lower, upper, weight = row_weights(int(across.shape[0]), height)
+            parts = [(start, stop, self._finish_strip, (lightness[start:stop], across, lower[start:stop],
+                                                        upper[start:stop], weight[start:stop]))
+                     for start, stop in strips]
+        out = np.empty((height, width, 3), np.uint8)
+        for start, stop, fn, args in parts:
+            out[start:stop] = fn(*args).numpy()
         return out
 
 

@@ -7,19 +7,19 @@ upsampling use so that the padding never counts as part of the photo.
 """
 import typing
 
+import numpy as np
 import tensorflow as tf
 
 from . import color, imageio
 from .errors import InputError
-from .per_pixel import full_resolution_lightness, lightness_in_strips
+from .per_pixel import full_resolution_lightness, lightness_in_strips, row_strips
 
 FITS = ("pad", "squash")
 
 
 class Prepared(typing.NamedTuple):
     """One photo, ready for the network: ``l_input`` (S, S, 1) scaled L on the canvas; ``lightness`` (H, W, 1)
-    the photo's L in Lab units (a float32 numpy array); ``box`` (h, w) the photo's extent on the canvas (int32
-    scalars)."""
+    the photo's L in Lab units; ``box`` (h, w) the photo's extent on the canvas (int32 scalars)."""
     l_input: tf.Tensor
     lightness: tf.Tensor
     box_height: tf.Tensor
@@ -41,7 +41,9 @@ class Preprocessor:
         if fit not in FITS:
             raise InputError(f"fit must be one of {FITS}, got {fit!r}")
         self.input_size, self.fit, self.max_pixels = input_size, fit, max_pixels
-        self._prepare = tf.function(self.from_lightness, input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
+        self._prepare = tf.function(self.prepare_fn, input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
+        self._from_lightness = tf.function(self.from_lightness,
+                                           input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
         self._shrink = tf.function(self.shrink, input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
 
     def load(self, image, name=None):
@@ -55,13 +57,17 @@ class Preprocessor:
 
     def __call__(self, rgb):
         """RGB (H, W, 3) (array or tensor): float32 in [0, 1], or uint8 / uint16 as ``decode`` gives it ->
-        ``Prepared``. The full-resolution L is computed a strip of rows at a time (``per_pixel``)."""
+        ``Prepared``. A photo larger than ``per_pixel.STRIP_PIXELS`` gets its full-resolution L a strip of rows
+        at a time, without a float copy of the whole photo."""
+        rgb = rgb.numpy() if isinstance(rgb, tf.Tensor) else np.asarray(rgb)
+        if len(row_strips(*rgb.shape[:2])) == 1:
+            return Prepared(*self._prepare(imageio.to_float(rgb)))
         lightness = lightness_in_strips(rgb)
-        l_input, h, w = self._prepare(lightness)
+        l_input, h, w = self._from_lightness(lightness)
         return Prepared(l_input, lightness, h, w)
 
     def prepare_fn(self, rgb):
-        """The traceable body of ``__call__``, float32 RGB in (used inside exported graphs)."""
+        """The traceable body of ``__call__`` for float32 RGB, in one piece (also inside exported graphs)."""
         lightness = full_resolution_lightness(rgb)
         l_input, h, w = self.from_lightness(lightness)
         return l_input, lightness, h, w

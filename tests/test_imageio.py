@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageFile
 
-from colorize import imageio
 from colorize.errors import InputError, OutputExistsError, WriteError
 from colorize.imageio import DEFAULT_MAX_PIXELS, list_images, load_array, load_rgb, save_png, scan_inputs, to_float
 
@@ -355,6 +354,23 @@ def test_list_images(tmp_path):
         "notes.txt", "sub/c.webp", "sub/deep/d.TIFF", "sub/e.gif"]
     with pytest.raises(InputError, match="missing does not exist"):
         list_images([tmp_path / "a.png", tmp_path / "missing"])
+
+
+def test_scan_inputs_says_what_it_could_not_search(tmp_path):
+    for rel in ["a.png", "out/old.png", "sub/b.jpg", "elsewhere/c.png"]:
+        (tmp_path / "in" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "in" / rel).write_bytes(b"x")
+    root = tmp_path / "in"
+    (root / "sub" / "back").symlink_to(root)                 # a loop
+    (root / "sub" / "again").symlink_to(root / "elsewhere")  # a second way into a folder searched anyway
+    (root / "gone.png").symlink_to(tmp_path / "nothing.png")
+    (root / "gone.txt").symlink_to(tmp_path / "nothing.txt")  # not an image: not a problem
+    scan = scan_inputs([root, root / "a.png"], exclude=root / "out")
+    assert [f.relative_to(root).as_posix() for f in scan.files] == ["a.png", "elsewhere/c.png", "sub/b.jpg"]
+    assert scan.roots == [root] * 3 and scan.left_out == [root / "out"]
+    problems = sorted((p.relative_to(root).as_posix(), failed) for p, _, failed in scan.problems)
+    assert problems == [("gone.png", True), ("sub/again", False), ("sub/back", False)]
+    assert scan_inputs([root], exclude=root).files == [] and scan_inputs([root], exclude=root).left_out == [root]
 
 
 # ---------------------------------------------------------------- fuzz

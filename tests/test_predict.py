@@ -100,7 +100,8 @@ def test_colorize_batch_checks_its_arguments(colorizer, tmp_path):
         colorizer.colorize_batch([a], names="a")
     out = colorizer.colorize_batch((im for im in (a, b)), batch_size=1)  # any iterable
     assert [o.shape for o in out] == [(6, 8, 3), (5, 7, 3)]
-    assert [o.shape for o in colorizer.colorize_batch(np.zeros((3, 4, 5, 3), np.uint8), batch_size=2)] == [(4, 5, 3)] * 3
+    batch = np.zeros((3, 4, 5, 3), np.uint8)
+    assert [o.shape for o in colorizer.colorize_batch(batch, batch_size=2)] == [(4, 5, 3)] * 3
 
 
 def test_from_weights_checks_its_arguments(tiny_weights):
