@@ -56,7 +56,8 @@ def load_tfds(name, split, data_dir=None):
         ds = tfds.load(name, split=split, data_dir=data_dir, decoders={"image": tfds.decode.SkipDecoding()},
                        download=data_dir is None)
     except Exception as err:  # tfds raises many types; the user needs the name, split and folder
-        raise ConfigError(f"cannot load TFDS dataset {name!r} split {split!r} from data_dir={data_dir!r}: {err}") \
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]  # TFDS appends hundreds of dataset names
+        raise ConfigError(f"cannot load TFDS dataset {name!r} split {split!r} from data_dir={data_dir!r}: {first}") \
             from None
     if "image" not in ds.element_spec:
         raise ConfigError(f"TFDS dataset {name!r} has no 'image' feature")

@@ -276,3 +276,10 @@ if __name__ == "__main__":  # prints the digests; run with an older colorize fir
     examples = fake_tfds_examples()
     tensorflow_datasets.load = lambda name, split, **kw: tf.data.Dataset.from_tensor_slices(examples)
     print(json.dumps(stream_digests(), indent=1))
+
+
+def test_a_missing_tfds_dataset_is_one_line_naming_the_folder(tmp_path):
+    from colorize import sources
+    with pytest.raises(ConfigError) as err:
+        sources.load_tfds("no_such_dataset_xyz", "train", str(tmp_path))
+    assert "\n" not in str(err.value) and str(tmp_path) in str(err.value) and "no_such_dataset_xyz" in str(err.value)
