@@ -52,6 +52,10 @@ class Postprocessor:
         self._to_rgb = tf.function(self.to_rgb, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
 
+    def tracing_count(self):
+        """How often the compiled whole-photo step was traced (1 however many image sizes it has seen)."""
+        return self._finish.experimental_get_tracing_count()
+
     def read(self, outputs, heights=None, widths=None, hinted=None):
         """Model outputs dict -> ab (B, S, S, 2) in Lab units; ``heights``/``widths`` (B,) are the photos' boxes
         on the canvas (None: the whole canvas is photo); ``hinted`` (B,) marks photos given colour hints, whose

@@ -101,9 +101,8 @@ class Colorizer:
 
     def tracing_counts(self):
         """How often each compiled step was traced (stays at 1 each however many image sizes are colorized)."""
-        return {"prepare": self.preprocessor._prepare.experimental_get_tracing_count(),
-                "network": self._network.experimental_get_tracing_count(),
-                "finish": self.postprocessor._finish.experimental_get_tracing_count()}
+        return {"prepare": self.preprocessor.tracing_count(), "network": self._network.experimental_get_tracing_count(),
+                "finish": self.postprocessor.tracing_count()}
 
     # -- the network ----------------------------------------------------------------------------------------
     def network_fn(self, l_inputs, hint_channels=None, heights=None, widths=None):

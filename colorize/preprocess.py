@@ -46,6 +46,10 @@ class Preprocessor:
                                            input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
         self._shrink = tf.function(self.shrink, input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
 
+    def tracing_count(self):
+        """How often the compiled whole-photo step was traced (1 however many image sizes it has seen)."""
+        return self._prepare.experimental_get_tracing_count()
+
     def load(self, image, name=None):
         """A path, PIL image or array -> float32 RGB (H, W, 3) (see ``colorize.imageio.load_rgb``)."""
         return imageio.load_rgb(image, name=name, max_pixels=self.max_pixels)
