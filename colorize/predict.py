@@ -34,9 +34,7 @@ class Colorizer:
     def __init__(self, model, config, readout="regression", upsampling="guided", fit="pad",
                  max_pixels=imageio.DEFAULT_MAX_PIXELS, name="model"):
         """``readout``: a ``colorize.readout.Readout``, or its kind (regression, annealed, restrained)."""
-        config = getattr(config, "model", config)
-        if not isinstance(config, ModelConfig):
-            raise InputError(f"config must be a colorize ModelConfig or Config, got {type(config).__name__}")
+        config = _model_config(config)
         readout = readout if isinstance(readout, Readout) else Readout(kind=readout)
         if readout.needs_bins and not config.bins_head:
             raise InputError(f"readout {readout.kind!r} needs a model with a bins head; this model has none: "
@@ -69,10 +67,7 @@ class Colorizer:
     @classmethod
     def from_weights(cls, path, config, sha256, **kwargs):
         """A Colorizer for your own ``.weights.h5`` (checked against ``sha256``) and its ``ModelConfig``."""
-        config = getattr(config, "model", config)
-        if not isinstance(config, ModelConfig):
-            raise InputError(f"config must be a colorize Config or ModelConfig (colorize.load_config(path)), got "
-                             f"{type(config).__name__}")
+        config = _model_config(config)
         if sha256 is not None and not isinstance(sha256, str):
             raise WeightsError(f"sha256 of {path} must be a hex string, got {type(sha256).__name__}")
         if not isinstance(path, (str, os.PathLike)):
@@ -197,6 +192,15 @@ class Colorizer:
         ``colorize.video.colorize_frames`` for the options)."""
         from .video import colorize_frames
         return colorize_frames(self, frames, **options)
+
+
+def _model_config(config):
+    """A ``Config`` or ``ModelConfig`` -> the ``ModelConfig``; ``InputError`` for anything else."""
+    config = getattr(config, "model", config)
+    if not isinstance(config, ModelConfig):
+        raise InputError(f"config must be a colorize Config or ModelConfig (colorize.load_config(path)), got "
+                         f"{type(config).__name__}")
+    return config
 
 
 def _as_list(values, what):
