@@ -7,12 +7,14 @@ bytes per pixel above it.
 
 Inputs, made in a temporary folder: scikit-image's ``rocket`` resized with Pillow to ``--size`` (default 6000x4000,
 width x height) and saved as JPEG (quality 90); the folder holds ``--folder-size`` copies of it. ``--zero-png``
-adds the case of an all-zero 9000x9000 PNG (a 79 KB file of 81 Mpx).
+adds the case of an all-zero 9000x9000 PNG (a 79 KB file of 81 Mpx). ``--hints N`` runs every case, the idle one
+too, with the hint preset and N colour hints per photo (``--hints HINTS.json``): fixed points spread over the
+photo, each with the rocket's colour there.
 
 The code measured is whatever ``python -m colorize.cli`` imports, so ``PYTHONPATH=/other/checkout`` measures
 another version:
 
-    nice python bench/memory.py [--size 6000x4000] [--folder-size 20] [--zero-png]
+    nice python bench/memory.py [--size 6000x4000] [--folder-size 20] [--zero-png] [--hints 10]
 
 Prints one JSON object on stdout (progress goes to stderr).
 """
@@ -25,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+HINT_PRESET = "bigru_fusion_64_hints"
 
 
 def _log(message):
@@ -53,6 +57,25 @@ def make_inputs(folder, width, height, folder_size, zero_png):
     return inputs
 
 
+def write_hints(source, count, folder):
+    """A hints file for the input ``source`` (a photo or a folder of them): ``count`` hints for each photo, at
+    fixed points spread over it, each the colour of the rocket there."""
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+    rocket = skimage.data.rocket()
+    points = np.random.default_rng(0).uniform(0.05, 0.95, (count, 2))
+    data = {}
+    for photo in sorted(source.iterdir()) if source.is_dir() else [source]:
+        with Image.open(photo) as im:
+            width, height = im.size
+        data[photo.name] = [{"x": round(fx * width, 1), "y": round(fy * height, 1), "color": "#%02x%02x%02x" % tuple(
+            rocket[int(fy * rocket.shape[0]), int(fx * rocket.shape[1])])} for fx, fy in points]
+    path = Path(folder) / f"hints_{source.stem}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
 def peak_rss(args, out):
     """Run ``colorize predict args -o out`` in a fresh process -> (peak RSS in bytes, seconds, exit status, stderr)."""
     command = [sys.executable, "-m", "colorize.cli", "predict", *map(str, args), "-o", str(out), "--quiet"]
@@ -72,11 +95,15 @@ def main(argv=None):
     parser.add_argument("--size", default="6000x4000", help="WIDTHxHEIGHT of the photo (default 6000x4000)")
     parser.add_argument("--folder-size", type=int, default=20, help="photos in the folder (default 20)")
     parser.add_argument("--zero-png", action="store_true", help="also an all-zero 9000x9000 PNG")
+    parser.add_argument("--hints", type=int, default=0, metavar="N",
+                        help=f"N colour hints per photo, with the {HINT_PRESET} preset (default 0: no hints, the "
+                             "shipped preset)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     pixels = width * height
     report = {"benchmark": "peak RSS of colorize predict", "photo_size": f"{width}x{height}",
-              "pixels": pixels, "folder_size": args.folder_size, "pythonpath": os.environ.get("PYTHONPATH", ""),
+              "pixels": pixels, "folder_size": args.folder_size, "hints_per_photo": args.hints,
+              "preset": HINT_PRESET if args.hints else "default", "pythonpath": os.environ.get("PYTHONPATH", ""),
               "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
     with tempfile.TemporaryDirectory(prefix="colorize-memory-") as tmp:
         tmp = Path(tmp)
@@ -85,7 +112,8 @@ def main(argv=None):
         runs = {}
         for name, source in inputs.items():
             _log(f"{name} ...")
-            rss, seconds, code, stderr = peak_rss([source], tmp / f"out_{name}")
+            options = ["--preset", HINT_PRESET, "--hints", write_hints(source, args.hints, tmp)] if args.hints else []
+            rss, seconds, code, stderr = peak_rss([source, *options], tmp / f"out_{name}")
             runs[name] = {"peak_rss_mb": round(rss / 2 ** 20, 1), "seconds": round(seconds, 1), "exit_status": code}
             if code:
                 runs[name]["stderr_tail"] = stderr[-400:]

@@ -92,11 +92,11 @@ def parse_hints(hints, height, width, name="image"):
             radius = _number(radius, what, "radius")
             if radius <= 0:
                 raise InputError(f"{what}: radius must be positive")
-        parsed.append(Hint(x, y, parse_color(colour, what), (0.0, 0.0), radius))
-    if parsed:
-        ab = rgb_to_ab([h.rgb for h in parsed])
-        parsed = [dataclasses.replace(h, ab=(float(a), float(b))) for h, (a, b) in zip(parsed, ab)]
-    return parsed
+        parsed.append((x, y, parse_color(colour, what), radius))
+    if not parsed:
+        return []
+    ab = rgb_to_ab([rgb for _, _, rgb, _ in parsed])  # one colour conversion for all the hints
+    return [Hint(x, y, rgb, (float(a), float(b)), radius) for (x, y, rgb, radius), (a, b) in zip(parsed, ab)]
 
 
 def parse_cli_hint(text):
@@ -146,28 +146,40 @@ def default_radius(height, width, size):
     return max(1.0, max(height, width) / size)
 
 
-def enforce(coefficients, lightness, hints, size):
-    """Honour hints at full resolution: around each hint, blend the per-pixel colour coefficients (H, W, 4), for
+def enforce(coefficients, lightness, hints, size, start=0):
+    """Honour hints at full resolution: around each hint, blend the per-pixel colour coefficients (R, W, 4), for
     ab = c[:2] * L + c[2:], towards the hint's ab, by a weight that is 1 at the point and falls off with distance
     (Gaussian, sigma = the hint's radius) and with the difference in L from the point (sigma ``ENFORCE_L_SIGMA``),
-    so the colour stays on the clicked object. Numpy arrays in, a new array out."""
+    so the colour stays on the clicked object. Numpy arrays in, a new array out.
+
+    ``lightness`` is the whole photo's L (H, W, 1), an array or a tensor; ``coefficients`` are its rows ``start``
+    to ``start + R`` (all of them by default). A strip gets exactly the values the whole photo would have there: a
+    hint whose window (3 sigma) meets the strip is blended in wherever its point is, with the L at its point. Only
+    the strip's rows of ``lightness`` and the hints' points are read (a tensor is not copied whole)."""
     if not hints:
         return coefficients
     out = np.array(coefficients, np.float32, copy=True)
-    l = np.asarray(lightness, np.float32)[..., 0]
-    height, width = l.shape
+    height, width = (int(n) for n in lightness.shape[:2])
+    stop = start + out.shape[0]
+    l = np.asarray(lightness[start:stop], np.float32)[..., 0]
     for hint in hints:
         sigma = hint.radius or default_radius(height, width, size)
         reach = int(math.ceil(3 * sigma))
         cy, cx = int(hint.y), int(hint.x)
-        y0, y1, x0, x1 = max(0, cy - reach), min(height, cy + reach + 1), max(0, cx - reach), min(width, cx + reach + 1)
+        y0, y1 = max(start, cy - reach), min(stop, cy + reach + 1)
+        x0, x1 = max(0, cx - reach), min(width, cx + reach + 1)
+        if y0 >= y1:
+            continue
         yy, xx = np.mgrid[y0:y1, x0:x1]
         spatial = np.exp(-0.5 * (((yy + 0.5 - hint.y) ** 2 + (xx + 0.5 - hint.x) ** 2) / sigma ** 2))
-        spatial[cy - y0, cx - x0] = 1.0
-        tonal = np.exp(-0.5 * ((l[y0:y1, x0:x1] - l[cy, cx]) / ENFORCE_L_SIGMA) ** 2)
+        if y0 <= cy < y1:
+            spatial[cy - y0, cx - x0] = 1.0
+        rows = slice(y0 - start, y1 - start)
+        l_point = np.asarray(lightness[cy, cx, 0], np.float32)  # in another strip, maybe
+        tonal = np.exp(-0.5 * ((l[rows, x0:x1] - l_point) / ENFORCE_L_SIGMA) ** 2)
         w = (spatial * tonal)[..., None]
         target = np.array([0.0, 0.0, hint.ab[0], hint.ab[1]], np.float32)
-        out[y0:y1, x0:x1] = (1.0 - w) * out[y0:y1, x0:x1] + w * target
+        out[rows, x0:x1] = (1.0 - w) * out[rows, x0:x1] + w * target
     return out
 
 

@@ -7,7 +7,8 @@ resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled chun
 ``finish`` works a large photo a strip of rows at a time: the upsampling's coefficients are resized across the
 columns once, at the network's few rows, and each strip interpolates its rows from them just as TensorFlow's
 bilinear resize does (same weights, same float32 operations, so the same bits), so the photo's full-resolution
-coefficients (16 bytes a pixel) never exist at once.
+coefficients (16 bytes a pixel) never exist at once. Hints are honoured in each strip by the hints whose windows
+meet it (``colorize.hints.enforce``), with the same bits as on the whole photo.
 """
 import numpy as np
 import tensorflow as tf
@@ -44,9 +45,10 @@ class Postprocessor:
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
         self._across = tf.function(self.upsample_across, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
-        self._finish_strip = tf.function(self.strip_to_rgb, input_signature=[
-            tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4]), tf.TensorSpec([None], tf.int32),
-            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None])])
+        rows = [tf.TensorSpec([None, None, 4]), tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32),
+                tf.TensorSpec([None])]
+        self._finish_strip = tf.function(self.strip_to_rgb, input_signature=[tf.TensorSpec([None, None, 1]), *rows])
+        self._strip_coefficients = tf.function(self.strip_coefficients, input_signature=rows)
         self._upsample = tf.function(self.upsample, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
         self._to_rgb = tf.function(self.to_rgb, input_signature=[
@@ -84,12 +86,17 @@ class Postprocessor:
         small = self.coefficients(lightness, ab, h, w)
         return upsample.bilinear(small, tf.stack([h, tf.shape(lightness)[1]]))[0]
 
-    def strip_to_rgb(self, lightness, across, lower, upper, weight):
-        """L of a strip of rows (R, W, 1) and ``upsample_across``'s (h, W, 4) -> uint8 RGB (R, W, 3): each row is
+    def strip_coefficients(self, across, lower, upper, weight):
+        """``upsample_across``'s (h, W, 4) -> the coefficients of a strip of R rows (R, W, 4): each row is
         ``across[lower] + (across[upper] - across[lower]) * weight`` (``row_weights``), as the bilinear resize
         computes it."""
         top, bottom = tf.gather(across, lower), tf.gather(across, upper)
-        return self.to_rgb(lightness, top + (bottom - top) * weight[:, None, None])
+        return top + (bottom - top) * weight[:, None, None]
+
+    def strip_to_rgb(self, lightness, across, lower, upper, weight):
+        """L of a strip of rows (R, W, 1) and ``upsample_across``'s (h, W, 4) -> uint8 RGB (R, W, 3) (see
+        ``strip_coefficients``)."""
+        return self.to_rgb(lightness, self.strip_coefficients(across, lower, upper, weight))
 
     def to_rgb(self, lightness, coefficients):
         """L (H, W, 1) and coefficients (H, W, 4) -> uint8 RGB (H, W, 3), gamut fitted."""
@@ -101,28 +108,28 @@ class Postprocessor:
 
     def finish(self, lightness, ab, h, w, hints=()):
         """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array; parsed
-        ``hints`` (``colorize.hints.Hint``) are honoured at full resolution (``colorize.hints.enforce``, which
-        needs the whole photo's coefficients). A photo larger than ``per_pixel.STRIP_PIXELS`` is finished a strip
-        of rows at a time."""
+        ``hints`` (``colorize.hints.Hint``) are honoured at full resolution (``colorize.hints.enforce``). A photo
+        larger than ``per_pixel.STRIP_PIXELS`` is finished a strip of rows at a time, hints and all."""
         lightness = lightness if isinstance(lightness, tf.Tensor) else tf.convert_to_tensor(lightness, tf.float32)
         height, width = (int(n) for n in lightness.shape[:2])
         strips = row_strips(height, width)
-        if hints:
+        if len(strips) == 1:
+            if not hints:
+                return self._finish(lightness, ab, h, w).numpy()
             coefficients = self._upsample(lightness, ab, h, w).numpy()
-            coefficients = hint_lib.enforce(coefficients, lightness.numpy(), hints, self.input_size)
-            parts = [(start, stop, self._to_rgb, (lightness[start:stop], coefficients[start:stop]))
-                     for start, stop in strips]
-        elif len(strips) == 1:
-            return self._finish(lightness, ab, h, w).numpy()
-        else:
-            across = self._across(lightness, ab, h, w)
-            lower, upper, weight = row_weights(int(across.shape[0]), height)
-            parts = [(start, stop, self._finish_strip, (lightness[start:stop], across, lower[start:stop],
-                                                        upper[start:stop], weight[start:stop]))
-                     for start, stop in strips]
+            coefficients = hint_lib.enforce(coefficients, lightness, hints, self.input_size)
+            return self._to_rgb(lightness, coefficients).numpy()
+        across = self._across(lightness, ab, h, w)
+        lower, upper, weight = row_weights(int(across.shape[0]), height)
         out = np.empty((height, width, 3), np.uint8)
-        for start, stop, fn, args in parts:
-            out[start:stop] = fn(*args).numpy()
+        for start, stop in strips:
+            rows = (across, lower[start:stop], upper[start:stop], weight[start:stop])
+            if hints:
+                coefficients = hint_lib.enforce(self._strip_coefficients(*rows).numpy(), lightness, hints,
+                                                self.input_size, start)
+                out[start:stop] = self._to_rgb(lightness[start:stop], coefficients).numpy()
+            else:
+                out[start:stop] = self._finish_strip(lightness[start:stop], *rows).numpy()
         return out
 
 

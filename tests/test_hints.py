@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import colorize
-from colorize import hints
+from colorize import hints, per_pixel
 from colorize.config import HintsConfig, ModelConfig
 from colorize.errors import InputError
 
@@ -88,6 +88,43 @@ def test_network_channels_place_hints_on_the_photos_box():
     assert np.argwhere(hints.network_channels(small, 100, 200, 16, 32, 32)[..., 2] == 1).tolist() == [[8, 24]]
     wide = hints.parse_hints([(150, 50, "#ff0000", 20)], height=100, width=200)  # radius 20 px = 3.2 canvas px
     assert hints.network_channels(wide, 100, 200, 16, 32, 32)[..., 2].sum() == 7 * 7
+
+
+# Hints at the borders of 20-row strips of a 150 x 120 photo, wide enough to reach into their neighbours (the
+# third across six strips); the last two overlap, so the order of blending counts too.
+BORDER_HINTS = [(30, 19.5, "#c0392b", 6), (80, 40.2, "#2a5db0"), (60, 99.9, "#00ff00", 15), (70, 100, "#e6c229", 8)]
+
+
+def test_enforce_strip_by_strip_gives_the_bits_of_the_whole_photo(photos):
+    rgb = photos["astronaut"][::3, ::4][:150, :120] / 255.0
+    lightness = colorize.rgb_to_lab(tf.constant(rgb, tf.float32)).numpy()[..., :1]
+    coefficients = np.random.default_rng(3).normal(0, 20, (150, 120, 4)).astype(np.float32)
+    parsed = hints.parse_hints(BORDER_HINTS, 150, 120)
+    whole = hints.enforce(coefficients, lightness, parsed, 32)
+    strips = per_pixel.row_strips(150, 120, pixels=20 * 120)
+    assert len(strips) == 8
+    by_strip = np.concatenate([hints.enforce(coefficients[start:stop], lightness, parsed, 32, start)
+                               for start, stop in strips])
+    np.testing.assert_array_equal(by_strip, whole)
+    changed = np.flatnonzero(np.any(whole != coefficients, axis=(1, 2)))
+    assert changed.min() < 10 and changed.max() > 140  # the windows do reach across strips
+    for start, stop in (strips[i] for i in (1, 3, 6, 7)):  # strips without any hint's point still get the blend
+        assert not np.array_equal(whole[start:stop], coefficients[start:stop])
+
+
+def test_hinted_photo_in_strips_gives_the_bits_of_the_whole_photo(tiny_hint_colorizer, photos, monkeypatch):
+    c = tiny_hint_colorizer
+    rgb = photos["astronaut"][::2, ::3]  # 256 x 171
+    prepared = c.prepare(rgb)
+    parsed = c.parse_hints([(x * 171 / 120, y * 256 / 150, *rest) for x, y, *rest in BORDER_HINTS], prepared)
+    channels = hints.network_channels(parsed, 256, 171, int(prepared.box_height), int(prepared.box_width), 32)
+    ab = c.network([prepared], channels[None]).numpy()[0]
+    box = prepared.lightness, ab, prepared.box_height, prepared.box_width
+    whole = c.postprocessor.finish(*box, parsed)  # one strip: the whole photo's coefficients, then the hints
+    assert not np.array_equal(whole, c.postprocessor.finish(*box))
+    monkeypatch.setattr(per_pixel, "STRIP_PIXELS", 171 * 34)  # the points scaled: at borders of 34-row strips
+    assert len(per_pixel.row_strips(256, 171)) == 8
+    np.testing.assert_array_equal(c.postprocessor.finish(*box, parsed), whole)
 
 
 def _simulate(recipe, batch=64, size=32, seed=(3, 7)):
