@@ -1,7 +1,8 @@
 """What a training or validation batch is, and the one place where its RGB becomes the network's (L, ab) pair.
 
-The built-in pipelines (``colorize.data``) yield float RGB in [0, 1], or ``{"rgb", "label"}`` dicts when the model
-has a class head; a user's own stream may yield (scaled L, scaled ab) pairs instead. The conversion runs here,
+The built-in pipelines (``colorize.data``) yield ``{"rgb", "position"}`` dicts (float RGB in [0, 1], and where each
+image was in the stream), with a ``"label"`` too when the model has a class head; a user's own stream may yield float
+RGB or (scaled L, scaled ab) pairs instead. The conversion runs here,
 inside the training step, so the Lab maths runs on the accelerator and not on the input pipeline's host CPU.
 """
 import tensorflow as tf
@@ -14,7 +15,7 @@ _to_training_pair_fused = tf.function(data.to_training_pair, jit_compile=True)
 
 def as_training_pair(batch):
     """A batch -> (scaled L, scaled ab): RGB batches are converted, (L, ab) pairs pass through, dict batches
-    ({"rgb", "label"}) give their RGB's pair."""
+    give their RGB's pair."""
     if isinstance(batch, dict):
         batch = batch["rgb"]
     if isinstance(batch, (tuple, list)):
@@ -23,8 +24,8 @@ def as_training_pair(batch):
 
 
 def labels_of(batch):
-    """The class labels of a dict batch, else None."""
-    return batch["label"] if isinstance(batch, dict) else None
+    """The class labels of a dict batch that has them, else None."""
+    return batch.get("label") if isinstance(batch, dict) else None
 
 
 def model_inputs(model_config, l, hint_channels=None):

@@ -150,8 +150,13 @@ def _missing_files(prefix):
 
 def stored_config(prefix):
     """The config dict saved beside a checkpoint (``ckpt-N.json``), or None for checkpoints made before it was."""
+    return stored_entry(prefix, "config")
+
+
+def stored_entry(prefix, key):
+    """An entry of the JSON saved beside a checkpoint (``config``, ``data_positions``...), or None."""
     try:
-        return json.loads(Path(str(prefix) + ".json").read_text(encoding="utf-8"))["config"]
+        return json.loads(Path(str(prefix) + ".json").read_text(encoding="utf-8"))[key]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

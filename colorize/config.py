@@ -49,7 +49,7 @@ class DataConfig:
     val_limit: int = 1024
     val_source: typing.Optional[str] = None  # validate on another source (a folder, tfds:NAME[:SPLIT], skimage)
     val_share: float = 0.05         # folder source without val_source: share held out for validation (file-name hash)
-    shuffle_buffer: int = 20000
+    shuffle_buffer: int = 20000     # each epoch shuffles every run of this many consecutive records (seeded)
     cache: bool = False             # keep the decoded colour images in memory after the first pass (H*W*3 bytes
     #                                 each; folder images are kept at twice the input size, short side)
     random_crop: bool = True
@@ -92,6 +92,7 @@ class TrainConfig:
     deterministic: bool = False
     strategy: str = "auto"          # auto | default | mirrored | multi_worker | tpu
     devices: typing.Tuple[str, ...] = ()  # for strategy mirrored: e.g. ["/gpu:0", "/gpu:1"]; empty: all GPUs
+    sync_batch_norm: bool = False   # batch-norm moments over the global batch, across replicas (small batches)
 
     def __post_init__(self):
         if self.loss == "huber":

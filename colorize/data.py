@@ -1,7 +1,9 @@
 """Training and validation input pipelines: images from a source (``colorize.sources``) -> batches of float RGB in
 [0, 1], all in tf.data; the sRGB -> Lab conversion (``to_training_pair``) is left to the training step.
 
-The training stream is one seeded, endless sequence, so a resumed run can skip to the exact element it stopped at.
+The training stream is a seeded order of the records, epoch after epoch, and every image in it carries its stream
+position: a checkpoint stores where training stood, and a resumed run starts there by skipping records, not
+decoded images.
 A folder source is scanned once (greyscale and unreadable files dropped and counted, a share held out for
 validation); its images are decoded straight to twice the network input, and cached at that size.
 """
@@ -41,18 +43,21 @@ def _skimage_records():
     return tf.data.Dataset.from_tensor_slices(encoded)
 
 
-def _source_records(spec, split, data_config, with_labels=False, what="data.source"):
+def _source_records(spec, split, data_config, with_labels=False, what="data.source", offset=0):
     kind = sources.kind_of(spec)
     if kind == "tfds":
         name, spec_split = sources.parse_tfds_spec(spec, default_split=None)
         if spec_split and what == "data.source":
             raise ConfigError(f"{what} {spec!r} names a split; write tfds:{name} and set data.train_split and "
                               "data.val_split")
-        return _tfds_records(name, spec_split or split, data_config.data_dir, with_labels), False
+        split = spec_split or split
+        if offset and "[" not in split:  # TFDS starts a slice by skipping whole files, without reading them
+            return _tfds_records(name, f"{split}[{offset}:]", data_config.data_dir, with_labels), False
+        return _tfds_records(name, split, data_config.data_dir, with_labels).skip(offset), False
     if kind == "skimage":
-        return _skimage_records(), False
+        return _skimage_records().skip(offset), False
     share = data_config.val_share if what == "data.source" and not data_config.val_source else 0.0
-    return sources.file_records(sources.scan_folder(spec, share, what).train), True
+    return sources.file_records(sources.scan_folder(spec, share, what).train).skip(offset), True
 
 
 def has_labels(data_config):
@@ -60,11 +65,12 @@ def has_labels(data_config):
     return sources.kind_of(data_config.source) == "tfds"
 
 
-def records(data_config, split, with_labels=False):
+def records(data_config, split, with_labels=False, offset=0):
     """Dataset of encoded images (or, for folders, file records) and whether elements are file records. With
     ``with_labels`` (TFDS sources only), elements are (image, label) pairs. A folder has no splits: this gives
-    its training files whatever ``split`` says, and ``val_records`` the files it holds out."""
-    return _source_records(data_config.source, split, data_config, with_labels)
+    its training files whatever ``split`` says, and ``val_records`` the files it holds out. ``offset`` starts at
+    that record."""
+    return _source_records(data_config.source, split, data_config, with_labels, offset=offset)
 
 
 def val_records(data_config):
@@ -140,28 +146,60 @@ def _decode_checked(element, is_path, size, then=lambda image: image):
     return colour, then(tf.cond(colour, lambda: image, lambda: tf.zeros([1, 1, 3], tf.uint8)))
 
 
-def _is_kept(colour, image, label):
-    return colour
-
-
-def _image_only(colour, image, label):
-    return image, label
-
-
 def with_labels(config):
     """Whether training on ``config`` uses class labels: the model has a class head and the data has labels."""
     return bool(config.model.classes) and has_labels(config.data)
 
 
-def _seeded_crop(index, image, size, seed, random_crop):
-    """The crop and flip of the stream's ``index``-th image, seeded by the position, so a resume repeats them."""
-    return crop_and_resize(image, size, tf.stack([tf.cast(seed, tf.int64), index]), random_crop)
+def _seeded_crop(position, image, size, seed, random_crop):
+    """The crop and flip of the image at stream ``position``, seeded by it, so a resume repeats them."""
+    return crop_and_resize(image, size, tf.stack([tf.cast(seed, tf.int64), position]), random_crop)
+
+
+# A stream position is (epoch << EPOCH_SHIFT) | the element's index in that epoch's order: one int64 that says
+# which record comes next, whatever the batch size, the greyscale images dropped or the steps taken.
+EPOCH_SHIFT = 32
+
+
+def position(epoch, index):
+    return (int(epoch) << EPOCH_SHIFT) | int(index)
+
+
+def split_position(value):
+    """A stream position -> (epoch, index in the epoch's order)."""
+    return int(value) >> EPOCH_SHIFT, int(value) & ((1 << EPOCH_SHIFT) - 1)
+
+
+def _epoch_order(source, epoch, seed, window, first_run=0, start=0):
+    """One epoch of ``source`` (elements of scalars), each element with its stream position: every run of
+    ``window`` consecutive records comes in an order seeded by (seed, epoch, run). The order depends only on these
+    and on the source's length, never on what the elements hold (so an epoch of the records and of their cached
+    decodes come in the same order). ``source`` begins at run ``first_run``; the epoch starts at its ``start``-th
+    element (of the whole epoch's order), so what is skipped is read, never decoded."""
+    epoch = tf.cast(epoch, tf.int64)
+    runs = tf.data.Dataset.zip(tf.data.Dataset.range(first_run, 2 ** 62), source.batch(window))
+
+    def permute(run, elements):
+        count = tf.shape(tf.nest.flatten(elements)[0])[0]
+        key = tf.stack([tf.cast(seed, tf.int64), tf.bitwise.left_shift(epoch, 24) + run])
+        order = tf.argsort(tf.random.stateless_uniform([count], key))
+        positions = tf.bitwise.left_shift(epoch, EPOCH_SHIFT) + run * window + tf.range(count, dtype=tf.int64)
+        return tf.data.Dataset.from_tensor_slices(
+            (positions, tf.nest.map_structure(lambda t: tf.gather(t, order), elements)))
+    return runs.flat_map(permute).skip(start - first_run * window)
+
+
+def _epochs(source, first, seed, window):
+    """Every epoch of ``source`` from epoch ``first`` on, endlessly."""
+    return tf.data.Dataset.range(first, 2 ** 31).flat_map(lambda epoch: _epoch_order(source, epoch, seed, window))
 
 
 def _options():
     options = tf.data.Options()
-    options.deterministic = True  # the seeded order is what lets a resumed run skip to its exact position
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.deterministic = True  # the seeded order is what lets a resumed run start at its exact position
+    # Folder and in-memory sources are sharded by hand (``input_context``); auto-sharding by data would make every
+    # worker decode every image and keep a share.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return options
 
 
@@ -170,33 +208,64 @@ def _skip_errors(ds, is_path):
     return ds.ignore_errors(log_warning=True) if is_path else ds
 
 
-def train_dataset(config, start_step=0):
-    """The endless, seeded training stream of global batches positioned at ``start_step``: float RGB
-    (B, size, size, 3) in [0, 1], or ``{"rgb": that, "label": (B,) int64}`` when the model has a class head
-    and the source has labels. The Lab conversion is left to the training step (``to_training_pair``), on the
-    accelerator: it is the costliest per-pixel work, and the input pipeline's host CPU is the usual bottleneck."""
-    size, batch, seed = config.model.input_size, config.train.batch_size, config.train.seed
+def train_dataset(config, start=0, input_context=None):
+    """The endless, seeded training stream, starting at stream ``start`` (a ``position``; the stream's own
+    ``"position"`` entries say where each image was, so a checkpoint can store where training stood). Batches
+    are dicts: ``"rgb"`` float (B, size, size, 3) in [0, 1], ``"position"`` (B,) int64 and, when the model has a
+    class head and the source has labels, ``"label"`` (B,) int64. The Lab conversion is left to the training step
+    (``colorize.batches``), on the accelerator: it is the costliest per-pixel work, and the input pipeline's host
+    CPU is the usual bottleneck.
+
+    Each epoch is the records in an order seeded by (``train.seed``, epoch): every ``data.shuffle_buffer``
+    consecutive records shuffled, by stateless ops. Starting anywhere skips the runs before ``start`` unread
+    (a TFDS slice, an offset in a list of files) and reads at most one run without decoding it (with
+    ``data.cache``, the rest of that epoch is decoded as it is read and the cache fills in the next one). With a
+    ``tf.distribute.InputContext``, batches are per replica, each input pipeline (one per worker) reads only its
+    share of the records, and ``start`` is that pipeline's position."""
+    size, seed, window = config.model.input_size, config.train.seed, config.data.shuffle_buffer
+    batch = input_context.get_per_replica_batch_size(config.train.batch_size) if input_context else \
+        config.train.batch_size
     labels = with_labels(config)
-    ds, is_path = records(config.data, config.data.train_split, labels)
+    pipelines = input_context.num_input_pipelines if input_context else 1
+    if input_context and pipelines > 1:
+        seed += input_context.input_pipeline_id << 32  # the shards' orders and crops are their own draws
     crop = functools.partial(_seeded_crop, size=size, seed=seed, random_crop=config.data.random_crop)
-    if not labels:  # the same code below, with a dummy label that is dropped at the end
-        ds = ds.map(lambda x: (x, tf.constant(-1, tf.int64)))
+    first_epoch, first_index = split_position(start)
+    first_run = first_index // window
+
+    def source(run=0):  # the records (this pipeline's share), from the start of a run of the order
+        ds, is_path = records(config.data, config.data.train_split, labels, offset=run * window * pipelines)
+        if not labels:  # the same code below, with a dummy label that is dropped at the end
+            ds = ds.map(lambda x: (x, tf.constant(-1, tf.int64)))
+        return (ds.shard(pipelines, input_context.input_pipeline_id) if pipelines > 1 else ds), is_path
+
+    def decode(ordered):  # decoding comes after the order, and after skipping what was trained on
+        decoded = ordered.map(lambda p, xy: _decode_checked(xy[0], is_path, size, lambda image: crop(p, image))
+                              + (xy[1], p), num_parallel_calls=tf.data.AUTOTUNE)
+        return _skip_errors(decoded, is_path)
+
+    ds, is_path = source()
+    resumed = _epoch_order(source(first_run)[0], first_epoch, seed, window, first_run, first_index) \
+        if first_index else None
     if config.data.cache:
-        # Decode and drop greyscale images once; later epochs read decoded pixels from memory.
-        ds = ds.map(lambda x, y: _decode_checked(x, is_path, size) + (y,), num_parallel_calls=tf.data.AUTOTUNE,
-                    deterministic=True)
-        ds = _skip_errors(ds, is_path).filter(_is_kept).map(_image_only).cache()
-        ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
-        ds = ds.map(lambda i, xy: (crop(i, xy[0]), xy[1]), num_parallel_calls=tf.data.AUTOTUNE)
+        # Decoded once (greyscale images as 1x1 stand-ins, so the cache holds every record and its epochs come in
+        # the records' order), kept as bytes, then every epoch reads the cache: only the seeded crop is computed
+        # again. A run resumed inside an epoch decodes the rest of it as it goes and fills the cache in the next.
+        cached = ds.map(lambda x, y: _decode_checked(x, is_path, size, tf.io.serialize_tensor) + (y,),
+                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        cached = _skip_errors(cached, is_path).cache()
+        def uncached(p, cxy):
+            return cxy[0], crop(p, tf.ensure_shape(tf.io.parse_tensor(cxy[1], tf.uint8), [None, None, 3])), cxy[2], p
+        stream = _epochs(cached, first_epoch + bool(first_index), seed, window).map(
+            uncached, num_parallel_calls=tf.data.AUTOTUNE)
+        stream = decode(resumed).concatenate(stream) if resumed is not None else stream
     else:
-        ds = ds.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
-        # One map per image (decode, colour test, crop, flip), then drop the greyscale ones.
-        ds = ds.map(lambda i, xy: _decode_checked(xy[0], is_path, size, lambda image: crop(i, image)) + (xy[1],),
-                    num_parallel_calls=tf.data.AUTOTUNE)
-        ds = _skip_errors(ds, is_path).filter(_is_kept).map(_image_only)
-    ds = ds.map(lambda image, label: {"rgb": image, "label": label}) if labels else ds.map(lambda image, _: image)
-    ds = ds.skip(start_step * batch).batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return ds.with_options(_options())
+        stream = _epochs(ds, first_epoch + bool(first_index), seed, window)
+        stream = decode(resumed.concatenate(stream) if resumed is not None else stream)
+    stream = stream.filter(lambda colour, image, label, p: colour)
+    stream = stream.map(lambda colour, image, label, p: {"rgb": image, "label": label, "position": p} if labels
+                        else {"rgb": image, "position": p})
+    return stream.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(_options())
 
 
 def val_dataset(config, batch_size=None):

@@ -22,19 +22,22 @@ from .config import ModelConfig
 from .layers import BatchNormalization, UpSampling2D
 
 
-def _conv(x, width, name, strides=1):
+def _conv(x, width, name, strides=1, synchronized=False):
     x = layers.Conv2D(width, 3, strides=strides, padding="same", use_bias=False, name=name + "_conv")(x)
-    x = BatchNormalization(name=name + "_bn")(x)
+    x = BatchNormalization(synchronized=synchronized, name=name + "_bn")(x)
     return layers.Activation("relu", name=name + "_relu")(x)
 
 
-def build_model(config=None):
+def build_model(config=None, synchronized_bn=False):
     """Build the network of a ``ModelConfig`` (or a full ``Config``). Input: scaled L (B, S, S, 1); with
     ``hints``, a list [L, hint channels (B, S, S, 3)] (see ``colorize.hints``).
 
     Outputs a dict: ``ab`` (B, S, S, 2), tanh-scaled ab (times ``color.AB_SCALE`` gives Lab units), and, when
     ``bins_head`` is on, ``ab_bins`` (B, S/4, S/4, Q): logits over the quantized ab bins of ``colorize.bins``;
     with ``classes`` > 0, ``class_logits`` (B, classes) from the global summary vector.
+
+    ``synchronized_bn`` makes batch norm compute its training moments over the whole global batch, across
+    replicas (for small per-replica batches; the variables, and inference, are the same).
     """
     config = getattr(config, "model", config) or ModelConfig()
     config.check()
@@ -47,9 +50,9 @@ def build_model(config=None):
 
     skips = []
     for i, width in enumerate(config.encoder_widths):
-        x = _conv(x, width, f"enc{i}a", strides=2)
+        x = _conv(x, width, f"enc{i}a", 2, synchronized_bn)
         for j in range(1, config.convs_per_stage):
-            x = _conv(x, width, f"enc{i}" + "abcd"[j])
+            x = _conv(x, width, f"enc{i}" + "abcd"[j], 1, synchronized_bn)
         skips.append(x)
     h = w = config.feature_size
     c = config.encoder_widths[-1]
@@ -80,8 +83,8 @@ def build_model(config=None):
             factor = 2 ** (i + 1)
             parts.append(layers.AveragePooling2D(factor, name=f"dec{i}_hints")(hint_input))
         x = layers.Concatenate(name=f"dec{i}_skip")(parts)
-        x = _conv(x, config.encoder_widths[i], f"dec{i}a")
-        x = _conv(x, config.encoder_widths[i], f"dec{i}b")
+        x = _conv(x, config.encoder_widths[i], f"dec{i}a", 1, synchronized_bn)
+        x = _conv(x, config.encoder_widths[i], f"dec{i}b", 1, synchronized_bn)
         if i == 1:
             bins_features = x  # quarter resolution, as in Zhang et al.
     ab = layers.Conv2D(2, 1, activation="tanh", dtype="float32", name="ab_half")(x)

@@ -18,6 +18,7 @@ import tensorflow as tf
 import yaml
 
 from . import atomic, checkpoints, data, hints, losses, runtime
+from . import train_input
 from .batches import as_training_pair, labels_of, model_inputs
 from .checkpoints import check_workdir  # noqa: F401 (public here since before checkpoints.py existed)
 from .config import Config
@@ -76,7 +77,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     batches = dataset if dataset is not None else data.train_dataset(config)
     bin_weights = losses.bin_loss_weights(batches, tc.rebalance) if tc.loss != "regression" else None
     with strategy.scope():
-        model = build_model(config)
+        model = build_model(config, synchronized_bn=tc.sync_batch_norm)
         schedule = WarmupCosine(tc.learning_rate, tc.warmup_steps, total_steps)
         optimizer = keras.optimizers.AdamW(schedule, weight_decay=tc.weight_decay, clipnorm=None)
         if tc.precision == "mixed_float16":
@@ -104,10 +105,13 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     run = RunRecord(config, strategy, model, start, total_steps, previous_record(workdir, start), warnings)
 
     # ---- the step, several per call: a replica's step, then the loop over steps in the graph
-    train_steps = _make_train_steps(config, strategy, model, optimizer, step,
+    inputs = train_input.TrainInput(config, strategy, start, steps_per_epoch, dataset=dataset,
+                                    stored=checkpoints.stored_entry(resumed, "data_positions") if resumed else None)
+    if inputs.note:
+        out.warn(inputs.note)
+    train_steps = _make_train_steps(config, strategy, model, optimizer, step, inputs.positions,
                                     losses.Losses(config, tc.batch_size, bin_weights, data.with_labels(config)))
-    stream = dataset.skip(start) if dataset is not None else data.train_dataset(config, start_step=start)
-    iterator = iter(strategy.experimental_distribute_dataset(stream))
+    iterator = inputs.iterator
     val_ds = data.val_dataset(config) if config.data.val_limit and chief else None
     summaries = tf.summary.create_file_writer(str(workdir / "tensorboard")) if chief else \
         tf.summary.create_noop_writer()
@@ -154,7 +158,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
             if current % tc.checkpoint_every == 0 or current % validate_every == 0 or at_end or stop.signum:
                 with run.watch("checkpoints"):
                     _check_finite_weights(model, current, ckpt_dir)
-                    writer.save(current)
+                    writer.save(current, {"data_positions": inputs.stored()})
                     if chief:
                         write_record(workdir, run.record(current, finished=False))
     summaries.flush()
@@ -182,11 +186,12 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
 
 # ---------------------------------------------------------------------------------------------- the step
 
-def _make_train_steps(config, strategy, model, optimizer, step, loss_fn):
+def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_fn):
     """``train_steps(iterator, n)``: up to ``n`` steps in one graph call. Returns the sum of their finite losses,
     the steps done, a status (0 ok, 1 non-finite loss, 2 non-finite gradients) and the last loss, and how many
     steps mixed_float16's loss scaling skipped. Stops at the first step whose loss, or whose gradients summed
-    over all replicas, are not finite: what would be applied is checked, not one replica's share."""
+    over all replicas, are not finite: what would be applied is checked, not one replica's share. ``positions``
+    (``colorize.train_input``), when given, follows where each input pipeline stands."""
     tc = config.train
     replicas = strategy.num_replicas_in_sync
     loss_scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
@@ -222,14 +227,16 @@ def _make_train_steps(config, strategy, model, optimizer, step, loss_fn):
                 poison = tf.where(bad > 0, np.float32(np.nan), np.float32(0.0))
                 grads = [None if g is None else g + tf.cast(poison, g.dtype) for g in grads]
         optimizer.apply_gradients([(g, v) for g, v in zip(grads, model.trainable_variables) if g is not None])
-        return loss, bad
+        return loss, bad, train_input.where(batch) if positions is not None else tf.zeros([1, 2], tf.int64)
 
     @tf.function
     def train_steps(iterator, n):
         loss_sum, done, status = tf.constant(0.0), tf.constant(0), tf.constant(0)
         last, skipped = tf.constant(0.0), tf.constant(0)
         for _ in tf.range(n):
-            loss, bad = strategy.run(replica_step, args=(next(iterator),))
+            loss, bad, where = strategy.run(replica_step, args=(next(iterator),))
+            if positions is not None:
+                train_input.advance(strategy, positions, where)
             loss = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
             bad = strategy.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None) > 0  # the same on every replica
             step.assign_add(1)

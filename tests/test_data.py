@@ -45,7 +45,11 @@ def fake_tfds_examples(count=11):
 def use_fake_tfds(monkeypatch):
     import tensorflow_datasets as tfds
     examples = fake_tfds_examples()
-    monkeypatch.setattr(tfds, "load", lambda name, split, **kw: tf.data.Dataset.from_tensor_slices(examples))
+
+    def load(name, split, **kw):  # honours the slices train_dataset asks for: "train[6:]"
+        offset = int(split.split("[", 1)[1].split(":")[0]) if "[" in split else 0
+        return tf.data.Dataset.from_tensor_slices(examples).skip(offset)
+    monkeypatch.setattr(tfds, "load", load)
 
 
 def _digest(batch):
@@ -53,11 +57,12 @@ def _digest(batch):
     return hashlib.sha256(b"".join(np.ascontiguousarray(p.numpy()).tobytes() for p in parts)).hexdigest()[:16]
 
 
-STREAMS = {  # name: (config overrides, start step, batches)
+STREAMS = {  # name: (config overrides, start position, batches)
     "skimage": ([], 0, 3),
     "skimage_cached": (["data.cache=true", "train.batch_size=3"], 0, 4),
     "tfds_labels": (["data.source=tfds:fake", "model.classes=12", "train.batch_size=3"], 0, 4),
-    "tfds_labels_resumed": (["data.source=tfds:fake", "model.classes=12", "train.batch_size=3"], 2, 2),
+    "tfds_labels_resumed": (["data.source=tfds:fake", "model.classes=12", "train.batch_size=3"], 6, 2),
+    "tfds_labels_next_epoch": (["data.source=tfds:fake", "model.classes=12", "train.batch_size=3"], 1 << 32 | 2, 2),
     "tfds_labels_cached": (["data.source=tfds:fake", "model.classes=12", "train.batch_size=3", "data.cache=true"],
                            0, 5),
     "tfds_centre": (["data.source=tfds:fake", "data.random_crop=false", "train.batch_size=2"], 0, 3),
@@ -68,20 +73,21 @@ def stream_digests():
     """Digests of the first batches of each pinned stream, and of two validation streams."""
     out = {}
     for name, (overrides, start, count) in STREAMS.items():
-        out[name] = [_digest(b) for b in data.train_dataset(smoke(*overrides), start_step=start).take(count)]
+        out[name] = [_digest(b) for b in data.train_dataset(smoke(*overrides), start=start).take(count)]
     for name, overrides in (("val_skimage", []), ("val_tfds", ["data.source=tfds:fake", "data.val_limit=5"])):
         out[name] = [_digest(l) + _digest(ab) for l, ab in data.val_dataset(smoke(*overrides), batch_size=2)]
     return out
 
 
-PINNED = {  # computed with colorize/data.py at commit 0bf6fb2 (python tests/test_data.py, that package first)
-    'skimage': ['54aade8b12bda4a1', '1f3b9c6d5be26058', 'a11539f74f4eebb4'],
-    'skimage_cached': ['e171127c41ab3fe0', '4c77611f44683e56', '210f205986eb366b', '2cc92f11b9bd491c'],
-    'tfds_labels': ['2b8a20447fd426fb', '5b0dee4fbd1c1d3f', '64bfb859bf3d3322', 'fb082b8e8989cb33'],
-    'tfds_labels_resumed': ['64bfb859bf3d3322', 'fb082b8e8989cb33'],
-    'tfds_labels_cached': ['3802a285078b03ad', '9ca5493d48251894', 'abc7500e186c39bb', '9673293197880adb',
-                           'e9c26e975ec45987'],
-    'tfds_centre': ['cc676992a5424d24', '46b72bc0cce60c25', '3eff6681091574ae'],
+PINNED = {  # computed with colorize/data.py of the session that made stream positions (python tests/test_data.py)
+    'skimage': ['3fc5a93a96301a88', 'fc4ef194a0305336', '3cf226d467c4a7ba'],
+    'skimage_cached': ['e3826355f2b568bf', 'a462633ebac19538', '414a3bca88d1d0d4', '167820affa65807f'],
+    'tfds_labels': ['52642a05e7ad7c36', 'eff9f1e5a9cda3ca', '443c7f6f2f9f4021', 'a4c4ab806af7c80b'],
+    'tfds_labels_resumed': ['3f08c441f74a2427', '6c3c0b90cc29c95b'],
+    'tfds_labels_next_epoch': ['0f98c7da39feac9f', '822141ad4de5e16a'],
+    'tfds_labels_cached': ['52642a05e7ad7c36', 'eff9f1e5a9cda3ca', '443c7f6f2f9f4021', 'a4c4ab806af7c80b',
+                           '0f98c7da39feac9f'],
+    'tfds_centre': ['1e5f08e3d555c8c4', 'a7a06fb4a0048397', '2f2d34719c37462b'],
     'val_skimage': ['a14a68c23ffc2f1d8ab6c5c45e2c8462', '285301562f217118b5a29a1355d3966f'],
     'val_tfds': ['377397673a603185ed82e126e015dfff', '196b668edc19f519d88f7c2933b138b3',
                  '35371321a4e0c26edcfead9cb5c58c63'],
@@ -90,8 +96,8 @@ PINNED = {  # computed with colorize/data.py at commit 0bf6fb2 (python tests/tes
 
 def test_tfds_and_bundled_photo_streams_are_pinned(monkeypatch):
     """A run resumed from a checkpoint must see the same batches: the streams of TFDS sources (with and without
-    labels, cached or not, resumed) and of the bundled photos, and the validation batches, are bit for bit those
-    of the code that trained the current runs."""
+    labels, cached or not - the same batches -, resumed inside an epoch and at the next one) and of the bundled
+    photos, and the validation batches, are bit for bit those of the code that trained the current runs."""
     use_fake_tfds(monkeypatch)
     assert stream_digests() == PINNED
 
@@ -168,7 +174,8 @@ def test_folder_scan_counts_and_reports_greyscale_and_unreadable_files(photos, t
     assert len(scan.grey) == 2 and len(scan.unreadable) == 2
     assert [f.pil for f in scan.train] == [False] * 5 + [True]  # TensorFlow cannot decode TIFF: Pillow does
     assert "6 colour photos" in caplog.text and "skipped 2 greyscale and 2 unreadable" in caplog.text
-    batch = next(iter(data.train_dataset(smoke(f"data.source={folder}", "data.val_share=0", "train.batch_size=6"))))
+    config = smoke(f"data.source={folder}", "data.val_share=0", "train.batch_size=6")
+    batch = next(iter(data.train_dataset(config)))["rgb"]
     assert batch.shape == (6, 32, 32, 3) and float(tf.reduce_min(tf.reduce_max(batch, -1) - tf.reduce_min(batch, -1)))
 
 
@@ -258,23 +265,72 @@ def test_exif_orientation_is_applied_as_pillow_does(tmp_path):
         assert (decoded == expected).all(), orientation
 
 
+def _resumes_anywhere(config, batches=4):
+    """The first batches of a stream, and, for each, the stream started at the position after the batch before it
+    gives it again, bit for bit."""
+    first = list(data.train_dataset(config).take(batches))
+    for k in range(1, batches):
+        after = int(first[k - 1]["position"].numpy().max()) + 1
+        resumed = next(iter(data.train_dataset(config, start=after)))
+        assert np.array_equal(resumed["rgb"].numpy(), first[k]["rgb"].numpy()), k
+        assert np.array_equal(resumed["position"].numpy(), first[k]["position"].numpy()), k
+    return first
+
+
 def test_folder_stream_is_reproducible_resumable_and_cached_at_training_size(photos, tmp_path):
     folder = _photo_folder(tmp_path / "photos", photos, 7, size=150, suffix=".jpg")
     for cache in ("false", "true"):
         config = smoke(f"data.source={folder}", f"data.cache={cache}", "train.batch_size=3", "data.val_share=0")
-        first = [b.numpy() for b in data.train_dataset(config).take(4)]
-        resumed = [b.numpy() for b in data.train_dataset(config, start_step=3).take(1)]
-        assert np.array_equal(first[3], resumed[0]) and first[0].shape == (3, 32, 32, 3)
+        first = _resumes_anywhere(config, 5)
+        assert first[0]["rgb"].shape == (3, 32, 32, 3)
+        again = list(data.train_dataset(config).take(5))
+        assert all(np.array_equal(a["rgb"].numpy(), b["rgb"].numpy()) for a, b in zip(first, again))
     records, is_path = data.records(config.data, "train")
     cached = [data.decode(r, is_path, size=32) for r in records]
     assert all(min(image.shape[:2]) == 64 for image in cached)  # what the cache keeps: 2x the input, short side
+
+
+def test_each_epoch_has_its_own_order_and_crops_and_every_colour_image_once(monkeypatch):
+    use_fake_tfds(monkeypatch)  # 11 images, one of them greyscale
+    for cache in ("false", "true"):
+        config = smoke("data.source=tfds:fake", "model.classes=12", "train.batch_size=5", f"data.cache={cache}",
+                       "data.shuffle_buffer=4")
+        batches = _resumes_anywhere(config, 6)
+        labels = np.concatenate([b["label"].numpy() for b in batches])
+        epochs = np.concatenate([b["position"].numpy() for b in batches]) >> data.EPOCH_SHIFT
+        first, second = labels[epochs == 0], labels[epochs == 1]
+        assert sorted(first) == sorted(second) == [i for i in range(11) if i != 4]  # the grey one dropped
+        assert list(first) != list(second)
+        index = np.concatenate([b["position"].numpy() for b in batches]) & ((1 << data.EPOCH_SHIFT) - 1)
+        assert (labels // 4 == index // 4).all()  # windows of 4 records: a record is shuffled within its window
+        rgb = {}
+        for b in batches:
+            for label, image, p in zip(b["label"].numpy(), b["rgb"].numpy(), b["position"].numpy()):
+                rgb.setdefault(label, []).append(image)
+        assert not np.array_equal(rgb[0][0], rgb[0][1])  # the same photo, cropped and flipped anew
+
+
+def test_an_input_pipeline_reads_only_its_share_of_the_records(monkeypatch):
+    use_fake_tfds(monkeypatch)
+    config = smoke("data.source=tfds:fake", "model.classes=12", "train.batch_size=4", "data.shuffle_buffer=3")
+    seen = []
+    for pipeline in (0, 1):
+        context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=pipeline,
+                                             num_replicas_in_sync=2)
+        batches = list(data.train_dataset(config, input_context=context).take(4))
+        assert batches[0]["rgb"].shape[0] == 2  # the per-replica batch
+        positions = np.concatenate([b["position"].numpy() for b in batches])
+        labels = np.concatenate([b["label"].numpy() for b in batches])
+        seen.append(set(labels[(positions >> data.EPOCH_SHIFT) == 0].tolist()))
+    assert seen[0] | seen[1] == {i for i in range(11) if i != 4} and not seen[0] & seen[1]
 
 
 if __name__ == "__main__":  # prints the digests; run with an older colorize first on sys.path to pin them
     import json
     import tensorflow_datasets
     examples = fake_tfds_examples()
-    tensorflow_datasets.load = lambda name, split, **kw: tf.data.Dataset.from_tensor_slices(examples)
+    tensorflow_datasets.load = lambda name, split, **kw: tf.data.Dataset.from_tensor_slices(examples).skip(
+        int(split.split("[", 1)[1].split(":")[0]) if "[" in split else 0)
     print(json.dumps(stream_digests(), indent=1))
 
 

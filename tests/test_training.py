@@ -126,23 +126,6 @@ def test_pipeline_lab_matches_skimage_on_the_same_pixels():
         assert np.abs(ab.numpy() * 110 - ref[..., 1:]).max() <= 1e-3
 
 
-def test_training_stream_is_reproducible_and_resumable():
-    config = smoke()
-    first = [b.numpy() for b in data.train_dataset(config).take(3)]
-    again = [b.numpy() for b in data.train_dataset(config).take(3)]
-    resumed = [b.numpy() for b in data.train_dataset(config, start_step=2).take(1)]
-    assert all(np.array_equal(x, y) for x, y in zip(first, again))
-    assert np.array_equal(first[2], resumed[0])
-
-
-def test_cached_stream_is_reproducible_resumable_and_colour_only():
-    config = smoke("data.cache=true", "train.batch_size=3")
-    first = [b.numpy() for b in data.train_dataset(config).take(4)]
-    resumed = [b.numpy() for b in data.train_dataset(config, start_step=3).take(1)]
-    assert np.array_equal(first[3], resumed[0])
-    assert all(b.shape == (3, 32, 32, 3) and (b.max(-1) - b.min(-1)).max() > 2 / 255 for b in first)
-
-
 def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
     from colorize.losses import Losses
     truth = tf.zeros([1, 4, 4, 2])
@@ -221,9 +204,9 @@ def test_folder_source_skips_corrupt_files(tmp_path, photos, caplog):
         Image.fromarray(image[:64, :64]).save(tmp_path / "sub" / f"{name}.png")
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")  # counted and skipped (tests/test_data.py)
     config = smoke(f"data.source={tmp_path}", "train.batch_size=2")
-    rgb = next(iter(data.train_dataset(config)))
-    assert rgb.shape == (2, 32, 32, 3) and rgb.dtype == tf.float32
-    l, ab = as_training_pair(rgb)
+    batch = next(iter(data.train_dataset(config)))
+    assert batch["rgb"].shape == (2, 32, 32, 3) and batch["rgb"].dtype == tf.float32
+    l, ab = as_training_pair(batch)
     assert l.shape == (2, 32, 32, 1) and ab.shape == (2, 32, 32, 2)
 
 
@@ -261,6 +244,10 @@ def test_multi_worker_mirrored_strategy_two_local_workers_agree(tmp_path):
     assert results[0]["checksum"] == results[1]["checksum"]  # trainable weights are mirrored exactly
     assert (tmp_path / "run" / "final.weights.h5").exists()
     assert not list((tmp_path / "run").glob("worker_tmp_*"))  # the non-chief's scratch checkpoints are removed
+    # Each worker reads only its half of the 4 bundled photos: after 4 steps of 2 photos per worker it stands in
+    # the 4th pass over its own 2 (reading all 4 photos, it would stand at the end of the 2nd pass).
+    positions = json.loads((tmp_path / "run" / "checkpoints" / "ckpt-4.json").read_text())["data_positions"]
+    assert [data.split_position(p) for p in positions] == [(3, 2), (3, 2)]
 
 
 # ---- the loop in parts: process state, run length, records, console, signals, config changes on resume
@@ -317,6 +304,27 @@ def test_the_loop_runs_several_steps_per_graph_call_and_logs_one_plain_line_per_
     assert all(k in lines[0] for k in ("epoch", "loss", "img/s", "lr", "eta"))
     assert [h["step"] for h in record["loss_history"]] == [6, 12]
     assert record["seconds"]["host_per_step"] >= 0
+
+
+def test_a_resumed_run_trains_on_exactly_the_photos_of_an_uninterrupted_one(tmp_path, capsys):
+    """The stream position stored beside the checkpoint puts a resumed run where the data stood, in the middle of
+    an epoch (batches of 3 over the 4 bundled photos, cached after the first pass): bit-identical weights. A
+    checkpoint without it (an older colorize) resumes at the start of its epoch, and says so."""
+    config = smoke("data.val_limit=0", "train.steps=6", "train.batch_size=3", "data.cache=true",
+                   "train.deterministic=true", "train.checkpoint_every=100", "train.loss=regression")
+    whole = train(config, tmp_path / "whole", verbose=False)
+    train(config, tmp_path / "resumed", max_steps=2, verbose=False)
+    resumed = train(config, tmp_path / "resumed", verbose=False)
+    assert resumed["resumed_from_step"] == 2 and resumed["weights_checksum"] == whole["weights_checksum"]
+    train(config, tmp_path / "old", max_steps=2, verbose=False)
+    sidecar = tmp_path / "old" / "checkpoints" / "ckpt-2.json"
+    stored = json.loads(sidecar.read_text())
+    assert [data.split_position(p) for p in stored.pop("data_positions")] == [(1, 2)]  # 6 photos: 1 pass + 2
+    sidecar.write_text(json.dumps(stored))
+    capsys.readouterr()
+    old = train(config, tmp_path / "old", verbose=False)
+    assert "the data resumes at the start of epoch 1" in capsys.readouterr().err
+    assert old["weights_checksum"] != whole["weights_checksum"]
 
 
 def test_the_record_is_cumulative_across_resumes_and_reruns(tmp_path):
