@@ -72,6 +72,9 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     out.total = last_stop
     warnings = _length_warnings(tc, total_steps, max_steps, steps_per_epoch)
     validate_every = tc.validate_every or steps_per_epoch * math.ceil(tc.checkpoint_every / steps_per_epoch)
+    # the epoch shown: passes over the data (58 photos in batches of 32: 0.55 a step), or train.steps_per_epoch's
+    epoch_steps = count_records(config) / tc.batch_size if dataset is None and not tc.steps_per_epoch else \
+        steps_per_epoch
 
     # ---- data, model, optimizer, checkpoint
     batches = dataset if dataset is not None else data.train_dataset(config)
@@ -142,7 +145,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
                 with summaries.as_default(step=current):
                     tf.summary.scalar("loss", mean)
                     tf.summary.scalar("learning_rate", lr)
-                out.progress(current, current / steps_per_epoch, mean, run.rate.images_per_second, lr,
+                out.progress(current, current / epoch_steps, mean, run.rate.images_per_second, lr,
                              run.rate.eta(last_stop - current), final=at_end)
                 interval_loss, interval_steps = 0.0, 0
             if (current % validate_every == 0 or at_end) and val_ds is not None:
@@ -277,13 +280,16 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-def count_steps_per_epoch(config):
-    """Steps in one pass over the training split (at least 1)."""
+def count_records(config):
+    """Records in the training split (a folder's: its colour photos not held out)."""
     ds, _ = data.records(config.data, config.data.train_split)
     n = int(ds.cardinality())
-    if n < 0:
-        n = int(ds.reduce(0, lambda c, _: c + 1))
-    return max(1, n // config.train.batch_size)
+    return n if n >= 0 else int(ds.reduce(0, lambda c, _: c + 1))
+
+
+def count_steps_per_epoch(config):
+    """Steps in one pass over the training split (at least 1)."""
+    return max(1, count_records(config) // config.train.batch_size)
 
 
 def _run_length(config, dataset):

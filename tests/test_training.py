@@ -310,9 +310,11 @@ def test_a_resumed_run_trains_on_exactly_the_photos_of_an_uninterrupted_one(tmp_
     """The stream position stored beside the checkpoint puts a resumed run where the data stood, in the middle of
     an epoch (batches of 3 over the 4 bundled photos, cached after the first pass): bit-identical weights. A
     checkpoint without it (an older colorize) resumes at the start of its epoch, and says so."""
-    config = smoke("data.val_limit=0", "train.steps=6", "train.batch_size=3", "data.cache=true",
-                   "train.deterministic=true", "train.checkpoint_every=100", "train.loss=regression")
-    whole = train(config, tmp_path / "whole", verbose=False)
+    config = smoke("data.val_limit=0", "train.steps=6", "train.steps_per_epoch=null", "train.batch_size=3",
+                   "data.cache=true", "train.deterministic=true", "train.checkpoint_every=100", "train.loss=regression")
+    whole = train(config, tmp_path / "whole", log="plain")
+    last = [line for line in capsys.readouterr().out.splitlines() if line.startswith("step ")][-1]
+    assert last.split()[:4] == ["step", "6/6", "epoch", "4.50"]  # 18 photos seen of 4: passes over the data
     train(config, tmp_path / "resumed", max_steps=2, verbose=False)
     resumed = train(config, tmp_path / "resumed", verbose=False)
     assert resumed["resumed_from_step"] == 2 and resumed["weights_checksum"] == whole["weights_checksum"]
