@@ -10,6 +10,7 @@ validation); its images are decoded straight to twice the network input, and cac
 import functools
 import io
 import logging
+import re
 
 import tensorflow as tf
 
@@ -23,8 +24,8 @@ log = logging.getLogger(__name__)
 DECODE_SCALE = 2
 
 
-def _tfds_records(name, split, data_dir, with_labels=False):
-    ds = sources.load_tfds(name, split, data_dir)
+def _tfds_records(name, split, data_dir, with_labels=False, file_order=False):
+    ds = sources.load_tfds(name, split, data_dir, file_order)
     if with_labels:
         if "label" not in ds.element_spec:
             raise ConfigError(f"model.classes needs labels, and TFDS dataset {name!r} has no 'label' feature")
@@ -43,7 +44,7 @@ def _skimage_records():
     return tf.data.Dataset.from_tensor_slices(encoded)
 
 
-def _source_records(spec, split, data_config, with_labels=False, what="data.source", offset=0):
+def _source_records(spec, split, data_config, with_labels=False, what="data.source", offset=0, training=False):
     kind = sources.kind_of(spec)
     if kind == "tfds":
         name, spec_split = sources.parse_tfds_spec(spec, default_split=None)
@@ -51,9 +52,11 @@ def _source_records(spec, split, data_config, with_labels=False, what="data.sour
             raise ConfigError(f"{what} {spec!r} names a split; write tfds:{name} and set data.train_split and "
                               "data.val_split")
         split = spec_split or split
-        if offset and "[" not in split:  # TFDS starts a slice by skipping whole files, without reading them
-            return _tfds_records(name, f"{split}[{offset}:]", data_config.data_dir, with_labels), False
-        return _tfds_records(name, split, data_config.data_dir, with_labels).skip(offset), False
+        if offset and re.fullmatch(r"[\w-]+", split):  # a slice skips whole files, without reading them
+            split = f"{split}[{offset}:]"
+        elif offset:
+            return _tfds_records(name, split, data_config.data_dir, with_labels, training).skip(offset), False
+        return _tfds_records(name, split, data_config.data_dir, with_labels, training), False
     if kind == "skimage":
         return _skimage_records().skip(offset), False
     share = data_config.val_share if what == "data.source" and not data_config.val_source else 0.0
@@ -65,12 +68,12 @@ def has_labels(data_config):
     return sources.kind_of(data_config.source) == "tfds"
 
 
-def records(data_config, split, with_labels=False, offset=0):
+def records(data_config, split, with_labels=False, offset=0, training=False):
     """Dataset of encoded images (or, for folders, file records) and whether elements are file records. With
     ``with_labels`` (TFDS sources only), elements are (image, label) pairs. A folder has no splits: this gives
     its training files whatever ``split`` says, and ``val_records`` the files it holds out. ``offset`` starts at
-    that record."""
-    return _source_records(data_config.source, split, data_config, with_labels, offset=offset)
+    that record; ``training`` reads a TFDS split's files in turn (the order a slice counts in)."""
+    return _source_records(data_config.source, split, data_config, with_labels, offset=offset, training=training)
 
 
 def val_records(data_config):
@@ -181,11 +184,12 @@ def _epoch_order(source, epoch, seed, window, first_run=0, start=0):
 
     def permute(run, elements):
         count = tf.shape(tf.nest.flatten(elements)[0])[0]
-        key = tf.stack([tf.cast(seed, tf.int64), tf.bitwise.left_shift(epoch, 24) + run])
+        # keys below zero: never the key of a crop, whose second word is a stream position
+        key = tf.stack([tf.cast(seed, tf.int64), -1 - (tf.bitwise.left_shift(epoch, EPOCH_SHIFT) + run)])
         order = tf.argsort(tf.random.stateless_uniform([count], key))
         positions = tf.bitwise.left_shift(epoch, EPOCH_SHIFT) + run * window + tf.range(count, dtype=tf.int64)
-        return tf.data.Dataset.from_tensor_slices(
-            (positions, tf.nest.map_structure(lambda t: tf.gather(t, order), elements)))
+        return tf.data.Dataset.from_tensor_slices((positions, order)).map(  # one element at a time: no copy of
+            lambda p, i: (p, tf.nest.map_structure(lambda t: tf.gather(t, i), elements)))  # the whole run
     return runs.flat_map(permute).skip(start - first_run * window)
 
 
@@ -201,6 +205,19 @@ def _options():
     # worker decode every image and keep a share.
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return options
+
+
+def _one_per_record(ds, decode, is_path):
+    """``ds.map(decode)``, where a file that fails to decode (changed since the folder scan) gives a stand-in that
+    is dropped later, so that the cache still holds one element per record and its epochs keep their order."""
+    if not is_path:
+        return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    def one(x, y):
+        stand_in = (tf.constant(False), tf.io.serialize_tensor(tf.zeros([1, 1, 3], tf.uint8)), y)
+        decoded = tf.data.Dataset.from_tensors((x, y)).map(decode).ignore_errors(log_warning=True)
+        return decoded.concatenate(tf.data.Dataset.from_tensors(stand_in)).take(1)
+    return ds.interleave(one, cycle_length=tf.data.AUTOTUNE, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def _skip_errors(ds, is_path):
@@ -220,8 +237,8 @@ def train_dataset(config, start=0, input_context=None):
     consecutive records shuffled, by stateless ops. Starting anywhere skips the runs before ``start`` unread
     (a TFDS slice, an offset in a list of files) and reads at most one run without decoding it (with
     ``data.cache``, the rest of that epoch is decoded as it is read and the cache fills in the next one). With a
-    ``tf.distribute.InputContext``, batches are per replica, each input pipeline (one per worker) reads only its
-    share of the records, and ``start`` is that pipeline's position."""
+    ``tf.distribute.InputContext``, batches are per replica, each input pipeline (one per worker) keeps only its
+    share of the records (before decoding), and ``start`` is that pipeline's position."""
     size, seed, window = config.model.input_size, config.train.seed, config.data.shuffle_buffer
     batch = input_context.get_per_replica_batch_size(config.train.batch_size) if input_context else \
         config.train.batch_size
@@ -234,7 +251,7 @@ def train_dataset(config, start=0, input_context=None):
     first_run = first_index // window
 
     def source(run=0):  # the records (this pipeline's share), from the start of a run of the order
-        ds, is_path = records(config.data, config.data.train_split, labels, offset=run * window * pipelines)
+        ds, is_path = records(config.data, config.data.train_split, labels, run * window * pipelines, training=True)
         if not labels:  # the same code below, with a dummy label that is dropped at the end
             ds = ds.map(lambda x: (x, tf.constant(-1, tf.int64)))
         return (ds.shard(pipelines, input_context.input_pipeline_id) if pipelines > 1 else ds), is_path
@@ -245,15 +262,16 @@ def train_dataset(config, start=0, input_context=None):
         return _skip_errors(decoded, is_path)
 
     ds, is_path = source()
+    if 0 < int(ds.cardinality()) <= first_index:  # the very end of an epoch: the start of the next one
+        first_epoch, first_index, first_run = first_epoch + 1, 0, 0
     resumed = _epoch_order(source(first_run)[0], first_epoch, seed, window, first_run, first_index) \
         if first_index else None
     if config.data.cache:
         # Decoded once (greyscale images as 1x1 stand-ins, so the cache holds every record and its epochs come in
         # the records' order), kept as bytes, then every epoch reads the cache: only the seeded crop is computed
         # again. A run resumed inside an epoch decodes the rest of it as it goes and fills the cache in the next.
-        cached = ds.map(lambda x, y: _decode_checked(x, is_path, size, tf.io.serialize_tensor) + (y,),
-                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        cached = _skip_errors(cached, is_path).cache()
+        cached = _one_per_record(ds, lambda x, y: _decode_checked(x, is_path, size, tf.io.serialize_tensor) + (y,),
+                                 is_path).cache()
         def uncached(p, cxy):
             return cxy[0], crop(p, tf.ensure_shape(tf.io.parse_tensor(cxy[1], tf.uint8), [None, None, 3])), cxy[2], p
         stream = _epochs(cached, first_epoch + bool(first_index), seed, window).map(

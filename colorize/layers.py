@@ -32,12 +32,13 @@ class BatchNormalization(layers.BatchNormalization):
         if not self.synchronized or mask is not None or context is None or keras.backend.backend() != "tensorflow":
             return super()._moments(inputs, mask)
         x = tf.cast(inputs, tf.float32)
-        local = tf.concat([tf.reduce_sum(x, self._reduction_axes), tf.reduce_sum(tf.square(x), self._reduction_axes),
-                           tf.cast(tf.size(x) // tf.shape(x)[-1], tf.float32)[None]], 0)
-        total = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
-        width = tf.shape(x)[-1]
-        mean = total[:width] / total[-1]
-        variance = tf.maximum(total[width:2 * width] / total[-1] - tf.square(mean), 0.0)
+        sums = tf.reduce_sum(x, self._reduction_axes)
+        width = tf.shape(sums, tf.int64)[0]
+        count = tf.cast(tf.size(x, tf.int64) // width, tf.float32)
+        total = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.concat(
+            [sums, tf.reduce_sum(tf.square(x), self._reduction_axes), count[None]], 0))
+        mean = tf.math.divide_no_nan(total[:width], total[-1])
+        variance = tf.maximum(tf.math.divide_no_nan(total[width:2 * width], total[-1]) - tf.square(mean), 0.0)
         return tf.cast(mean, inputs.dtype), tf.cast(variance, inputs.dtype)
 
     def call(self, inputs, training=None, mask=None):

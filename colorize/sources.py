@@ -47,14 +47,17 @@ def parse_tfds_spec(spec, default_split="validation"):
     return name, ":".join(rest) or default_split
 
 
-def load_tfds(name, split, data_dir=None):
+def load_tfds(name, split, data_dir=None, file_order=False):
     """A TFDS split as a dataset of example dicts, the ``image`` feature still encoded. ``data_dir`` defaults
-    to ``$COLORIZE_TFDS_DIR``; with neither, TFDS downloads and prepares the dataset in its own folder."""
+    to ``$COLORIZE_TFDS_DIR``; with neither, TFDS downloads and prepares the dataset in its own folder.
+    ``file_order`` reads the split's files one after the other, so that ``split[k:]`` is the split without its
+    first k records (TFDS otherwise interleaves its files, and a slice counts in file order)."""
     import tensorflow_datasets as tfds
     data_dir = data_dir or os.environ.get("COLORIZE_TFDS_DIR") or None
+    read_config = tfds.ReadConfig(interleave_cycle_length=1) if file_order else None
     try:
         ds = tfds.load(name, split=split, data_dir=data_dir, decoders={"image": tfds.decode.SkipDecoding()},
-                       download=data_dir is None)
+                       download=data_dir is None, read_config=read_config)
     except Exception as err:  # tfds raises many types; the user needs the name, split and folder
         first = (str(err).strip().splitlines() or [type(err).__name__])[0]  # TFDS appends hundreds of dataset names
         raise ConfigError(f"cannot load TFDS dataset {name!r} split {split!r} from data_dir={data_dir!r}: {first}") \

@@ -1,8 +1,8 @@
 """The training batches under a ``tf.distribute`` strategy, and where each input pipeline stands in its stream.
 
 The built-in stream (``colorize.data.train_dataset``) is made by ``distribute_datasets_from_function``: one input
-pipeline per worker, each reading only its share of the records (a worker never decodes another's images), each
-batch per replica. Every image carries its stream position; the training step keeps the next position of every
+pipeline per worker, each keeping only its share of the records before decoding (a worker never decodes another's
+images), each batch per replica. Every image carries its stream position; the training step keeps the next position of every
 pipeline in ``positions``, the checkpoint's JSON stores them (``data_positions``), and a resumed run starts each
 pipeline there: skipping records, never decoding them. A user's own stream is distributed as given and resumed by
 skipping the batches already trained on.
@@ -48,8 +48,8 @@ class TrainInput:
             records = int(data.records(self.config.data, self.config.data.train_split)[0].cardinality())
             epoch = start_step * self.config.train.batch_size // records if records > 0 else \
                 start_step // max(steps_per_epoch, 1)
-            self.note = (f"the checkpoint does not say where the data stream stood (made by an older colorize): "
-                         f"the data resumes at the start of epoch {epoch}")
+            self.note = (f"the checkpoint does not say where the data stream stood (made by an older colorize, or "
+                         f"while training on another stream): the data resumes at the start of epoch {epoch}")
         else:
             epoch = max(data.split_position(p)[0] for p in stored) + 1
             self.note = (f"the checkpoint was made with {len(stored)} input pipeline(s) and this run has {count}: "

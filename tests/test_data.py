@@ -11,7 +11,7 @@ from PIL import Image
 from colorize import data, imageio, sources
 from colorize.config import load_config
 from colorize.errors import ConfigError
-from conftest import REPO
+from conftest import REPO, SHARED_TFDS, needs_shared_data
 
 SMOKE = REPO / "configs" / "smoke.yaml"
 
@@ -80,14 +80,14 @@ def stream_digests():
 
 
 PINNED = {  # computed with colorize/data.py of the session that made stream positions (python tests/test_data.py)
-    'skimage': ['3fc5a93a96301a88', 'fc4ef194a0305336', '3cf226d467c4a7ba'],
-    'skimage_cached': ['e3826355f2b568bf', 'a462633ebac19538', '414a3bca88d1d0d4', '167820affa65807f'],
-    'tfds_labels': ['52642a05e7ad7c36', 'eff9f1e5a9cda3ca', '443c7f6f2f9f4021', 'a4c4ab806af7c80b'],
-    'tfds_labels_resumed': ['3f08c441f74a2427', '6c3c0b90cc29c95b'],
-    'tfds_labels_next_epoch': ['0f98c7da39feac9f', '822141ad4de5e16a'],
-    'tfds_labels_cached': ['52642a05e7ad7c36', 'eff9f1e5a9cda3ca', '443c7f6f2f9f4021', 'a4c4ab806af7c80b',
-                           '0f98c7da39feac9f'],
-    'tfds_centre': ['1e5f08e3d555c8c4', 'a7a06fb4a0048397', '2f2d34719c37462b'],
+    'skimage': ['118d301ec91a844a', 'dd87d0f584d7a205', 'a6ec1c2e44720a99'],
+    'skimage_cached': ['6c614aab4f3d29ec', '426a990b2d46a991', '44a826609a0bf60e', '3121b0732e86fbeb'],
+    'tfds_labels': ['74ded974877768e0', '6480b26cfee73792', 'db2b8fac8abfb8c5', '6cb3ab3ca0f6da24'],
+    'tfds_labels_resumed': ['6cb565e30e9a5748', '04f6356ee50645b9'],
+    'tfds_labels_next_epoch': ['6c06e683f338bd7c', 'c715a34a7f66b125'],
+    'tfds_labels_cached': ['74ded974877768e0', '6480b26cfee73792', 'db2b8fac8abfb8c5',
+                           '6cb3ab3ca0f6da24', '6c06e683f338bd7c'],
+    'tfds_centre': ['31f5e130b093eaf7', '3ee75b3cdc54c4e8', 'fd1c4f5ca4125252'],
     'val_skimage': ['a14a68c23ffc2f1d8ab6c5c45e2c8462', '285301562f217118b5a29a1355d3966f'],
     'val_tfds': ['377397673a603185ed82e126e015dfff', '196b668edc19f519d88f7c2933b138b3',
                  '35371321a4e0c26edcfead9cb5c58c63'],
@@ -308,6 +308,49 @@ def test_each_epoch_has_its_own_order_and_crops_and_every_colour_image_once(monk
             for label, image, p in zip(b["label"].numpy(), b["rgb"].numpy(), b["position"].numpy()):
                 rgb.setdefault(label, []).append(image)
         assert not np.array_equal(rgb[0][0], rgb[0][1])  # the same photo, cropped and flipped anew
+
+
+def test_a_start_at_the_end_of_an_epoch_is_the_start_of_the_next(monkeypatch):
+    use_fake_tfds(monkeypatch)  # 11 records: position (0, 11) is past the last one, as a checkpoint may store
+    config = smoke("data.source=tfds:fake", "model.classes=12", "train.batch_size=2", "data.shuffle_buffer=11")
+    at_end = next(iter(data.train_dataset(config, start=data.position(0, 11))))
+    next_epoch = next(iter(data.train_dataset(config, start=data.position(1, 0))))
+    assert np.array_equal(at_end["position"].numpy(), next_epoch["position"].numpy())
+    assert np.array_equal(at_end["rgb"].numpy(), next_epoch["rgb"].numpy())
+
+
+def test_a_file_broken_after_the_scan_drops_one_photo_and_keeps_the_order_cached_or_not(photos, tmp_path, caplog):
+    """The cache keeps one element per record even when a file no longer decodes, so a cached stream is the
+    uncached one and resumes anywhere in it."""
+    import os
+    folder = _photo_folder(tmp_path / "photos", photos, 8)
+    streams = {}
+    for cache in ("false", "true"):
+        config = smoke(f"data.source={folder}", f"data.cache={cache}", "train.batch_size=3", "data.val_share=0",
+                       "data.shuffle_buffer=3")
+        if cache == "false":
+            data.records(config.data, "train")  # scanned while whole
+            victim = folder / "photo_002.png"
+            stat = victim.stat()
+            victim.write_bytes(b"\x89PNG" + b"\0" * (stat.st_size - 4))  # same size and time: the scan is reused
+            os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        streams[cache] = _resumes_anywhere(config, 5)
+    assert all(np.array_equal(a["rgb"].numpy(), b["rgb"].numpy()) for a, b in zip(*streams.values()))
+    positions = np.concatenate([b["position"].numpy() for b in streams["true"]])
+    assert len(set(positions.tolist())) == 15 and (positions >> data.EPOCH_SHIFT).max() == 2  # 7 photos a pass
+
+
+@needs_shared_data()
+def test_a_real_tfds_stream_resumes_on_the_records_it_would_have_read():
+    """TFDS interleaves a split's files when it reads, and counts a slice in file order: training reads the
+    files in turn, so that the slice a resume starts from holds the records the run would have read."""
+    config = smoke("data.source=tfds:tiny_imagenet_color", f"data.data_dir={SHARED_TFDS}",
+                   "data.train_split=validation", "train.batch_size=4", "data.shuffle_buffer=8")
+    first = list(data.train_dataset(config).take(12))
+    for k in (4, 5, 11):
+        after = int(first[k - 1]["position"].numpy().max()) + 1
+        resumed = next(iter(data.train_dataset(config, start=after)))
+        assert np.array_equal(resumed["rgb"].numpy(), first[k]["rgb"].numpy()), k
 
 
 def test_an_input_pipeline_reads_only_its_share_of_the_records(monkeypatch):
