@@ -63,6 +63,13 @@ def _source_records(spec, split, data_config, with_labels=False, what="data.sour
     return sources.file_records(sources.scan_folder(spec, share, what).train).skip(offset), True
 
 
+def count_records(config):
+    """Records in the training split (a folder's: its colour photos not held out)."""
+    ds, _ = records(config.data, config.data.train_split)
+    n = int(ds.cardinality())
+    return n if n >= 0 else int(ds.reduce(0, lambda c, _: c + 1))
+
+
 def has_labels(data_config):
     """Whether the source carries class labels (TFDS datasets do; folders and the bundled photos do not)."""
     return sources.kind_of(data_config.source) == "tfds"
@@ -272,6 +279,7 @@ def train_dataset(config, start=0, input_context=None):
         # again. A run resumed inside an epoch decodes the rest of it as it goes and fills the cache in the next.
         cached = _one_per_record(ds, lambda x, y: _decode_checked(x, is_path, size, tf.io.serialize_tensor) + (y,),
                                  is_path).cache()
+
         def uncached(p, cxy):
             return cxy[0], crop(p, tf.ensure_shape(tf.io.parse_tensor(cxy[1], tf.uint8), [None, None, 3])), cxy[2], p
         stream = _epochs(cached, first_epoch + bool(first_index), seed, window).map(

@@ -73,7 +73,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     warnings = _length_warnings(tc, total_steps, max_steps, steps_per_epoch)
     validate_every = tc.validate_every or steps_per_epoch * math.ceil(tc.checkpoint_every / steps_per_epoch)
     # the epoch shown: passes over the data (58 photos in batches of 32: 0.55 a step), or train.steps_per_epoch's
-    epoch_steps = count_records(config) / tc.batch_size if dataset is None and not tc.steps_per_epoch else \
+    epoch_steps = data.count_records(config) / tc.batch_size if dataset is None and not tc.steps_per_epoch else \
         steps_per_epoch
 
     # ---- data, model, optimizer, checkpoint
@@ -108,7 +108,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     run = RunRecord(config, strategy, model, start, total_steps, previous_record(workdir, start), warnings)
 
     # ---- the step, several per call: a replica's step, then the loop over steps in the graph
-    inputs = train_input.TrainInput(config, strategy, start, steps_per_epoch, dataset=dataset,
+    inputs = train_input.TrainInput(config, strategy, start, dataset=dataset,
                                     stored=checkpoints.stored_entry(resumed, "data_positions") if resumed else None)
     if inputs.note:
         out.warn(inputs.note)
@@ -280,16 +280,9 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-def count_records(config):
-    """Records in the training split (a folder's: its colour photos not held out)."""
-    ds, _ = data.records(config.data, config.data.train_split)
-    n = int(ds.cardinality())
-    return n if n >= 0 else int(ds.reduce(0, lambda c, _: c + 1))
-
-
 def count_steps_per_epoch(config):
     """Steps in one pass over the training split (at least 1)."""
-    return max(1, count_records(config) // config.train.batch_size)
+    return max(1, data.count_records(config) // config.train.batch_size)
 
 
 def _run_length(config, dataset):
