@@ -67,14 +67,11 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     tc = config.train
 
     # ---- how long: steps per epoch from the data, total steps from train.steps or epochs
-    steps_per_epoch, total_steps = _run_length(config, dataset)
+    steps_per_epoch, total_steps, epoch_steps = _run_length(config, dataset)
     last_stop = min(total_steps, max_steps) if max_steps else total_steps
     out.total = last_stop
     warnings = _length_warnings(tc, total_steps, max_steps, steps_per_epoch)
     validate_every = tc.validate_every or steps_per_epoch * math.ceil(tc.checkpoint_every / steps_per_epoch)
-    # the epoch shown: passes over the data (58 photos in batches of 32: 0.55 a step), or train.steps_per_epoch's
-    epoch_steps = data.count_records(config) / tc.batch_size if dataset is None and not tc.steps_per_epoch else \
-        steps_per_epoch
 
     # ---- data, model, optimizer, checkpoint
     batches = dataset if dataset is not None else data.train_dataset(config)
@@ -286,11 +283,18 @@ def count_steps_per_epoch(config):
 
 
 def _run_length(config, dataset):
+    """(steps per epoch, total steps, steps per epoch as shown in the progress lines)."""
     tc = config.train
     if dataset is not None and tc.steps_per_epoch is None and tc.steps is None:
         raise TrainingError("training on your own dataset needs train.steps (or train.steps_per_epoch) in the config")
-    steps_per_epoch = tc.steps_per_epoch or (tc.steps if dataset is not None else count_steps_per_epoch(config))
-    return steps_per_epoch, tc.steps or steps_per_epoch * tc.epochs
+    if tc.steps_per_epoch or dataset is not None:
+        steps_per_epoch = tc.steps_per_epoch or tc.steps
+        return steps_per_epoch, tc.steps or steps_per_epoch * tc.epochs, steps_per_epoch
+    # the data counted once: steps per epoch, and the epoch shown as passes over the data (58 photos in batches of
+    # 32: 0.55 a step)
+    epoch_steps = data.count_records(config) / tc.batch_size
+    steps_per_epoch = max(1, int(epoch_steps))
+    return steps_per_epoch, tc.steps or steps_per_epoch * tc.epochs, epoch_steps
 
 
 def _length_warnings(tc, total_steps, max_steps, steps_per_epoch):
