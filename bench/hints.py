@@ -27,10 +27,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from colorize import color, hints  # noqa: E402
+from colorize import color  # noqa: E402
 from colorize.config import load_config  # noqa: E402
-from colorize.evaluate import evaluate, iter_dataset  # noqa: E402
-from colorize.predict import Colorizer  # noqa: E402
+from colorize.evaluation.scoring import evaluate, iter_dataset  # noqa: E402
+from colorize.pipeline import hints
+from colorize.pipeline.colorizer import Colorizer  # noqa: E402
 
 
 def _log(msg):

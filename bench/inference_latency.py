@@ -9,8 +9,8 @@ JPEG (quality 90): one 768x512 and one 1920x1080 photo (width x height) and a fo
   ``--warmup`` untimed runs (tracing).
 * breakdown: the same pipeline, stage by stage, calling the pieces ``Colorizer`` is made of (each in its own
   ``tf.function``): decode (``Colorizer.load``), Lab (L of the full image, ``per_pixel.full_resolution_lightness``),
-  resize (``Preprocessor.shrink``: to the model input, edge-padded, scaled), model (``Colorizer.network``, compiled, on a
-  batch of one, readout included), ab upsampling (``Postprocessor.upsample``: the guided filter's coefficients at
+  resize (``Preprocessor.shrink``: to the model input, edge-padded, scaled), model (``Colorizer.network``, compiled,
+  on a batch of one, readout included), ab upsampling (``Postprocessor.upsample``: the guided filter's coefficients at
   full resolution), Lab -> RGB (``Postprocessor.to_rgb``: ab = a * L + b, gamut fitting, sRGB, uint8), encode
   (``save_png``).
   Medians per stage; their sum is a little above the end-to-end figure, which runs Lab + resize and
@@ -92,10 +92,10 @@ def make_inputs(folder, folder_size, seed=0):
 
 def make_colorizer(preset=None):
     from colorize import WeightsError
-    from colorize.model import build_model
-    from colorize.predict import Colorizer, load_pretrained
+    from colorize.model.network import build_model
+    from colorize.pipeline.colorizer import Colorizer, load_pretrained
+    from colorize.pipeline.readout import Readout
     from colorize.presets import get_preset
-    from colorize.readout import Readout
     spec = get_preset(preset)
     try:
         colorizer = load_pretrained(spec.name)
@@ -132,8 +132,9 @@ class Stages:
     def __init__(self, colorizer):
         import tensorflow as tf
 
-        from colorize import color, per_pixel
-        from colorize.preprocess import Prepared
+        from colorize import color
+        from colorize.pipeline import per_pixel
+        from colorize.pipeline.preprocess import Prepared
         self.prepared = Prepared
         self.c = colorizer
         self.lab = tf.function(per_pixel.full_resolution_lightness,
@@ -151,7 +152,7 @@ class Stages:
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
 
     def run(self, path, output):
-        from colorize import imageio
+        from colorize.io import images as imageio
         clock, marks = time.perf_counter, {}
         t = clock()
         rgb = self.c.load(path)
@@ -172,12 +173,12 @@ class Stages:
 
 
 def _end_to_end(colorizer, path, output):
-    from colorize import imageio
+    from colorize.io import images as imageio
     return imageio.save_png(colorizer.colorize(path), output, overwrite=True)
 
 
 def folder_one_by_one(colorizer, files, outdir):
-    from colorize import imageio
+    from colorize.io import images as imageio
     for f in files:
         imageio.save_png(colorizer.colorize(f), Path(outdir) / (f.stem + ".png"), overwrite=True)
 
@@ -185,7 +186,7 @@ def folder_one_by_one(colorizer, files, outdir):
 def folder_batched(colorizer, files, outdir, batch_size):
     """As ``colorize predict`` does it: the next batch decoded (2 threads) while this one is colorized with
     colorize_batch, PNGs written meanwhile (2 threads of their own)."""
-    from colorize import imageio
+    from colorize.io import images as imageio
     chunks = [files[start:start + batch_size] for start in range(0, len(files), batch_size)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as readers, \
             concurrent.futures.ThreadPoolExecutor(max_workers=2) as writers:
@@ -274,7 +275,8 @@ def main(argv=None):
             l_in = tf.zeros([1, 256, 256, 1])
             zr["network_only"] = _stats(_timed(lambda: zhang.network(l_in).numpy(), runs, 1))
             l_ours = tf.zeros([1, colorizer.config.input_size, colorizer.config.input_size, 1])
-            ours = [stages.prepared(l_ours[0], tf.zeros([1, 1, 1]), tf.constant(l_ours.shape[1]), tf.constant(l_ours.shape[2]))]
+            ours = [stages.prepared(l_ours[0], tf.zeros([1, 1, 1]), tf.constant(l_ours.shape[1]),
+                                    tf.constant(l_ours.shape[2]))]
             report["our_network_only"] = _stats(_timed(lambda: colorizer.network(ours).numpy(), args.runs, 1))
             report["zhang_reference"] = zr
 

@@ -16,12 +16,16 @@ import numpy as np
 import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from colorize import bins, color, data, imageio, metrics  # noqa: E402
+from colorize import color
 from colorize.config import load_config  # noqa: E402
-from colorize.model import build_model  # noqa: E402
-from colorize.predict import Colorizer  # noqa: E402
-from colorize.readout import Readout  # noqa: E402
-from colorize.weights_io import load_weights  # noqa: E402
+from colorize.data import streams as data
+from colorize.evaluation import metrics
+from colorize.io import images as imageio
+from colorize.model import bins  # noqa: E402
+from colorize.model.network import build_model  # noqa: E402
+from colorize.model.weights import load_weights  # noqa: E402
+from colorize.pipeline.colorizer import Colorizer  # noqa: E402
+from colorize.pipeline.readout import Readout  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,8 +17,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from colorize import data  # noqa: E402
 from colorize.config import load_config  # noqa: E402
+from colorize.data import streams as data  # noqa: E402
 
 CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "tiny_imagenet_64.yaml")
 

@@ -88,7 +88,7 @@ def _request(session, url, data, hints=None, preview=None):
 def _random_weights(config_path, folder):
     """``--weights/--config/--sha256`` arguments serving the architecture of ``config_path`` with random weights."""
     from colorize import build_model, load_config
-    from colorize.weights_io import sha256_of
+    from colorize.model.weights import sha256_of
     path = os.path.join(folder, "random.weights.h5")
     build_model(load_config(config_path).model).save_weights(path)
     return ["--weights", path, "--config", config_path, "--sha256", sha256_of(path)]
@@ -180,7 +180,8 @@ def main():
         # The server's CPU time per request does not depend on what else runs on the machine: on an idle machine
         # a request takes about this long or less (TensorFlow and the PNG encoder use both cores).
         "server_cpu_ms_per_request": None if None in cpu else {
-            "cold": round((cpu[1] - cpu[0]) * 1000 / args.runs, 1), "warm": round((cpu[3] - cpu[2]) * 1000 / args.runs, 1)},
+            "cold": round((cpu[1] - cpu[0]) * 1000 / args.runs, 1),
+            "warm": round((cpu[3] - cpu[2]) * 1000 / args.runs, 1)},
         "full_resolution_download_ms": round(full_ms, 1), "full_resolution_download_server_ms": full_stages,
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
                     "load_average_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)]},

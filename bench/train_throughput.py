@@ -20,12 +20,13 @@ import tensorflow as tf
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from colorize import bins, data  # noqa: E402
-from colorize.batches import as_training_pair  # noqa: E402
 from colorize.config import load_config  # noqa: E402
-from colorize.losses import Losses  # noqa: E402
-from colorize.model import build_model  # noqa: E402
-from colorize.training import count_steps_per_epoch, train  # noqa: E402
+from colorize.data import streams as data
+from colorize.model import bins  # noqa: E402
+from colorize.model.network import build_model  # noqa: E402
+from colorize.training.batches import as_training_pair  # noqa: E402
+from colorize.training.loop import count_steps_per_epoch, train  # noqa: E402
+from colorize.training.losses import Losses  # noqa: E402
 
 
 def _train_step(config, precision):
@@ -92,7 +93,8 @@ def measure_loop(config, steps, precision, log_every):
 def _make_jpeg_folder(folder, count, size=(1024, 768)):
     """``count`` JPEGs (quality 90) of ``size``: random crops of the scikit-image photos, scaled up as needed."""
     from PIL import Image
-    from colorize.sources import skimage_photos
+
+    from colorize.data.sources import skimage_photos
     rng = np.random.default_rng(0)
     photos = [Image.fromarray(photo) for _, photo in skimage_photos()]
     for i in range(count):

@@ -2,7 +2,7 @@
 
 Clips are made from real colour photos (scikit-image's, and ``../shared/data/dev_photos`` when present) by moving
 a 16:9 window over them with a known camera motion (pans, a zoom in, a zoom out), so that the true colour of every
-scene point in every frame is known. Each clip is colorized twice with ``colorize.video.colorize_frames``: per
+scene point in every frame is known. Each clip is colorized twice with ``colorize.video.frames.colorize_frames``: per
 frame (``stabilize=False``, the baseline) and stabilised (the default), from the frames' lightness only (the
 colour frames go in; the pipeline reads their L).
 
@@ -121,14 +121,14 @@ def lab_ab(frames):
 
 def accuracy(outputs, truths):
     """Mean PSNR and AuC over the frames (one frame at a time: AuC's thresholds make a large tensor)."""
-    from colorize import metrics
+    from colorize.evaluation import metrics
     scores = [(float(metrics.psnr(pred.astype(np.float32) / 255.0, truth)),
                float(metrics.auc(pred.astype(np.float32) / 255.0, truth))) for pred, truth in zip(outputs, truths)]
     return tuple(np.mean(scores, axis=0).tolist())
 
 
 def run_clip(colorizer, frames, **kw):
-    from colorize.video import colorize_frames
+    from colorize.video.frames import colorize_frames
     cuts = []
     out = list(colorize_frames(colorizer, frames, on_cut=cuts.append, **kw))
     return out, cuts
@@ -218,7 +218,7 @@ def write_clip(path, photo, frames, size, audio=True):
 
 
 def speed(colorizer, photo, frames, sizes, folder):
-    from colorize.video import colorize_video
+    from colorize.video.frames import colorize_video
     result = {}
     for w, h in sizes:
         src = Path(folder) / f"speed_{w}x{h}.mp4"
@@ -250,7 +250,7 @@ def _cpu_seconds():
 # would report this process's peak as its own.
 _RSS_CHILD = """
 import re, resource, sys, colorize
-from colorize.video import colorize_video
+from colorize.video.frames import colorize_video
 report = colorize_video(colorize.load_pretrained(), sys.argv[1], sys.argv[2], overwrite=True)
 try:
     with open("/proc/self/status") as f:

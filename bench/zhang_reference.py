@@ -78,7 +78,8 @@ class ZhangPipeline:
     def __init__(self, model=None):
         import tensorflow as tf
 
-        from colorize import color, per_pixel
+        from colorize import color
+        from colorize.pipeline import per_pixel
         self.model = model or build_zhang_eccv16()
         centers = tf.constant(bin_centers())
 
@@ -104,14 +105,14 @@ class ZhangPipeline:
                                                            tf.TensorSpec([64, 64, 2])])
 
     def colorize(self, path):
-        from colorize import imageio
+        from colorize.io import images as imageio
         rgb = imageio.load_rgb(path)
         l_scaled, lightness = self.prepare(rgb)
         ab = self.network(l_scaled[None]).numpy()[0]
         return self.finish(lightness, ab).numpy()
 
     def colorize_file(self, path, output):
-        from colorize import imageio
+        from colorize.io import images as imageio
         return imageio.save_png(self.colorize(path), output, overwrite=True)
 
 

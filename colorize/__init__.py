@@ -11,11 +11,11 @@ line's ``--help``) does not load TensorFlow.
 import importlib
 import importlib.util
 
-__version__ = "0.1.0"
+from colorize._version import __version__  # noqa: F401 (public: colorize.__version__)
 
 _PUBLIC = {
-    "Colorizer": "predict", "load_pretrained": "predict", "list_presets": "presets",
-    "build_model": "model", "build_question_block_fixed": "question_block",
+    "Colorizer": "pipeline", "load_pretrained": "pipeline", "list_presets": "presets",
+    "build_model": "model", "build_question_block_fixed": "model",
     "rgb_to_lab": "color", "lab_to_rgb": "color", "Config": "config", "load_config": "config",
     "ColorizeError": "errors", "InputError": "errors", "ConfigError": "errors", "WeightsError": "errors",
     "TrainingError": "errors", "WriteError": "errors", "OutputExistsError": "errors",
@@ -44,5 +44,5 @@ def __dir__():
 
 def train(config, workdir, **kwargs):
     """Train a model from a ``Config`` in ``workdir`` (resumes from its checkpoints). See colorize.training.train."""
-    from .training import train as _train
+    from colorize.training import train as _train
     return _train(config, workdir, **kwargs)

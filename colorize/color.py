@@ -36,8 +36,8 @@ def _mat(rows, dtype):
     return tf.constant(rows, dtype=dtype)
 
 
-# Speed (TF 2.21 on CPU): ``tf.linalg.matvec`` with a 3x3 matrix broadcast over every pixel runs ~15x slower
-# than one (pixels, 3) x (3, 3) matmul, and ``tf.pow`` with a fractional exponent ~4x slower than exp(p log x).
+# One (pixels, 3) x (3, 3) matmul rather than a matvec broadcast over the pixels, and exp(p log x) rather than a
+# fractional tf.pow: both far faster on CPU (figures in docs/benchmarks.md, "Why the code looks as it does").
 def _apply(matrix, x):
     """``matrix`` (3, 3) applied to the colour vector of every pixel of ``x`` (..., 3)."""
     return tf.reshape(tf.matmul(tf.reshape(x, [-1, 3]), matrix, transpose_b=True), tf.shape(x))

@@ -3,13 +3,14 @@
 Unknown keys are rejected by name and values are range-checked, so a typo never silently trains the wrong thing.
 """
 import dataclasses
+import types
 import typing
 import warnings
 from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from colorize.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -43,11 +44,11 @@ class ModelConfig:
 @dataclasses.dataclass
 class DataConfig:
     source: str = "tfds:tiny_imagenet_color"  # tfds:NAME, a folder of images, or "skimage" (bundled photos)
-    data_dir: typing.Optional[str] = None     # TFDS data_dir
+    data_dir: str | None = None     # TFDS data_dir
     train_split: str = "train"
     val_split: str = "validation"
     val_limit: int = 1024
-    val_source: typing.Optional[str] = None  # validate on another source (a folder, tfds:NAME[:SPLIT], skimage)
+    val_source: str | None = None  # validate on another source (a folder, tfds:NAME[:SPLIT], skimage)
     val_share: float = 0.05         # folder source without val_source: share held out for validation (file-name hash)
     shuffle_buffer: int = 20000     # each epoch shuffles every run of this many consecutive records (seeded)
     cache: bool = False             # keep the decoded colour images in memory after the first pass (H*W*3 bytes
@@ -68,8 +69,8 @@ STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 class TrainConfig:
     batch_size: int = 64            # global, across all replicas
     epochs: int = 10                # passes over the training split; ignored when ``steps`` is set
-    steps: typing.Optional[int] = None            # total steps of the run (instead of epochs), for small data
-    steps_per_epoch: typing.Optional[int] = None  # None: one pass over the training split
+    steps: int | None = None            # total steps of the run (instead of epochs), for small data
+    steps_per_epoch: int | None = None  # None: one pass over the training split
     learning_rate: float = 2e-3
     warmup_steps: int = 500
     weight_decay: float = 1e-4
@@ -78,7 +79,7 @@ class TrainConfig:
     #                                 log of its mean squared error, the quantity a mean PSNR averages)
     bins_weight: float = 0.05       # weight of the classification loss when loss == both
     class_weight: float = 0.0       # weight of the semantic (class label) loss, for models with model.classes
-    init_weights: typing.Optional[str] = None  # start from these weights: preset:NAME or a .weights.h5 (see
+    init_weights: str | None = None  # start from these weights: preset:NAME or a .weights.h5 (see
     #                                 colorize.warm_start; grown layers start as the old ones, new inputs at zero)
     rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
     precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
@@ -86,12 +87,12 @@ class TrainConfig:
     checkpoint_every: int = 500     # steps
     keep_checkpoints: int = 2       # newest checkpoints of this run kept; older runs' ones are never deleted
     log_every: int = 50
-    validate_every: typing.Optional[int] = None  # steps; None: every epoch, at most once per checkpoint_every
+    validate_every: int | None = None  # steps; None: every epoch, at most once per checkpoint_every
     samples_every_epoch: int = 8    # images written to TensorBoard at each validation
     seed: int = 0
     deterministic: bool = False
     strategy: str = "auto"          # auto | default | mirrored | multi_worker | tpu
-    devices: typing.Tuple[str, ...] = ()  # for strategy mirrored: e.g. ["/gpu:0", "/gpu:1"]; empty: all GPUs
+    devices: tuple[str, ...] = ()  # for strategy mirrored: e.g. ["/gpu:0", "/gpu:1"]; empty: all GPUs
     sync_batch_norm: bool = False   # batch-norm moments over the global batch, across replicas (small batches)
 
     def __post_init__(self):
@@ -129,7 +130,7 @@ class TrainConfig:
 
 @dataclasses.dataclass
 class HintsConfig:
-    """How training simulates colour hints from the truth, for models with ``model.hints`` (colorize.hints)."""
+    """How training simulates colour hints from the truth, for models with ``model.hints`` (colorize.pipeline.hints)."""
     none_share: float = 0.5         # share of images trained with no hint (keeps the automatic mode good)
     geometric_p: float = 0.125      # the others get 1 + Geometric(p) points (Zhang et al. 2017: p = 1/8) ...
     max_points: int = 30            # ... at most this many
@@ -170,13 +171,13 @@ def _require(ok, key, what):
 
 
 def _coerce(value, field_type, key):
-    origin = typing.get_origin(field_type)
+    optional = typing.get_origin(field_type) in (typing.Union, types.UnionType)  # X | None
     args = [a for a in typing.get_args(field_type) if a is not type(None)]
     if value is None:
-        if origin is typing.Union:
+        if optional:
             return None
         raise ConfigError(f"config value {key} may not be null")
-    target = args[0] if origin is typing.Union else field_type
+    target = args[0] if optional else field_type
     try:
         if target is tuple or typing.get_origin(target) is tuple:
             if not isinstance(value, (list, tuple)):
@@ -199,7 +200,8 @@ def _coerce(value, field_type, key):
             raise TypeError
         return target(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"config value {key}={value!r} is not a valid {getattr(target, '__name__', target)}") from None
+        kind = getattr(target, "__name__", target)
+        raise ConfigError(f"config value {key}={value!r} is not a valid {kind}") from None
 
 
 def _build(cls, data, prefix):

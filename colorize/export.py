@@ -16,8 +16,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from . import atomic
-from .tf_internals import freeze_variables
+from colorize._internals import freeze_variables
+from colorize.io import atomic
 
 SIGNATURE_KEY = "serving_default"
 

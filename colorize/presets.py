@@ -8,8 +8,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from .config import ModelConfig
-from .errors import WeightsError
+from colorize.config import ModelConfig
+from colorize.errors import WeightsError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -36,6 +36,7 @@ class Preset:
 
 
 PRESETS = {}
+BROKEN = {}  # name -> why its card cannot be used (said when that preset is asked for)
 DEFAULT_PRESET = "bigru_fusion_64"
 
 
@@ -53,8 +54,23 @@ register(Preset(
 ))
 
 
-for _card in sorted(WEIGHTS_DIR.glob("*.preset.json")):
-    register(Preset(**json.loads(_card.read_text())))
+def load_cards(folder):
+    """Register every ``*.preset.json`` card in ``folder``. A card that cannot be read (bad JSON, an unknown or
+    missing key) is set aside in ``BROKEN``: asking for that preset names the card; the others still load."""
+    for card in sorted(Path(folder).glob("*.preset.json")):
+        name = card.name[:-len(".preset.json")]
+        try:
+            fields = json.loads(card.read_text())
+            if not isinstance(fields, dict):
+                raise TypeError(f"it holds a {type(fields).__name__}, not an object")
+            register(Preset(**fields))
+            BROKEN.pop(fields["name"], None)
+        except (OSError, ValueError, TypeError) as err:
+            BROKEN[name] = f"the preset card {card} cannot be used ({err}); reinstall colorize or fix the card"
+            PRESETS.pop(name, None)
+
+
+load_cards(WEIGHTS_DIR)
 
 
 def list_presets():
@@ -64,6 +80,8 @@ def list_presets():
 
 def get_preset(name=None):
     name = name or DEFAULT_PRESET
+    if name in BROKEN:
+        raise WeightsError(BROKEN[name])
     if name not in PRESETS:
         raise WeightsError(f"unknown preset {name!r}; available presets: {', '.join(list_presets())}")
     return PRESETS[name]

@@ -3,27 +3,24 @@ readout and the measured metrics (validation split and a folder of large photos,
 in colorize/weights/<name>.preset.json, which colorize.presets reads.
 
     python scripts/ship_preset.py --from runs/tiny64 --name bigru_fusion_64 --config configs/tiny_imagenet_64.yaml \
-        --readout '{"kind": "regression"}' [--val-limit 1024] [--photos ../shared/data/dev_photos]
+        --readout '{"kind": "regression"}' [--val-limit 1024] [--photos FOLDER_OF_LARGE_PHOTOS]
 """
 import argparse
 import dataclasses
 import json
 import shutil
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from colorize import atomic  # noqa: E402
-from colorize.config import load_config  # noqa: E402
-from colorize.evaluate import evaluate, iter_dataset  # noqa: E402
-from colorize.model import build_model  # noqa: E402
-from colorize.predict import Colorizer  # noqa: E402
-from colorize.presets import WEIGHTS_DIR  # noqa: E402
-from colorize.readout import Readout  # noqa: E402
-from colorize.training import export_checkpoint  # noqa: E402
-from colorize.weights_io import load_weights, sha256_of, store_as_float16  # noqa: E402
+from colorize.config import load_config
+from colorize.data.sources import iter_dataset, iter_validation
+from colorize.evaluation.scoring import evaluate
+from colorize.io import atomic
+from colorize.model.network import build_model
+from colorize.model.weights import load_weights, sha256_of, store_as_float16
+from colorize.pipeline.colorizer import Colorizer
+from colorize.pipeline.readout import Readout
+from colorize.presets import WEIGHTS_DIR
+from colorize.training import export_checkpoint
 
 
 def _summary(result):
@@ -39,7 +36,7 @@ def main():
     parser.add_argument("--config", required=True)
     parser.add_argument("--readout", default='{"kind": "regression"}')
     parser.add_argument("--val-limit", type=int, default=1024)
-    parser.add_argument("--photos", default=str(REPO.parent / "shared" / "data" / "dev_photos"))
+    parser.add_argument("--photos", help="a folder of large colour photos to measure on too (full resolution)")
     parser.add_argument("--sheet", help="write the photos' contact sheet here")
     parser.add_argument("--float16", action="store_true", help="store the weights as float16 (half the size); "
                         "the metrics are measured on the stored file")
@@ -61,10 +58,9 @@ def main():
     colorizer = Colorizer(model, config.model, readout=readout, name=args.name)
 
     metrics = {}
-    split = f"tfds:{config.data.source[5:]}:{config.data.val_split}"
-    metrics["validation"] = _summary(evaluate(colorizer, (im for _, im in iter_dataset(
-        split, limit=args.val_limit, data_dir=config.data.data_dir))))
-    if Path(args.photos).is_dir():
+    metrics["validation"] = _summary(evaluate(colorizer, (im for _, im in iter_validation(
+        config.data, limit=args.val_limit))))
+    if args.photos:
         metrics["photos"] = _summary(evaluate(colorizer, (im for _, im in iter_dataset(args.photos)),
                                               sheet_path=args.sheet))
         metrics["photos"]["folder"] = Path(args.photos).name
@@ -77,8 +73,9 @@ def main():
         "readout": dataclasses.asdict(readout),
         "training_data": f"{config.data.source} ({config.data.train_split} split), {config.model.input_size}x"
                          f"{config.model.input_size} crops; selected on {config.data.val_split}",
-        "recipe": f"{Path(args.config).relative_to(REPO) if Path(args.config).is_absolute() else args.config}, "
-                  f"{record.get('steps', '?')} steps of batch {config.train.batch_size}, code {record.get('code_version', '?')}",
+        "recipe": f"{Path(args.config).as_posix()}, "
+                  f"{record.get('steps', '?')} steps of batch {config.train.batch_size}, "
+                  f"code {record.get('code_version', '?')}",
         "metrics": metrics,
     }
     atomic.write_text(WEIGHTS_DIR / f"{args.name}.preset.json", json.dumps(card, indent=1) + "\n", overwrite=True)

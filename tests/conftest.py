@@ -26,8 +26,8 @@ def photos():
 def tiny_weights(tmp_path_factory):
     """A randomly initialised small model saved as .weights.h5, with its config and sha256."""
     from colorize.config import load_config
-    from colorize.model import build_model
-    from colorize.weights_io import sha256_of
+    from colorize.model.network import build_model
+    from colorize.model.weights import sha256_of
     config = load_config(REPO / "configs" / "smoke.yaml")
     model = build_model(config)
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""colorize.atomic: whole files or nothing, no clobbering (not even by a racing writer), short temporary names,
+"""colorize.io.atomic: whole files or nothing, no clobbering (not even by a racing writer), short temporary names,
 stale temporary files cleaned, errors that name the target."""
 import os
 import subprocess
@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from colorize import atomic
 from colorize.errors import ColorizeError, OutputExistsError, WriteError
+from colorize.io import atomic
 
 
 def test_write_is_whole_and_leaves_no_temporary_file(tmp_path):
@@ -93,7 +93,7 @@ def test_clean_stale_removes_temporary_files_of_dead_processes_and_old_ones(tmp_
     mine = atomic.temp_path(tmp_path)
     theirs = atomic.temp_path(tmp_path).with_name(mine.name.replace(f"-{os.getpid()}-", f"-{dead.pid}-"))
     old = atomic.temp_path(tmp_path, ".weights.h5")
-    legacy = tmp_path / f".photo.png.tmp-{dead.pid}-140000"   # save_png's names before colorize.atomic
+    legacy = tmp_path / f".photo.png.tmp-{dead.pid}-140000"   # save_png's names before colorize.io.atomic
     folder = atomic.temp_path(tmp_path).with_name(theirs.name + "-dir")
     for path in (mine, theirs, old, legacy):
         path.write_bytes(b"half")

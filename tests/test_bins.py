@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from colorize import bins
+from colorize.model import bins
 
 
 def test_soft_encode_is_the_gaussian_over_bin_centres():
@@ -44,7 +44,7 @@ def test_bins_work_when_first_used_inside_a_tf_function():
     used to be computed, eagerly, on first use: inside a tf.function that failed on symbolic tensors)."""
     import subprocess
     import sys
-    code = ("import tensorflow as tf\nfrom colorize import bins\n"
+    code = ("import tensorflow as tf\nfrom colorize.model import bins\n"
             "f = tf.function(lambda z: bins.annealed_mean(z))\n"
             "print(f(tf.zeros([1, 263])).shape)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

@@ -30,7 +30,8 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 PIXEL_AT = """
 const img = document.getElementById("result");
 const [width, height] = document.body.dataset.photo.split("x").map(Number);
-const [x, y] = [Math.floor(arguments[0] * img.naturalWidth / width), Math.floor(arguments[1] * img.naturalHeight / height)];
+const [x, y] = [Math.floor(arguments[0] * img.naturalWidth / width),
+                Math.floor(arguments[1] * img.naturalHeight / height)];
 const canvas = document.createElement("canvas");
 canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
 const context = canvas.getContext("2d");
@@ -124,7 +125,7 @@ def wait_for_download(folder, name):
 
 
 def test_page_colorizes_and_steers_a_photo_with_clicks(browser, server, photos, tmp_path):
-    from colorize.hints import load_hints_file
+    from colorize.pipeline.hints import load_hints_file
     grey = np.repeat(photos["coffee"].mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
     photo = tmp_path / "coffee.jpg"
     Image.fromarray(grey).save(photo, quality=92)

@@ -1,18 +1,17 @@
 """Checkpoints and the workdir: fallback to the newest checkpoint that restores, no deletion of older ones, one-line
-problems, --restart, the workdir lock, resuming checkpoints written by the code before colorize.checkpoints."""
+problems, --restart, the workdir lock, resuming checkpoints written by the code before colorize.training.checkpoints."""
 import json
-import os
 import socket
 import subprocess
 import sys
 
 import pytest
 import tensorflow as tf
-
-from colorize import checkpoints
-from colorize.errors import TrainingError
-from colorize.training import train
 from training_helpers import fast, pairs
+
+from colorize.errors import TrainingError
+from colorize.training import checkpoints
+from colorize.training.loop import train
 
 
 def run(workdir, steps, *overrides, **kwargs):
@@ -88,10 +87,12 @@ def test_a_live_lock_refuses_a_second_training_and_a_stale_one_is_taken_over(tmp
 
 
 def test_checkpoints_written_the_old_way_still_resume(tmp_path):
-    """The checkpoint layout of the code before colorize.checkpoints (CheckpointManager, no config beside it)."""
+    """The checkpoint layout of the code before colorize.training.checkpoints (CheckpointManager, no config beside
+    it)."""
     import keras
-    from colorize.model import build_model
-    from colorize.training import WarmupCosine
+
+    from colorize.model.network import build_model
+    from colorize.training.loop import WarmupCosine
     config = fast()
     model = build_model(config)
     optimizer = keras.optimizers.AdamW(WarmupCosine(0.003, 1, 100), weight_decay=1e-4)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO
 from PIL import Image
 
-from colorize import atomic, cli_predict, imageio
 from colorize.cli import main
-from conftest import REPO
+from colorize.io import atomic, output_names
+from colorize.io import images as imageio
 
 
 @pytest.fixture
@@ -25,8 +26,8 @@ def model_args(tiny_weights):
 def hint_model_args(tmp_path_factory):
     """A tiny random model with hint inputs, saved as .weights.h5 with its YAML config."""
     from colorize.config import ModelConfig
-    from colorize.model import build_model
-    from colorize.weights_io import sha256_of
+    from colorize.model.network import build_model
+    from colorize.model.weights import sha256_of
     folder = tmp_path_factory.mktemp("hint_model")
     cfg = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16, hints=True)
     model = build_model(cfg)
@@ -80,12 +81,12 @@ def test_output_names_are_unique_and_do_not_depend_on_order(tmp_path):
     files = [root / "a.jpg", root / "a.png", root / "A.tif", root / "sub" / "b.jpg", tmp_path / "x" / "b.jpg",
              root / ("n" * 250 + ".jpeg"), root / ("n" * 250 + ".jpg")]
     roots = [root] * 4 + [None] + [root] * 2
-    names = cli_predict.output_paths(files, roots, tmp_path / "out")
+    names = output_names.output_paths(files, roots, tmp_path / "out")
     rels = [names[f].relative_to(tmp_path / "out").as_posix() for f in files]
     assert rels[:3] == ["a_jpg.png", "a_png.png", "A_tif.png"]
     assert rels[3:5] == ["sub/b.png", "b.png"]
     assert len({r.casefold() for r in rels}) == len(rels) and all(len(Path(r).name) <= 255 for r in rels)
-    again = cli_predict.output_paths(files[::-1], roots[::-1], tmp_path / "out")
+    again = output_names.output_paths(files[::-1], roots[::-1], tmp_path / "out")
     assert all(again[f] == names[f] for f in files)
 
 
@@ -109,7 +110,7 @@ def test_an_output_folder_inside_the_input_is_left_out(tmp_path, model_args, cap
 # ---------------------------------------------------------------- 7. two runs into one folder
 
 def test_outputs_another_run_finished_meanwhile_are_skips_not_failures(tmp_path, model_args, capsys, monkeypatch):
-    from colorize.predict import Colorizer
+    from colorize.pipeline.colorizer import Colorizer
     folder = tmp_path / "in"
     for i in range(3):
         _photo(folder / f"p{i}.jpg", i)
@@ -203,7 +204,7 @@ def test_an_unusable_output_folder_fails_before_any_photo_is_decoded(tmp_path, m
 # ---------------------------------------------------------------- 12. batches by pixels
 
 def test_batches_are_limited_by_pixels_as_well_as_count(tmp_path, model_args, capsys, monkeypatch):
-    from colorize.predict import Colorizer
+    from colorize.pipeline.colorizer import Colorizer
     folder = tmp_path / "in"
     sizes = [(40, 30), (40, 30), (200, 100), (40, 30), (30, 20), (30, 20)]
     for i, size in enumerate(sizes):

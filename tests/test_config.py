@@ -1,8 +1,8 @@
 import pytest
+from conftest import REPO
 
 from colorize.config import Config, load_config
 from colorize.errors import ConfigError
-from conftest import REPO
 
 
 @pytest.mark.parametrize("name", ["tiny_imagenet_64", "tiny_imagenet_64_large", "tiny_imagenet_64_hints", "cifar10_32",

@@ -16,7 +16,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 sys.path.insert(0, sys.argv[1])
 warnings.simplefilter("ignore")
 from training_helpers import fast, pairs
-from colorize.training import train
+from colorize.training.loop import train
 two = ["train.strategy=mirrored", "train.devices=['/cpu:0', '/cpu:1']"]
 out = {}
 """

@@ -5,14 +5,14 @@ import math
 
 import numpy as np
 import pytest
+from conftest import REPO, SHARED_TFDS, needs_shared_data
 from PIL import Image
 
-from colorize import evaluate as ev
-from colorize import sheet
 from colorize.cli import main
-from colorize.demo import run_demo
-from colorize.predict import Colorizer
-from conftest import REPO, SHARED_TFDS, needs_shared_data
+from colorize.evaluation import scoring as ev
+from colorize.evaluation import sheet
+from colorize.evaluation.demo import run_demo
+from colorize.pipeline.colorizer import Colorizer
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import REPO
 
 from colorize import Colorizer, OutputExistsError, WriteError, cli, export
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")

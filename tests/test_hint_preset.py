@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 import colorize
-from colorize import hints, metrics
+from colorize.evaluation import metrics
+from colorize.pipeline import hints
 
 NAME = "bigru_fusion_64_hints"
 pytestmark = pytest.mark.skipif(NAME not in colorize.list_presets(), reason=f"the {NAME} preset is not installed")

@@ -7,9 +7,10 @@ import pytest
 import tensorflow as tf
 
 import colorize
-from colorize import hints, per_pixel
 from colorize.config import HintsConfig, ModelConfig
-from colorize.errors import InputError
+from colorize.errors import ConfigError, InputError
+from colorize.pipeline import hints, per_pixel
+from colorize.training import hint_simulation
 
 TINY = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16, hints=True)
 
@@ -129,11 +130,11 @@ def test_hinted_photo_in_strips_gives_the_bits_of_the_whole_photo(tiny_hint_colo
 
 def _simulate(recipe, batch=64, size=32, seed=(3, 7)):
     ab = tf.random.stateless_uniform([batch, size, size, 2], [1, 2], -0.5, 0.5)
-    return ab.numpy(), hints.simulate(ab, tf.constant(seed, tf.int64), recipe).numpy()
+    return ab.numpy(), hint_simulation.simulate(ab, tf.constant(seed, tf.int64), recipe).numpy()
 
 
 def test_simulated_hints_are_seeded_and_within_the_image():
-    recipe = hints.HintRecipe()
+    recipe = HintsConfig()
     ab, first = _simulate(recipe)
     _, again = _simulate(recipe)
     _, other = _simulate(recipe, seed=(3, 8))
@@ -147,17 +148,17 @@ def test_simulated_hints_are_seeded_and_within_the_image():
 
 
 def test_simulated_counts_and_values_follow_the_recipe():
-    ab, one = _simulate(hints.HintRecipe(none_share=0.0, geometric_p=1.0, max_patch=3, dense_share=0.0))
+    ab, one = _simulate(HintsConfig(none_share=0.0, geometric_p=1.0, max_patch=3, dense_share=0.0))
     areas = one[..., 2].sum(axis=(1, 2))
     assert set(areas.tolist()) <= {1.0, 4.0, 9.0}  # exactly one square patch of side 1..3
     for b in range(8):  # the patch holds the truth's mean ab over the patch
         rows, cols = np.nonzero(one[b, ..., 2])
         patch = ab[b, rows.min():rows.max() + 1, cols.min():cols.max() + 1]
         np.testing.assert_allclose(one[b, rows[0], cols[0], :2], patch.reshape(-1, 2).mean(0), atol=1e-5)
-    _, capped = _simulate(hints.HintRecipe(none_share=0.0, geometric_p=1e-6, max_points=3, max_patch=1,
+    _, capped = _simulate(HintsConfig(none_share=0.0, geometric_p=1e-6, max_points=3, max_patch=1,
                                            dense_share=0.0))
     assert capped[..., 2].sum(axis=(1, 2)).max() <= 3
-    _, dense = _simulate(hints.HintRecipe(dense_share=1.0))
+    _, dense = _simulate(HintsConfig(dense_share=1.0))
     assert dense[..., 2].min() == 1.0
     np.testing.assert_allclose(dense[..., :2], ab, atol=1e-6)
 
@@ -202,3 +203,11 @@ def test_hints_on_a_model_without_hint_inputs_are_refused(astronaut_small):
     c = colorize.Colorizer(colorize.build_model(config), config, name="no-hints")
     with pytest.raises(InputError, match="takes no hints"):
         c.colorize(astronaut_small, hints=[(1, 1, "#00ff00")])
+
+
+def test_the_simulation_recipe_is_the_checked_config_section():
+    """One dataclass for the recipe (it was repeated field for field, unchecked: geometric_p = 0 divided by log 1)."""
+    ab = tf.zeros([2, 8, 8, 2])
+    for bad in (HintsConfig(geometric_p=0.0), HintsConfig(none_share=2.0), HintsConfig(max_patch=0)):
+        with pytest.raises(ConfigError, match="hints\\."):
+            hint_simulation.simulate(ab, tf.constant([1, 2], tf.int64), bad)

@@ -1,4 +1,4 @@
-"""colorize.imageio: every way a user's image can be odd or broken, plus atomic saving and a decode fuzz test.
+"""colorize.io.images: every way a user's image can be odd or broken, plus atomic saving and a decode fuzz test.
 
 All fixtures are generated here with PIL/numpy into tmp_path; no binary files live in the repository.
 """
@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageCms, ImageFile
 
 from colorize.errors import InputError, OutputExistsError, WriteError
-from colorize.imageio import DEFAULT_MAX_PIXELS, list_images, load_array, load_rgb, save_png, scan_inputs, to_float
+from colorize.io.images import MAX_FILE_PIXELS, list_images, load_array, load_rgb, save_png, scan_inputs, to_float
 
 
 def _png16(a):
@@ -241,7 +241,7 @@ def test_bomb_refused_before_decoding(tmp_path, monkeypatch):
     with Image.open(path) as im, pytest.raises(InputError, match="max_pixels"):
         load_rgb(im, max_pixels=1_000_000)
     assert loads == []
-    assert DEFAULT_MAX_PIXELS == 90_000_000
+    assert MAX_FILE_PIXELS == 90_000_000
 
 
 def test_pillow_limits_do_not_escape(tmp_path, monkeypatch):

@@ -1,8 +1,9 @@
 """The shims over Keras and TensorFlow internals: each does what the internal does, and says so if it moves."""
 import tensorflow as tf
 
-from colorize import keras_internals, tf_internals
-from colorize.model import build_model
+from colorize import _internals as keras_internals
+from colorize import _internals as tf_internals
+from colorize.model.network import build_model
 
 
 def test_snake_case_is_keras_naming_and_the_fallback_agrees():

@@ -1,4 +1,4 @@
-"""colorize.layers: the fast training paths give Keras's results, and every case they do not cover falls back to
+"""colorize.model.layers: the fast training paths give Keras's results, and every case they do not cover falls back to
 Keras's own code."""
 import keras
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from colorize.layers import BatchNormalization as FusedBatchNorm
-from colorize.layers import UpSampling2D
+from colorize.model.layers import BatchNormalization as FusedBatchNorm
+from colorize.model.layers import UpSampling2D
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])

@@ -1,4 +1,4 @@
-"""colorize.png: the PNG encoder round-trips exactly through Pillow and libpng (TensorFlow) at every size."""
+"""colorize.io.png: the PNG encoder round-trips exactly through Pillow and libpng (TensorFlow) at every size."""
 import io
 import zlib
 
@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from colorize import png
+from colorize.io import png
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5000), (5000, 1), (3, 7), (512, 768), (1080, 1920)])
@@ -38,7 +38,7 @@ def test_large_images_are_split_into_bands_and_stay_one_valid_stream(monkeypatch
 def test_pieces_are_the_file_and_the_thread_pool_waits_for_a_first_image(monkeypatch):
     import subprocess
     import sys
-    code = ("import threading, colorize.png as png; before = threading.active_count(); "
+    code = ("import threading, colorize.io.png as png; before = threading.active_count(); "
             "assert png._pool is None, 'pool made at import'; "
             "import numpy as np; png.MIN_BAND_BYTES = 1024; png.WORKERS = 2; "
             "png.encode_png(np.zeros((300, 300, 3), np.uint8)); assert png._pool is not None")

@@ -120,7 +120,7 @@ def test_from_weights_checks_its_arguments(tiny_weights):
 def test_strip_by_strip_gives_the_bits_of_the_whole_image_graph(tiny_weights, photos, monkeypatch, upsampling):
     import tensorflow as tf
 
-    from colorize import per_pixel
+    from colorize.pipeline import per_pixel
     path, config, sha = tiny_weights
     c = Colorizer.from_weights(path, config, sha, upsampling=upsampling)
     whole = tf.function(c.postprocessor.finish_fn)  # the exported graph: the whole image at once
@@ -143,7 +143,7 @@ def test_strip_by_strip_gives_the_bits_of_the_whole_image_graph(tiny_weights, ph
 def test_row_weights_are_tensorflows_bilinear_resize(tiny_weights):
     import tensorflow as tf
 
-    from colorize.postprocess import row_weights
+    from colorize.pipeline.postprocess import row_weights
     rng = np.random.default_rng(5)
     for rows, height in [(1, 1), (1, 7), (3, 3), (64, 4000), (37, 1081), (5, 6)]:
         small = rng.normal(0, 30, (rows, 3, 4)).astype(np.float32)

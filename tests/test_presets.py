@@ -1,13 +1,15 @@
 """Every preset rebuilds to its recorded size, its shipped weights match their sha256, and the main job runs."""
+import json
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import colorize
-from colorize import metrics
-from colorize.model import build_model
+from colorize.evaluation import metrics
+from colorize.model.network import build_model
+from colorize.model.weights import sha256_of
 from colorize.presets import DEFAULT_PRESET, PRESETS, get_preset
-from colorize.weights_io import sha256_of
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -62,3 +64,21 @@ def test_demo_command_runs_with_the_shipped_weights(tmp_path, capsys):
     assert (tmp_path / "demo" / "demo.png").stat().st_size > 0
     out = capsys.readouterr().out
     assert "PSNR" in out and "grey" in out
+
+
+def test_a_bad_card_is_named_when_its_preset_is_asked_for_and_the_others_load(tmp_path, monkeypatch):
+    """A card with an unknown or missing key raised TypeError at import, taking every preset down with it."""
+    from colorize import presets
+    monkeypatch.setattr(presets, "PRESETS", dict(presets.PRESETS))
+    monkeypatch.setattr(presets, "BROKEN", {})
+    good = json.loads((presets.WEIGHTS_DIR / f"{DEFAULT_PRESET}.preset.json").read_text())
+    (tmp_path / "extra_key.preset.json").write_text(json.dumps({**good, "name": "extra_key", "colour": "red"}))
+    missing = {k: v for k, v in good.items() if k != "model"}
+    (tmp_path / "no_model.preset.json").write_text(json.dumps({**missing, "name": "no_model"}))
+    (tmp_path / "not_json.preset.json").write_text("{bad")
+    presets.load_cards(tmp_path)
+    for name in ("extra_key", "no_model", "not_json"):
+        with pytest.raises(colorize.WeightsError, match=f"{name}.preset.json"):
+            get_preset(name)
+        assert name not in presets.list_presets()
+    assert get_preset(DEFAULT_PRESET).sha256 == good["sha256"]

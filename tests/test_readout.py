@@ -4,10 +4,12 @@ import pytest
 import tensorflow as tf
 
 import colorize
-from colorize import bins, color, metrics
-from colorize.postprocess import Postprocessor, photo_area
+from colorize import color
+from colorize.evaluation import metrics
+from colorize.model import bins
+from colorize.pipeline.postprocess import Postprocessor, photo_area
+from colorize.pipeline.readout import Readout
 from colorize.presets import get_preset
-from colorize.readout import Readout
 
 S = 8
 

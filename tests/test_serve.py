@@ -22,7 +22,7 @@ pytest.importorskip("python_multipart", reason="colorize serve needs the web ext
 import requests  # noqa: E402  (a dependency of tensorflow)
 
 from colorize import serve  # noqa: E402
-from colorize.serve_app import PhotoCache  # noqa: E402
+from colorize.serve.app import PhotoCache  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_UPLOAD = 2 ** 20
@@ -281,12 +281,12 @@ def test_busy_beyond_the_queue_is_503_and_the_queued_request_completes(colorizer
 
 
 def test_default_limits_take_a_24_megapixel_phone_photo():
-    from colorize.serve_app import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES
-    from colorize.serve_requests import RequestError, open_checked
-    assert open_checked(png_header_only(6000, 4000), "phone.png", DEFAULT_MAX_PIXELS).size == (6000, 4000)
+    from colorize.serve.app import DEFAULT_MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
+    from colorize.serve.requests import RequestError, open_checked
+    assert open_checked(png_header_only(6000, 4000), "phone.png", MAX_UPLOAD_PIXELS).size == (6000, 4000)
     assert DEFAULT_MAX_UPLOAD_BYTES > 24_000_000 * 3 // 2  # even as a PNG of 1.5 bytes a pixel
     with pytest.raises(RequestError, match="more than"):
-        open_checked(png_header_only(10000, 10000), "camera.png", DEFAULT_MAX_PIXELS)
+        open_checked(png_header_only(10000, 10000), "camera.png", MAX_UPLOAD_PIXELS)
 
 
 # -- the cache -----------------------------------------------------------------------------------------------
@@ -319,9 +319,9 @@ def test_without_the_web_extra_serve_says_what_to_install(monkeypatch, capsys):
     from colorize import cli
     for name in [m for m in sys.modules if m.split(".")[0] == "starlette"]:
         monkeypatch.setitem(sys.modules, name, None)  # as if Starlette were not installed
-    for name in ("colorize.serve", "colorize.serve_app"):
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.delattr(colorize, "serve")
+    for name in ("colorize.serve", "colorize.serve.server", "colorize.serve.app"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.delattr(colorize, "serve", raising=False)
     with socket.socket() as taken:  # should the import work after all, the command fails here, not serves
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -11,10 +11,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from keras import layers  # noqa: E402
 
-from colorize import bins  # noqa: E402
 from colorize.config import ModelConfig, load_config  # noqa: E402
-from colorize.model import build_model  # noqa: E402
-from colorize.question_block import build_question_block_fixed  # noqa: E402
+from colorize.model import bins  # noqa: E402
+from colorize.model.network import build_model  # noqa: E402
+from colorize.model.question_block import build_question_block_fixed  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 import skimage.color
 import tensorflow as tf
-
-from colorize import bins, data
-from colorize.config import load_config
-from colorize.errors import TrainingError
-from colorize.batches import as_training_pair
-from colorize.checkpoints import check_workdir
-from colorize.training import train
 from conftest import REPO
+
+from colorize.config import load_config
+from colorize.data import streams as data
+from colorize.errors import TrainingError
+from colorize.model import bins
+from colorize.training.batches import as_training_pair
+from colorize.training.checkpoints import check_workdir
+from colorize.training.loop import train
 
 SMOKE = REPO / "configs" / "smoke.yaml"
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -45,7 +46,7 @@ def test_smoke_config_runs_end_to_end_through_the_script(tmp_path):
     assert {"psnr", "grey_psnr", "colorfulness", "truth_colorfulness"} <= set(record["validation"])
     assert (tmp_path / "final.weights.h5").stat().st_size > 0
     assert any((tmp_path / "tensorboard").iterdir())
-    from colorize.model import build_model
+    from colorize.model.network import build_model
     build_model(smoke()).load_weights(tmp_path / "final.weights.h5")
 
 
@@ -64,7 +65,7 @@ def test_resume_after_sigkill_continues_from_the_checkpoint(tmp_path):
     saved = max(int(p.name[5:-6]) for p in tmp_path.glob("checkpoints/ckpt-*.index"))
     out = subprocess.run(args + ["--max-steps", str(saved + 5)], env=ENV, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert f"resumed from" in out.stdout and f"at step {saved}" in out.stdout
+    assert "resumed from" in out.stdout and f"at step {saved}" in out.stdout
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["resumed_from_step"] == saved and record["steps"] == saved + 5
 
@@ -85,7 +86,7 @@ def test_nan_in_the_data_stops_training_and_keeps_the_last_checkpoint(tmp_path):
         train(config, tmp_path, verbose=False, dataset=_batches(nan_at=6))
     ckpt = tf.train.latest_checkpoint(tmp_path / "checkpoints")
     assert ckpt.endswith("ckpt-4")
-    from colorize.model import build_model
+    from colorize.model.network import build_model
     model = build_model(config)
     tf.train.Checkpoint(model=model).restore(ckpt).expect_partial()
     assert all(np.isfinite(w).all() for w in model.get_weights())
@@ -127,7 +128,7 @@ def test_pipeline_lab_matches_skimage_on_the_same_pixels():
 
 
 def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
-    from colorize.losses import Losses
+    from colorize.training.losses import Losses
     truth = tf.zeros([1, 4, 4, 2])
     small, large = tf.fill([1, 4, 4, 2], 0.01), tf.fill([1, 4, 4, 2], 0.5)  # 1.1 and 55 Lab units
     losses = {kind: Losses(smoke("train.loss=regression", f"train.regression_loss={kind}"), 1, None)
@@ -141,7 +142,7 @@ def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
 
 
 def test_log_mse_loss_is_per_photo_and_weighs_a_near_grey_photo_like_a_colourful_one():
-    from colorize.losses import LOG_MSE_FLOOR, LOG_MSE_WEIGHT, Losses
+    from colorize.training.losses import LOG_MSE_FLOOR, LOG_MSE_WEIGHT, Losses
     loss = Losses(smoke("train.loss=regression", "train.regression_loss=log_mse"), 2, None)
     truth = tf.zeros([2, 4, 4, 2])
     pred = tf.stack([tf.fill([4, 4, 2], 0.01), tf.fill([4, 4, 2], 0.3)])
@@ -155,7 +156,7 @@ def test_log_mse_loss_is_per_photo_and_weighs_a_near_grey_photo_like_a_colourful
 
 
 def test_soft_cross_entropy_equals_tensorflows_in_value_and_gradient():
-    from colorize.losses import soft_cross_entropy
+    from colorize.training.losses import soft_cross_entropy
     rng = np.random.default_rng(3)
     target = tf.nn.softmax(tf.constant(rng.normal(0, 3, (2, 3, 5, 263)), tf.float32))
     logits = tf.constant(rng.normal(0, 8, (2, 3, 5, 263)), tf.float32)
@@ -179,7 +180,7 @@ def test_jit_compile_trains(tmp_path):
 
 
 def test_bins_target_pools_like_an_area_resize():
-    from colorize.losses import bins_target
+    from colorize.training.losses import bins_target
     ab = tf.random.uniform([2, 16, 16, 2], -0.5, 0.5)
     np.testing.assert_allclose(bins_target(ab, 4).numpy(),
                                bins.soft_encode(tf.image.resize(ab, [4, 4], method="area") * 110.0).numpy(), atol=1e-5)
@@ -199,7 +200,7 @@ def test_greyscale_images_are_dropped():
 
 def test_folder_source_skips_corrupt_files(tmp_path, photos, caplog):
     from PIL import Image
-    for i, (name, image) in enumerate(photos.items()):
+    for name, image in photos.items():
         (tmp_path / "sub").mkdir(exist_ok=True)
         Image.fromarray(image[:64, :64]).save(tmp_path / "sub" / f"{name}.png")
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")  # counted and skipped (tests/test_data.py)
@@ -220,7 +221,7 @@ def test_multi_worker_mirrored_strategy_two_local_workers_agree(tmp_path):
             ports.append(s.getsockname()[1])
     script = (
         "import json, sys\n"
-        "from colorize.config import load_config\nfrom colorize.training import train\n"
+        "from colorize.config import load_config\nfrom colorize.training.loop import train\n"
         f"c = load_config({str(SMOKE)!r}, ['data.val_limit=0', 'train.epochs=1', 'train.steps_per_epoch=4',"
         " 'train.batch_size=4'])\n"
         "r = train(c, sys.argv[1], verbose=False)\n"
@@ -270,7 +271,8 @@ def test_train_puts_back_the_dtype_policy_and_op_determinism(tmp_path):
 def test_a_small_folder_trains_train_steps_validates_and_saves_sparingly_and_prints_the_weights_sha256(
         tmp_path, photos, capsys):
     from PIL import Image
-    from colorize.weights_io import sha256_of
+
+    from colorize.model.weights import sha256_of
     folder = tmp_path / "photos"
     folder.mkdir()
     for i in range(3):
@@ -361,7 +363,7 @@ def test_loss_scaling_skips_an_overflowing_step_on_one_device(tmp_path):
 
 def test_strategy_auto_does_not_probe_for_a_tpu(monkeypatch):
     from colorize.config import TrainConfig
-    from colorize.runtime import pick_strategy
+    from colorize.training.runtime import pick_strategy
 
     def probe(*args, **kwargs):
         raise AssertionError("probed for a TPU")
@@ -394,3 +396,33 @@ def test_sigterm_and_sigint_save_a_checkpoint_and_exit_with_one_line(tmp_path, s
     step = int(lines[0].split(" at step ")[1].split(":")[0])
     assert step >= 2 and (tmp_path / "checkpoints" / f"ckpt-{step}.index").exists()
     assert json.loads((tmp_path / "record.json").read_text())["interrupted_by"] == name
+
+
+def test_train_refuses_a_config_that_is_not_one_even_under_python_O(tmp_path):
+    """train() checked its argument with assert, which python -O removes."""
+    code = ("import sys, colorize\n"
+            "try:\n    colorize.train({'model': {}}, sys.argv[1])\n"
+            "except colorize.ConfigError as err:\n    print('refused:', err)\n")
+    out = subprocess.run([sys.executable, "-O", "-c", code, str(tmp_path / "w")], capture_output=True, text=True,
+                         timeout=300)
+    assert "refused: train() takes a colorize Config" in out.stdout, out.stderr[-2000:]
+
+
+def test_the_code_version_is_the_package_version_whatever_git_does(monkeypatch):
+    """A hanging git (TimeoutExpired was not caught) or a user's own repository around the install."""
+    import colorize
+    from colorize.training import log
+
+    def hang(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], 10)
+    monkeypatch.setattr(subprocess, "run", hang)
+    assert log.code_version() == colorize.__version__
+
+
+def test_pick_strategy_without_a_config_on_two_gpus(monkeypatch):
+    """pick_strategy(None) read train_config.devices of None on a host with 2+ GPUs."""
+    from colorize.training import runtime
+    made = []
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: ["gpu0", "gpu1"] if kind == "GPU" else [])
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda devices=None: made.append(devices) or "mirrored")
+    assert runtime.pick_strategy(None) == "mirrored" and made == [None]

@@ -4,14 +4,14 @@ import fractions
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 import colorize
-from colorize import metrics
 from colorize.cli import main
 from colorize.config import ModelConfig
 from colorize.errors import OutputExistsError
-from colorize.video import colorize_frames, colorize_video
-from conftest import REPO
+from colorize.evaluation import metrics
+from colorize.video.frames import colorize_frames, colorize_video
 
 av = pytest.importorskip("av", reason="video needs the video extra: pip install -e '.[video]'")
 pytest.importorskip("cv2", reason="video needs the video extra: pip install -e '.[video]'")
@@ -267,9 +267,9 @@ def test_bad_options_are_refused(tmp_path, tiny, photos):
 
 
 def test_interrupted_run_leaves_no_output_and_says_so(tmp_path, photos, model_args, monkeypatch, capsys):
-    import colorize.video
+    import colorize.video.frames
     src = write_clip(tmp_path / "in.mp4", pan(photos["astronaut"], 12, width=96, height=64))
-    original, calls = colorize.video._Pipeline.push, []
+    original, calls = colorize.video.frames._Pipeline.push, []
 
     def interrupted(self, rgbs, extras=None):
         calls.append(len(rgbs))
@@ -277,7 +277,7 @@ def test_interrupted_run_leaves_no_output_and_says_so(tmp_path, photos, model_ar
             raise KeyboardInterrupt
         return original(self, rgbs, extras)
 
-    monkeypatch.setattr(colorize.video._Pipeline, "push", interrupted)
+    monkeypatch.setattr(colorize.video.frames._Pipeline, "push", interrupted)
     out = tmp_path / "out.mp4"
     assert main(["video", str(src), "-o", str(out), "--quiet", "--batch-size", "4"] + model_args) == 130
     err = capsys.readouterr().err.strip().splitlines()
@@ -294,9 +294,3 @@ def test_cli_writes_the_video_and_refuses_to_overwrite(tmp_path, photos, model_a
     assert main(["video", str(src), "-o", str(out), "--quiet"] + model_args) == 1
     assert "already exists" in capsys.readouterr().err and out.read_bytes() == before
     assert main(["video", str(src), "-o", str(out), "--quiet", "--overwrite", "--per-frame"] + model_args) == 0
-
-
-def test_colorizer_methods_are_the_module_functions(tiny, photos, tmp_path):
-    frames = [photos["astronaut"][::8, ::8]] * 4
-    np.testing.assert_array_equal(np.stack(list(tiny.colorize_frames(frames))),
-                                  np.stack(list(colorize_frames(tiny, frames))))

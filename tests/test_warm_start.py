@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import colorize
 from colorize.config import ModelConfig
-from colorize.warm_start import copy_weights, expand, warm_start
+from colorize.training.warm_start import copy_weights, expand, warm_start
 
 BASE = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16)
 
@@ -43,4 +43,4 @@ def test_warm_start_refuses_what_it_cannot_use(tmp_path):
     with pytest.raises(colorize.WeightsError, match="unknown preset"):
         warm_start(model, "preset:nope")
     with pytest.raises(colorize.WeightsError, match="shares no layer"):
-        warm_start(colorize.question_block.build_question_block_fixed(), "preset:bigru_fusion_64")
+        warm_start(colorize.model.question_block.build_question_block_fixed(), "preset:bigru_fusion_64")

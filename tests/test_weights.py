@@ -4,12 +4,12 @@ from importlib.metadata import version
 import keras
 import numpy as np
 import pytest
+from conftest import REPO
 
 from colorize import Colorizer, WeightsError
 from colorize.config import load_config
-from colorize.model import build_model
-from colorize.weights_io import load_weights, sha256_of
-from conftest import REPO
+from colorize.model.network import build_model
+from colorize.model.weights import load_weights, sha256_of
 
 
 def test_a_changed_byte_is_refused_before_loading(tiny_weights, tmp_path, monkeypatch):
@@ -77,7 +77,8 @@ def test_good_weights_load_and_match(tiny_weights):
 
 def test_float16_storage_halves_the_file_and_loads_close(tiny_weights, tmp_path):
     import shutil
-    from colorize.weights_io import store_as_float16
+
+    from colorize.model.weights import store_as_float16
     path, config, sha = tiny_weights
     small = tmp_path / "half.weights.h5"
     shutil.copyfile(path, small)

@@ -1,9 +1,9 @@
 """Shared by the training tests: the smoke model on a tiny synthetic stream, so a test trains in seconds."""
 import numpy as np
 import tensorflow as tf
+from conftest import REPO
 
 from colorize.config import load_config
-from conftest import REPO
 
 SMOKE = REPO / "configs" / "smoke.yaml"
 

@@ -1,0 +1,54 @@
+"""``colorize evaluate``: score a model on a folder of colour photos or a TFDS split, beside the grey baseline."""
+import json
+import sys
+
+from colorize.cli import common as cli_common
+from colorize.errors import ColorizeError
+from colorize.io import atomic
+
+
+def add_parser(sub):
+    p = sub.add_parser("evaluate", help="measure a model against the grey baseline on colour photos",
+                       description="Colorize the greyscale version of each colour photo at full resolution and "
+                                   "report PSNR, SSIM, AuC and colorfulness for the model and for the grey input.")
+    p.add_argument("--data", required=True, metavar="DIR|tfds:NAME[:SPLIT]",
+                   help="a folder of colour images (searched recursively), or a TFDS dataset (split default "
+                        "validation)")
+    p.add_argument("--data-dir", metavar="TFDS_DIR",
+                   help="TFDS data folder (default: $COLORIZE_TFDS_DIR, else the TFDS default, downloading)")
+    p.add_argument("--limit", type=int, metavar="N", help="evaluate the first N colour images only")
+    p.add_argument("--json", metavar="OUT", help="write the full results, per image included, here ('-': stdout)")
+    p.add_argument("--sheet", metavar="PNG", help="write a contact sheet (grey | colorized | truth) here")
+    p.add_argument("--sheet-count", type=int, default=8, metavar="N", help="rows of the contact sheet")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--hints", type=int, default=0, metavar="N",
+                   help="give a hint model N colour hints per photo, sampled from the truth (patch-mean colours)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled hints")
+    cli_common.add_model_args(p)
+    p.set_defaults(func=cmd_evaluate)
+    return p
+
+
+def cmd_evaluate(args):
+    from colorize.evaluation.scoring import evaluate, format_table, iter_dataset, json_ready
+    if args.limit is not None and args.limit < 1:
+        raise ColorizeError("--limit must be at least 1")
+    if args.hints < 0:
+        raise ColorizeError("--hints must be 0 or more")
+    colorizer = cli_common.colorizer(args)
+    result = evaluate(colorizer, iter_dataset(args.data, limit=args.limit, data_dir=args.data_dir),
+                      sheet_path=args.sheet, sheet_count=args.sheet_count, batch_size=args.batch_size,
+                      hints=args.hints, seed=args.seed)
+    options = f"readout {colorizer.readout.kind}, upsampling {colorizer.upsampling}" + (
+        f", {args.hints} hints per photo (seed {args.seed})" if args.hints else "")
+    print(format_table(result, f"{colorizer.name} ({options}) on {args.data}"))
+    if args.sheet:
+        print(f"contact sheet: {args.sheet}")
+    if args.json and args.json != "-":
+        atomic.write_text(args.json, json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n", overwrite=True)
+        print(f"results: {args.json}")
+    else:  # without a file, the summary; per-image rows only when asked for with --json -
+        summary = result if args.json == "-" else {k: v for k, v in result.items() if k != "per_image"}
+        json.dump(json_ready(summary), sys.stdout, indent=2, allow_nan=False)
+        print()
+    return 0

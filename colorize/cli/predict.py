@@ -1,0 +1,256 @@
+"""``colorize predict``: colorize image files and folders into an output folder; every output whole or absent.
+
+Names: ``colorize.io.output_names`` (unique, and the same on every re-run). Nothing under the output folder is
+read as input. Outputs are written with no-clobber renames (``colorize.atomic``): an output another run
+finished meanwhile is a skip, not a failure; temporary files of killed runs are removed at the start.
+
+Memory: photos are decoded ahead of the network in their own samples (``imageio.load_array``) and colorized in
+batches of at most ``--batch-size`` photos and ``--batch-pixels`` pixels (a larger photo is a batch of its own,
+worked a strip of rows at a time), and writes wait when that many pixels are queued.
+"""
+import collections
+import concurrent.futures
+import os
+import sys
+from pathlib import Path
+
+from colorize.cli import common as cli_common
+from colorize.errors import ColorizeError, InputError, OutputExistsError, WriteError
+from colorize.io import atomic, output_names
+from colorize.io import images as imageio
+
+DEFAULT_BATCH_PIXELS = 16_000_000
+
+
+def add_parser(sub):
+    p = sub.add_parser("predict", help="colorize image files and folders into an output folder")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the colour PNGs")
+    p.add_argument("--batch-size", type=int, default=16, help="most photos per network batch (default 16)")
+    p.add_argument("--batch-pixels", type=int, default=DEFAULT_BATCH_PIXELS, metavar="N",
+                   help=f"most pixels per batch, and decoded ahead or waiting to be written (default "
+                        f"{DEFAULT_BATCH_PIXELS:,}: about 20 bytes each; a larger photo is a batch of its own)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (and inputs, if they clash)")
+    p.add_argument("--max-pixels", type=int, default=imageio.MAX_FILE_PIXELS,
+                   help=f"refuse larger images, before decoding (default {imageio.MAX_FILE_PIXELS:,})")
+    p.add_argument("--hint", action="append", default=[], metavar="X,Y,#RRGGBB[,RADIUS]",
+                   help="a colour hint (repeatable; one input image only): the point X, Y (pixels from the "
+                        "top-left) was this colour; needs a hint model")
+    p.add_argument("--hints", metavar="HINTS.json",
+                   help='hints for several images: {"photo.jpg": [{"x": 120, "y": 40, "color": "#1f4e9c"}], ...}, '
+                        "keyed by file name, path relative to the input folder, or path as given")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    cli_common.add_model_args(p)
+    p.set_defaults(func=cmd_predict)
+    return p
+
+
+class _Tally:
+    def __init__(self, quiet):
+        self.written = self.skipped = self.failed = 0
+        self.quiet, self.bar = quiet, None
+
+    def say(self, line):
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
+
+    def skip(self, what, why):
+        self.say(f"colorize: skipped {what}: {why}")
+        self.skipped += 1
+
+    def fail(self, what, why):
+        self.say(f"colorize: failed {what}: {cli_common.one_line(why)}")
+        self.failed += 1
+
+
+def cmd_predict(args):
+    for flag, value in (("--batch-size", args.batch_size), ("--batch-pixels", args.batch_pixels),
+                        ("--max-pixels", args.max_pixels)):
+        if value < 1:
+            raise ColorizeError(f"{flag} must be at least 1, got {value}")
+    if args.hint and args.hints:
+        raise ColorizeError("give hints with --hint (one image) or --hints FILE (several), not both")
+    outdir = Path(args.output)
+    try:
+        is_file = not os.path.isdir(outdir) and os.stat(outdir) is not None
+    except FileNotFoundError:
+        is_file = False
+    except (OSError, ValueError) as err:  # a file on the way, name too long, NUL byte, no permission
+        raise WriteError(f"-o {args.output!r} cannot be used ({err}); pass a folder for the colour PNGs") from None
+    if is_file:
+        raise WriteError(f"-o {outdir} is a file; pass a folder for the colour PNGs")
+    tally = _Tally(args.quiet)
+    scan = imageio.scan_inputs(args.inputs, exclude=outdir)
+    for path, message, failed in scan.problems:
+        (tally.fail if failed else tally.skip)(path, message)
+    if not scan.files:
+        if scan.left_out:
+            raise ColorizeError(f"no images to colorize: what {', '.join(args.inputs)} holds is inside the output "
+                                f"folder {outdir}, which is never read as input; pass another -o")
+        if not scan.problems:
+            raise ColorizeError(f"no images found in {', '.join(args.inputs)}")
+    outputs = output_names.output_paths(scan.files, scan.roots, outdir)
+    hints = hints_for(args, scan)
+    todo = _to_do(scan.files, outputs, args.overwrite, tally)
+    if todo:
+        colorizer = cli_common.colorizer(args, max_pixels=args.max_pixels)
+        if any(hints.values()) and not colorizer.hints:
+            raise InputError(f"colour hints were given, but the model {colorizer.name} takes none; use a hint "
+                             "preset such as bigru_fusion_64_hints (--preset)")
+        atomic.check_writable(outdir)
+        for folder in sorted({outputs[f].parent for f in todo}):
+            atomic.clean_stale(folder)
+        _run(colorizer, todo, outputs, hints, args, tally)
+    print(f"written {tally.written}, skipped {tally.skipped}, failed {tally.failed} -> {args.output}")
+    return 1 if tally.failed else 0
+
+
+def _to_do(files, outputs, overwrite, tally):
+    inputs = {os.path.realpath(f) for f in files}
+    todo = []
+    for f in files:
+        out = outputs[f]
+        if os.path.realpath(out) in inputs and not overwrite:
+            tally.skip(f, f"the output {out} would overwrite an input (pass --overwrite)")
+        elif (out.exists() or out.is_symlink()) and not overwrite:
+            tally.skip(f, f"{out} exists (pass --overwrite to replace it)")
+        else:
+            todo.append(f)
+    return todo
+
+
+# -- output names ------------------------------------------------------------------------------------------------
+# -- hints -------------------------------------------------------------------------------------------------------
+def hints_for(args, scan):
+    """The hints of each input file ({file: raw hint list}) from --hint or --hints; unknown or ambiguous keys are
+    errors, so that a typo never silently does nothing."""
+    from colorize.pipeline import hints as hint_lib
+    if args.hint:
+        if len(scan.files) != 1:
+            raise InputError(f"--hint applies to one image, and {len(scan.files)} were given; use --hints FILE to "
+                             "give hints to several")
+        return {scan.files[0]: [hint_lib.parse_cli_hint(text) for text in args.hint]}
+    if not args.hints:
+        return {}
+    data = hint_lib.load_hints_file(args.hints)
+    found = {}
+    for key, items in data.items():
+        matches = [f for f, root in zip(scan.files, scan.roots) if _matches(key, f, root)]
+        if not matches:
+            raise InputError(f"hints file {args.hints}: {key!r} is none of the input images; keys are file names, "
+                             "paths relative to the input folder, or paths as given")
+        if len(matches) > 1:
+            shown = ", ".join(str(m) for m in matches[:3])
+            raise InputError(f"hints file {args.hints}: {key!r} names {len(matches)} input images ({shown}); use "
+                             "the path relative to the input folder")
+        if matches[0] in found:
+            raise InputError(f"hints file {args.hints}: {matches[0]} is given hints under two keys")
+        found[matches[0]] = items
+    return found
+
+
+def _matches(key, path, root):
+    key = Path(key)
+    return (key == path or (root is not None and key == path.relative_to(root))
+            or (len(key.parts) == 1 and key.name == path.name))
+
+
+# -- the pipeline ------------------------------------------------------------------------------------------------
+class _ReadAhead:
+    """Decodes the photos in order, in a thread pool, up to two batches' worth ahead of the network (this batch
+    and the next, decoded while this one is colorized): at most ``2 * batch_size`` photos and ``2 * budget``
+    pixels (by their headers), but always at least one."""
+
+    def __init__(self, pool, decode, files, batch_size, budget):
+        self.pool, self.decode, self.files = pool, decode, iter(files)
+        self.batch_size, self.budget = batch_size, budget
+        self.pending, self.pixels, self.sizes = collections.deque(), 0, {}
+        self.next = next(self.files, None)
+        self.fill()
+
+    def fill(self):
+        while self.next is not None:
+            pixels = self.sizes.setdefault(self.next, imageio.pixels_of(self.next) or 1)
+            if self.pending and (self.pixels + pixels > 2 * self.budget or len(self.pending) >= 2 * self.batch_size):
+                return
+            self.pending.append((self.next, self.pool.submit(self.decode, self.next)))
+            self.pixels += pixels
+            self.next = next(self.files, None)
+
+    def batch(self):
+        """The next batch: ``[(file, decoded image or the InputError)]``, within the count and pixel budgets."""
+        batch, pixels = [], 0
+        while self.pending and len(batch) < self.batch_size and (
+                not batch or pixels + self.sizes[self.pending[0][0]] <= self.budget):
+            f, future = self.pending.popleft()
+            batch.append((f, future.result()))
+            pixels += self.sizes[f]
+            self.pixels -= self.sizes[f]
+        self.fill()
+        return batch
+
+
+def _run(colorizer, todo, outputs, hints, args, tally):
+    from tqdm import tqdm
+
+    def decode(f):
+        try:
+            return colorizer.preprocessor.decode(f, name=str(f))
+        except ColorizeError as err:
+            return err
+
+    writes = collections.deque()  # (file, pixels, future), oldest first
+
+    def settle(limit):
+        """Wait for the oldest writes until no more than ``limit`` pixels are queued."""
+        while writes and sum(pixels for _, pixels, _ in writes) > limit:
+            f, _, future = writes.popleft()
+            try:
+                future.result()
+                tally.written += 1
+            except OutputExistsError:
+                tally.skip(f, f"{outputs[f]} was written by another run meanwhile")
+            except (ColorizeError, OSError) as err:
+                tally.fail(f, err)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as readers, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=2) as writers, \
+            tqdm(total=len(todo), unit="img", disable=args.quiet, file=sys.stderr) as bar:
+        tally.bar = bar
+        ahead = _ReadAhead(readers, decode, todo, args.batch_size, args.batch_pixels)
+        while True:
+            batch = ahead.batch()
+            if not batch:
+                break
+            for f, image in batch:
+                if isinstance(image, Exception):
+                    tally.fail(f, image)
+            good = [(f, image) for f, image in batch if not isinstance(image, Exception)]
+            count = len(batch)
+            del batch
+            for f, rgb in _colorize(colorizer, good, hints, tally):
+                pixels = rgb.shape[0] * rgb.shape[1]
+                settle(args.batch_pixels - pixels)
+                writes.append((f, pixels, writers.submit(imageio.save_png, rgb, outputs[f], overwrite=args.overwrite)))
+            bar.update(count)
+            del good
+        settle(-1)
+        tally.bar = None
+
+
+def _colorize(colorizer, batch, hints, tally):
+    """Colorize a batch -> [(file, uint8 RGB)]; if one photo's hints are refused, the others are done one by one."""
+    if not batch:
+        return []
+    files = [f for f, _ in batch]
+    try:
+        results = colorizer.colorize_batch([image for _, image in batch], batch_size=len(batch),
+                                           names=[str(f) for f in files], hints=[hints.get(f) for f in files])
+        return list(zip(files, results))
+    except ColorizeError as err:
+        if len(batch) == 1:
+            tally.fail(files[0], err)
+            return []
+    return [result for item in batch for result in _colorize(colorizer, [item], hints, tally)]

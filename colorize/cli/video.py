@@ -1,0 +1,57 @@
+"""``colorize video``: colorize a video file, stable in time, sound and subtitles copied unchanged."""
+from colorize.cli import common as cli_common
+
+
+def add_parser(sub):
+    from colorize.video.frames import DEFAULT_BATCH_SIZE, DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_ENCODER_PRESET
+    p = sub.add_parser("video", help="colorize a video (stable in time; sound and subtitles kept)",
+                       description="Colorize INPUT into OUTPUT (.mp4, .mkv or .mov): same size, frame rate, frame "
+                                   "count and rotation; audio and subtitle streams copied without re-encoding; "
+                                   "colours carried along the motion so that they do not flicker, reset at shot "
+                                   "cuts. OUTPUT appears only when complete. Needs the video extra: "
+                                   "pip install 'colorize[video]'.")
+    p.add_argument("input", metavar="INPUT", help="the video file to colorize")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the colour video to write")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--codec", default=DEFAULT_CODEC, help=f"video encoder (default {DEFAULT_CODEC}; e.g. libx265, "
+                                                          "libvpx-vp9 for .mkv/.webm)")
+    p.add_argument("--crf", type=float, default=DEFAULT_CRF,
+                   help=f"constant-quality level of the encoder (default {DEFAULT_CRF}; lower is better and larger)")
+    p.add_argument("--encoder-preset", default=DEFAULT_ENCODER_PRESET,
+                   help=f"x264/x265 speed preset (default {DEFAULT_ENCODER_PRESET}; slower presets make smaller files)")
+    p.add_argument("--hints", metavar="HINTS.json",
+                   help='colour hints by frame number: {"0": [{"x": 120, "y": 40, "color": "#1f4e9c"}], ...}; each '
+                        "frame's hints hold, following the motion, until the next shot cut (needs a hint preset)")
+    p.add_argument("--per-frame", action="store_true", help="colour each frame on its own (no stabilisation)")
+    p.add_argument("--strength", type=float, help="share of the colour carried along the motion, 0-1 "
+                                                  "(default 0.8; 0 = per frame)")
+    p.add_argument("--cut-threshold", type=float, help="L-histogram distance that marks a shot cut, 0-1 "
+                                                       "(default 0.4)")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="frames per network batch")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    cli_common.add_model_args(p)
+    p.set_defaults(func=cmd_video)
+    return p
+
+
+def cmd_video(args):
+    import sys
+
+    from colorize.video.frames import colorize_video
+    from colorize.video.io import require_av
+    require_av()
+    crf = int(args.crf) if float(args.crf).is_integer() else args.crf
+    try:
+        report = colorize_video(cli_common.colorizer(args), args.input, args.output, overwrite=args.overwrite,
+                                codec=args.codec, crf=crf, encoder_preset=args.encoder_preset, hints=args.hints,
+                                stabilize=not args.per_frame, strength=args.strength,
+                                cut_threshold=args.cut_threshold, batch_size=args.batch_size,
+                                progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"colorize: interrupted; {args.output} was not written (no half-written video is left)",
+              file=sys.stderr)
+        return 130
+    cuts = f", {len(report.cuts)} shot cuts" if report.cuts else ""
+    print(f"wrote {report.path}: {report.frames} frames in {report.seconds:.1f} s "
+          f"({report.fps:.1f} frames/s){cuts}")
+    return 0

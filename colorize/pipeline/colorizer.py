@@ -1,0 +1,226 @@
+"""``Colorizer``: from any image (path, PIL image, array) to a same-size colour image, optionally steered by hints.
+
+It composes three public parts, each usable on its own (in the manner of keras-hub's preprocessor / backbone /
+task split):
+
+    Preprocessor (pipeline/preprocess.py)    decode-checked RGB -> full-resolution L, L on the network's canvas, box
+    the network (model/network.py)           the Keras model: scaled L [+ hint channels] -> heads
+    Postprocessor (pipeline/postprocess.py)  readout on the photo's area -> upsampling -> [hints] -> Lab -> sRGB uint8
+
+Build one with ``Colorizer.from_preset(name)`` (``load_pretrained`` is the short form) or
+``Colorizer.from_weights(path, config, sha256)``.
+"""
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from colorize.config import ModelConfig
+from colorize.errors import InputError, WeightsError
+from colorize.io import images as imageio
+from colorize.model.network import build_model
+from colorize.model.weights import load_weights
+from colorize.pipeline import hints as hint_lib
+from colorize.pipeline.postprocess import Postprocessor
+from colorize.pipeline.preprocess import Preprocessor
+from colorize.pipeline.readout import Readout
+from colorize.presets import get_preset
+
+
+class Colorizer:
+    """Colorizes images with one network: ``colorize``, ``colorize_batch``, or ``prepare`` once and
+    ``colorize_prepared`` as often as the hints change."""
+
+    def __init__(self, model, config, readout="regression", upsampling="guided", fit="pad",
+                 max_pixels=imageio.MAX_FILE_PIXELS, name="model"):
+        """``readout``: a ``colorize.pipeline.readout.Readout``, or its kind (regression, annealed, restrained)."""
+        config = _model_config(config)
+        readout = readout if isinstance(readout, Readout) else Readout(kind=readout)
+        if readout.needs_bins and not config.bins_head:
+            raise InputError(f"readout {readout.kind!r} needs a model with a bins head; this model has none: "
+                             "use --readout regression")
+        self.model, self.config, self.name = model, config, name
+        self.preprocessor = Preprocessor(config.input_size, fit, max_pixels)
+        self.postprocessor = Postprocessor(config.input_size, readout, upsampling)
+        size = config.input_size
+        self._network = tf.function(self.network_fn, input_signature=[
+            tf.TensorSpec([None, size, size, 1]), tf.TensorSpec([None, size, size, 3]),
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
+
+    @classmethod
+    def from_preset(cls, name=None, **kwargs):
+        """The Colorizer of a registered preset (default: the shipped one), its weights sha256-checked. ``kwargs``
+        override the preset's readout kind (its tuned parameters are kept), upsampling, fit, max_pixels."""
+        preset = get_preset(name)
+        config = preset.model_config
+        if preset.weights_path is None:
+            raise WeightsError(f"preset {preset.name!r} has no trained weights yet; train one with "
+                               f"scripts/train.py --config {preset.recipe} and use Colorizer.from_weights")
+        model = build_model(config)
+        load_weights(model, preset.weights_path, preset.sha256, f"preset {preset.name!r}")
+        options = dict(kwargs)
+        kind = options.get("readout") or preset.readout.get("kind", "regression")
+        if isinstance(kind, str):  # a kind names the preset's tuned parameters with that kind
+            options["readout"] = Readout(**{**preset.readout, "kind": kind})
+        return cls(model, config, name=preset.name, **options)
+
+    @classmethod
+    def from_weights(cls, path, config, sha256, **kwargs):
+        """A Colorizer for your own ``.weights.h5`` (checked against ``sha256``) and its ``ModelConfig``."""
+        config = _model_config(config)
+        if sha256 is not None and not isinstance(sha256, str):
+            raise WeightsError(f"sha256 of {path} must be a hex string, got {type(sha256).__name__}")
+        if not isinstance(path, (str, os.PathLike)):
+            raise WeightsError(f"weights path must be a file path, got {type(path).__name__}")
+        model = build_model(config)
+        load_weights(model, path, sha256, f"model {config}")
+        return cls(model, config, name=str(path), **kwargs)
+
+    # -- the parts' settings -------------------------------------------------------------------------------
+    @property
+    def hints(self):
+        """Whether the network takes colour hints."""
+        return bool(self.config.hints)
+
+    @property
+    def readout(self):
+        return self.postprocessor.readout
+
+    @property
+    def upsampling(self):
+        return self.postprocessor.upsampling
+
+    @property
+    def max_pixels(self):
+        return self.preprocessor.max_pixels
+
+    def tracing_counts(self):
+        """How often each compiled step was traced (stays at 1 each however many image sizes are colorized)."""
+        return {"prepare": self.preprocessor.tracing_count(), "network": self._network.experimental_get_tracing_count(),
+                "finish": self.postprocessor.tracing_count()}
+
+    # -- the network ----------------------------------------------------------------------------------------
+    def network_fn(self, l_inputs, hint_channels=None, heights=None, widths=None):
+        """Scaled L (B, S, S, 1) [+ hint channels (B, S, S, 3)] -> ab (B, S, S, 2) in Lab units, the readout
+        applied (its cast estimated on each photo's box ``heights``/``widths``; None: the whole canvas)."""
+        inputs, hinted = l_inputs, None
+        if self.hints:
+            if hint_channels is None:
+                hint_channels = tf.zeros(tf.concat([tf.shape(l_inputs)[:3], [3]], 0))
+            inputs = [l_inputs, hint_channels]
+            hinted = tf.reduce_max(hint_channels[..., 2], axis=[1, 2]) > 0
+        return self.postprocessor.read(self.model(inputs, training=False), heights, widths, hinted)
+
+    def network(self, prepared, hint_channels=None):
+        """A list of ``Prepared`` photos (and their hint channels, (B, S, S, 3) or None) -> ab (B, S, S, 2)."""
+        size = self.config.input_size
+        if hint_channels is None:
+            hint_channels = np.zeros((len(prepared), size, size, 3), np.float32)
+        return self._network(tf.stack([p.l_input for p in prepared]), tf.constant(hint_channels, tf.float32),
+                             tf.stack([p.box_height for p in prepared]), tf.stack([p.box_width for p in prepared]))
+
+    # -- the public calls ---------------------------------------------------------------------------------
+    def load(self, image, name=None):
+        """Decode and check an input image (see ``colorize.io.images.load_rgb``) -> float32 (H, W, 3)."""
+        return self.preprocessor.load(image, name)
+
+    def prepare(self, image, name=None, max_side=None):
+        """Decode, check and preprocess one image once -> ``colorize.pipeline.preprocess.Prepared``; re-colorize it
+        with ``colorize_prepared`` as often as its hints change. ``max_side``: work on the photo shrunk (area
+        resampling) to this longest side where it is longer (a quick preview, as the web app's clicks use)."""
+        rgb = self.preprocessor.decode(image, name)  # uint8 stays uint8: 3 bytes a pixel, not 12
+        if max_side is not None and max(rgb.shape[:2]) > max_side:
+            height, width = rgb.shape[:2]
+            scale = max_side / max(height, width)
+            size = [max(1, round(height * scale)), max(1, round(width * scale))]
+            small = tf.image.resize(imageio.to_float(rgb), size, method="area", antialias=True).numpy()
+            return self.preprocessor(np.clip(small, 0.0, 1.0))
+        return self.preprocessor(rgb)
+
+    def parse_hints(self, hints, prepared, name=None):
+        """User hints for a prepared photo -> parsed ``colorize.pipeline.hints.Hint`` list (``InputError`` if
+        unusable)."""
+        if not hints:
+            return []
+        if not self.hints:
+            raise InputError(f"hints given for {name or 'the image'}, but the model {self.name!r} takes no hints; "
+                             "use a hint preset such as bigru_fusion_64_hints (see colorize.list_presets())")
+        return hint_lib.parse_hints(hints, prepared.height, prepared.width, name or "the image")
+
+    def predict_ab(self, prepared, hints=None):
+        """The network step: ``Prepared`` photos and their parsed hints (a list of ``Hint`` lists, from
+        ``parse_hints``, or None) -> ab (B, S, S, 2) on the network's canvas, the readout applied (numpy)."""
+        channels = None
+        if self.hints:
+            hints = [None] * len(prepared) if hints is None else hints
+            channels = np.stack([hint_lib.network_channels(h or [], p.height, p.width, int(p.box_height),
+                                                           int(p.box_width), self.config.input_size)
+                                 for h, p in zip(hints, prepared)])
+        return self.network(prepared, channels).numpy()
+
+    def finish(self, prepared, ab, hints=None):
+        """The full-resolution step: a ``Prepared`` photo, its ab from ``predict_ab`` (S, S, 2) and its parsed
+        hints -> uint8 (H, W, 3) RGB (guided upsampling by the photo's L, hints honoured, Lab -> sRGB)."""
+        return self.postprocessor.finish(prepared.lightness, ab, prepared.box_height, prepared.box_width, hints or [])
+
+    def colorize_prepared(self, prepared, hints=None, name=None):
+        """Colorize a ``Prepared`` photo with optional ``hints`` -> uint8 (H, W, 3)."""
+        return self._colorize([prepared], [hints], [name])[0]
+
+    def _colorize(self, prepared, hints, names):
+        parsed = [self.parse_hints(h, p, n) for p, h, n in zip(prepared, hints, names)]
+        ab = self.predict_ab(prepared, parsed)
+        return [self.finish(p, ab_i, h) for p, ab_i, h in zip(prepared, ab, parsed)]
+
+    def colorize(self, image, hints=None, name=None):
+        """Colorize one image: a path, a PIL image or an array ((H,W), (H,W,1), (H,W,3) or (H,W,4); uint8, or
+        float in [0, 1]). ``hints``: ``[(x, y, color[, radius]), ...]`` (see ``colorize.hints``). Returns a uint8
+        (H, W, 3) RGB array of the same height and width."""
+        return self.colorize_batch([image], names=None if name is None else [name],
+                                   hints=None if hints is None else [hints])[0]
+
+    def colorize_batch(self, images, batch_size=16, names=None, hints=None):
+        """Colorize several images (any iterable, or an (N, H, W, C) array), running the network on up to
+        ``batch_size`` at a time; ``names`` and ``hints`` (one hint list per image) are optional."""
+        images = _as_list(images, "images")
+        if not images:
+            raise InputError("empty batch: pass at least one image to colorize_batch")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        names = [None] * len(images) if names is None else _as_list(names, "names")
+        hints = [None] * len(images) if hints is None else _as_list(hints, "hints")
+        for what, values in (("names", names), ("hints", hints)):
+            if len(values) != len(images):
+                raise InputError(f"{len(values)} {what} for {len(images)} images; pass one per image")
+        results = []
+        for start in range(0, len(images), batch_size):
+            end = start + batch_size
+            prepared = [self.prepare(image, name) for image, name in zip(images[start:end], names[start:end])]
+            results += self._colorize(prepared, hints[start:end], names[start:end])
+        return results
+
+
+def _model_config(config):
+    """A ``Config`` or ``ModelConfig`` -> the ``ModelConfig``; ``InputError`` for anything else."""
+    config = getattr(config, "model", config)
+    if not isinstance(config, ModelConfig):
+        raise InputError(f"config must be a colorize Config or ModelConfig (colorize.load_config(path)), got "
+                         f"{type(config).__name__}")
+    return config
+
+
+def _as_list(values, what):
+    if isinstance(values, np.ndarray):
+        return list(values) if values.ndim == 4 or what != "images" else [values]
+    if isinstance(values, (str, bytes, os.PathLike)) or not hasattr(values, "__iter__"):
+        if what == "images":
+            raise InputError(f"colorize_batch takes a list of images, got a single {type(values).__name__}; use "
+                             "colorize() for one image or wrap it in a list")
+        raise InputError(f"{what} must be a list, got {type(values).__name__}")
+    return list(values)
+
+
+def load_pretrained(name=None, **kwargs):
+    """The Colorizer of a registered preset (default: the shipped 64x64 BiGRU fusion model), weights verified.
+    The short form of ``Colorizer.from_preset``."""
+    return Colorizer.from_preset(name, **kwargs)

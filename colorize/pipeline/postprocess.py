@@ -1,0 +1,144 @@
+"""The pipeline's last step: the network's outputs -> a full-resolution uint8 RGB photo.
+
+Readout (the heads -> one ab image, the cast estimated on the photo's own area, never the canvas's padding) ->
+upsampling of ab to the photo's size, guided by its full-resolution L (or bilinear) -> hints honoured at full
+resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled chunks (``colorize.per_pixel``).
+
+``finish`` works a large photo a strip of rows at a time: the upsampling's coefficients are resized across the
+columns once, at the network's few rows, and each strip interpolates its rows from them just as TensorFlow's
+bilinear resize does (same weights, same float32 operations, so the same bits), so the photo's full-resolution
+coefficients (16 bytes a pixel) never exist at once. Hints are honoured in each strip by the hints whose windows
+meet it (``colorize.pipeline.hints.enforce``), with the same bits as on the whole photo.
+"""
+import numpy as np
+import tensorflow as tf
+
+from colorize.errors import InputError
+from colorize.pipeline import hints as hint_lib
+from colorize.pipeline import upsample
+from colorize.pipeline.per_pixel import coefficients_to_rgb8, row_strips
+from colorize.pipeline.readout import Readout
+
+UPSAMPLERS = ("bilinear", "guided")
+
+
+def photo_area(heights, widths, size):
+    """(B, size, size, 1) float mask: 1 on each photo's top-left ``heights[i]`` x ``widths[i]`` box of the canvas."""
+    idx = tf.range(size)
+    rows = idx[None, :] < heights[:, None]
+    cols = idx[None, :] < widths[:, None]
+    return tf.cast(rows[:, :, None, None] & cols[:, None, :, None], tf.float32)
+
+
+class Postprocessor:
+    """Model outputs -> ab on the canvas (``read``, batched) -> uint8 RGB at full resolution (``finish``)."""
+
+    def __init__(self, input_size, readout="regression", upsampling="guided"):
+        if upsampling not in UPSAMPLERS:
+            raise InputError(f"upsampling must be one of {UPSAMPLERS}, got {upsampling!r}")
+        self.input_size = input_size
+        self.readout = readout if isinstance(readout, Readout) else Readout(kind=readout)
+        self.upsampling = upsampling
+        size = input_size
+        box = [tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)]
+        self._finish = tf.function(self.finish_fn, input_signature=[
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
+        self._across = tf.function(self.upsample_across, input_signature=[
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
+        rows = [tf.TensorSpec([None, None, 4]), tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32),
+                tf.TensorSpec([None])]
+        self._finish_strip = tf.function(self.strip_to_rgb, input_signature=[tf.TensorSpec([None, None, 1]), *rows])
+        self._strip_coefficients = tf.function(self.strip_coefficients, input_signature=rows)
+        self._upsample = tf.function(self.upsample, input_signature=[
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
+        self._to_rgb = tf.function(self.to_rgb, input_signature=[
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
+
+    def tracing_count(self):
+        """How often the compiled whole-photo step was traced (1 however many image sizes it has seen)."""
+        return self._finish.experimental_get_tracing_count()
+
+    def read(self, outputs, heights=None, widths=None, hinted=None):
+        """Model outputs dict -> ab (B, S, S, 2) in Lab units; ``heights``/``widths`` (B,) are the photos' boxes
+        on the canvas (None: the whole canvas is photo); ``hinted`` (B,) marks photos given colour hints, whose
+        colour cast is theirs to keep."""
+        area = None if heights is None else photo_area(heights, widths, self.input_size)
+        return self.readout(outputs, self.input_size, area, hinted)
+
+    def coefficients(self, lightness, ab, h, w):
+        """ab on the canvas (S, S, 2), cropped to the box h, w -> the coefficients (1, h, w, 4) at that size, for
+        ab = c[..., :2] * L + c[..., 2:] (guided filter against ``lightness`` brought to h x w; for bilinear, the
+        first two are 0)."""
+        ab_small = ab[None, :h, :w]
+        if self.upsampling == "guided":
+            l_small = tf.image.resize(lightness[None], tf.stack([h, w]), method="area", antialias=True)
+            return tf.concat(upsample.guided_coefficients(ab_small, l_small), axis=-1)
+        return tf.concat([tf.zeros_like(ab_small), ab_small], axis=-1)
+
+    def upsample(self, lightness, ab, h, w):
+        """ab on the canvas (S, S, 2), cropped to the box h, w -> coefficients (H, W, 4) at the size of
+        ``lightness`` (see ``coefficients``)."""
+        small = self.coefficients(lightness, ab, h, w)
+        return upsample.bilinear(small, tf.shape(lightness)[:2])[0]  # one resize for all four channels
+
+    def upsample_across(self, lightness, ab, h, w):
+        """The coefficients resized to the photo's width only: (h, W, 4); ``strip_to_rgb`` does the rows."""
+        small = self.coefficients(lightness, ab, h, w)
+        return upsample.bilinear(small, tf.stack([h, tf.shape(lightness)[1]]))[0]
+
+    def strip_coefficients(self, across, lower, upper, weight):
+        """``upsample_across``'s (h, W, 4) -> the coefficients of a strip of R rows (R, W, 4): each row is
+        ``across[lower] + (across[upper] - across[lower]) * weight`` (``row_weights``), as the bilinear resize
+        computes it."""
+        top, bottom = tf.gather(across, lower), tf.gather(across, upper)
+        return top + (bottom - top) * weight[:, None, None]
+
+    def strip_to_rgb(self, lightness, across, lower, upper, weight):
+        """L of a strip of rows (R, W, 1) and ``upsample_across``'s (h, W, 4) -> uint8 RGB (R, W, 3) (see
+        ``strip_coefficients``)."""
+        return self.to_rgb(lightness, self.strip_coefficients(across, lower, upper, weight))
+
+    def to_rgb(self, lightness, coefficients):
+        """L (H, W, 1) and coefficients (H, W, 4) -> uint8 RGB (H, W, 3), gamut fitted."""
+        return coefficients_to_rgb8(lightness, coefficients)
+
+    def finish_fn(self, lightness, ab, h, w):
+        """The traceable ``finish`` without hints (used inside exported graphs too)."""
+        return self.to_rgb(lightness, self.upsample(lightness, ab, h, w))
+
+    def finish(self, lightness, ab, h, w, hints=()):
+        """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array; parsed
+        ``hints`` (``colorize.pipeline.hints.Hint``) are honoured at full resolution (``hints.enforce``). A photo
+        larger than ``per_pixel.STRIP_PIXELS`` is finished a strip of rows at a time, hints and all."""
+        lightness = lightness if isinstance(lightness, tf.Tensor) else tf.convert_to_tensor(lightness, tf.float32)
+        height, width = (int(n) for n in lightness.shape[:2])
+        strips = row_strips(height, width)
+        if len(strips) == 1:
+            if not hints:
+                return self._finish(lightness, ab, h, w).numpy()
+            coefficients = self._upsample(lightness, ab, h, w).numpy()
+            coefficients = hint_lib.enforce(coefficients, lightness, hints, self.input_size)
+            return self._to_rgb(lightness, coefficients).numpy()
+        across = self._across(lightness, ab, h, w)
+        lower, upper, weight = row_weights(int(across.shape[0]), height)
+        out = np.empty((height, width, 3), np.uint8)
+        for start, stop in strips:
+            rows = (across, lower[start:stop], upper[start:stop], weight[start:stop])
+            if hints:
+                coefficients = hint_lib.enforce(self._strip_coefficients(*rows).numpy(), lightness, hints,
+                                                self.input_size, start)
+                out[start:stop] = self._to_rgb(lightness[start:stop], coefficients).numpy()
+            else:
+                out[start:stop] = self._finish_strip(lightness[start:stop], *rows).numpy()
+        return out
+
+
+def row_weights(rows, height):
+    """TensorFlow's bilinear resize (half-pixel centres) of ``rows`` rows to ``height``: for each output row the
+    two input rows and the weight of the second, in the float32 arithmetic of its kernel."""
+    scale = np.float32(rows) / np.float32(height)
+    position = (np.arange(height, dtype=np.float32) + np.float32(0.5)) * scale - np.float32(0.5)
+    floor = np.floor(position)
+    lower = np.maximum(floor, 0).astype(np.int32)
+    upper = np.minimum(np.ceil(position), rows - 1).astype(np.int32)
+    return lower, upper, (position - floor).astype(np.float32)

@@ -1,0 +1,98 @@
+"""The pipeline's first step: a decoded RGB photo -> its full-resolution L and L at the network's input size.
+
+The network runs at its fixed input size on the photo's L channel, resized with its aspect ratio kept (``fit =
+"pad"``: the rest of the square canvas repeats the edge pixels) or stretched to the square (``"squash"``).
+``Prepared.height`` / ``.width`` give the photo's own box on the canvas (top-left), which the readout and the
+upsampling use so that the padding never counts as part of the photo.
+"""
+import typing
+
+import numpy as np
+import tensorflow as tf
+
+from colorize import color
+from colorize.errors import InputError
+from colorize.io import images as imageio
+from colorize.pipeline.per_pixel import full_resolution_lightness, lightness_in_strips, row_strips
+
+FITS = ("pad", "squash")
+
+
+class Prepared(typing.NamedTuple):
+    """One photo, ready for the network: ``l_input`` (S, S, 1) scaled L on the canvas; ``lightness`` (H, W, 1)
+    the photo's L in Lab units; ``box`` (h, w) the photo's extent on the canvas (int32 scalars)."""
+    l_input: tf.Tensor
+    lightness: tf.Tensor
+    box_height: tf.Tensor
+    box_width: tf.Tensor
+
+    @property
+    def height(self):
+        return int(self.lightness.shape[0])
+
+    @property
+    def width(self):
+        return int(self.lightness.shape[1])
+
+
+class Preprocessor:
+    """Decode-checked RGB (H, W, 3) float32 in [0, 1] -> ``Prepared``; ``load`` decodes and checks any input."""
+
+    def __init__(self, input_size, fit="pad", max_pixels=imageio.MAX_FILE_PIXELS):
+        if fit not in FITS:
+            raise InputError(f"fit must be one of {FITS}, got {fit!r}")
+        self.input_size, self.fit, self.max_pixels = input_size, fit, max_pixels
+        self._prepare = tf.function(self.prepare_fn, input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
+        self._from_lightness = tf.function(self.from_lightness,
+                                           input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
+
+    def tracing_count(self):
+        """How often the compiled whole-photo step was traced (1 however many image sizes it has seen)."""
+        return self._prepare.experimental_get_tracing_count()
+
+    def load(self, image, name=None):
+        """A path, PIL image or array -> float32 RGB (H, W, 3) (see ``colorize.io.images.load_rgb``)."""
+        return imageio.load_rgb(image, name=name, max_pixels=self.max_pixels)
+
+    def decode(self, image, name=None):
+        """As ``load``, but the samples stay as decoded (uint8, uint16 or float32 RGB; ``imageio.load_array``): a
+        quarter of the memory for 8-bit photos, and ``__call__`` takes them as they are."""
+        return imageio.load_array(image, name=name, max_pixels=self.max_pixels)
+
+    def __call__(self, rgb):
+        """RGB (H, W, 3) (array or tensor): float32 in [0, 1], or uint8 / uint16 as ``decode`` gives it ->
+        ``Prepared``. A photo larger than ``per_pixel.STRIP_PIXELS`` gets its full-resolution L a strip of rows
+        at a time, without a float copy of the whole photo."""
+        rgb = rgb.numpy() if isinstance(rgb, tf.Tensor) else np.asarray(rgb)
+        if len(row_strips(*rgb.shape[:2])) == 1:
+            return Prepared(*self._prepare(imageio.to_float(rgb)))
+        lightness = lightness_in_strips(rgb)
+        l_input, h, w = self._from_lightness(lightness)
+        return Prepared(l_input, lightness, h, w)
+
+    def prepare_fn(self, rgb):
+        """The traceable body of ``__call__`` for float32 RGB, in one piece (also inside exported graphs)."""
+        lightness = full_resolution_lightness(rgb)
+        l_input, h, w = self.from_lightness(lightness)
+        return l_input, lightness, h, w
+
+    def from_lightness(self, lightness):
+        """Full-resolution L (H, W, 1) -> scaled L on the network's canvas (S, S, 1) and the box h, w."""
+        padded, h, w = self.shrink(lightness)
+        return color.scale_l(padded), h, w
+
+    def shrink(self, lightness):
+        """Full-resolution L (H, W, 1) -> L at the network size (S, S, 1), edge-padded, and the box h, w."""
+        size = self.input_size
+        shape = tf.shape(lightness)
+        if self.fit == "squash":
+            h = w = tf.constant(size)
+        else:
+            longest = tf.cast(tf.maximum(shape[0], shape[1]), tf.float32)
+            h = tf.maximum(1, tf.cast(tf.round(tf.cast(shape[0], tf.float32) * size / longest), tf.int32))
+            w = tf.maximum(1, tf.cast(tf.round(tf.cast(shape[1], tf.float32) * size / longest), tf.int32))
+        small = tf.image.resize(lightness, tf.stack([h, w]), method="area", antialias=True)
+        rows = tf.minimum(tf.range(size), h - 1)
+        cols = tf.minimum(tf.range(size), w - 1)
+        padded = tf.gather(tf.gather(small, rows, axis=0), cols, axis=1)
+        return padded, h, w

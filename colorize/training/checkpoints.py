@@ -1,0 +1,308 @@
+"""A training workdir's files: the lock that keeps two trainings out of one workdir, the checkpoints (saved, rotated,
+restored with a fallback to the newest one that restores) and the config stored beside each checkpoint.
+
+The checkpoint object is TensorFlow's (``tf.train.Checkpoint(model=, optimizer=, step=)``), named ``ckpt-STEP`` in
+``WORKDIR/checkpoints`` with the usual ``checkpoint`` state file, so ``tf.train.latest_checkpoint`` and older
+workdirs keep working. A run deletes only checkpoints it wrote itself: the one it resumed from, and every older
+one, stay until someone deletes them.
+"""
+import errno
+import json
+import os
+import re
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import tensorflow as tf
+
+from colorize.errors import TrainingError
+from colorize.io import atomic
+
+MIN_FREE_BYTES = 200 * 2 ** 20
+STATE_FILE = "checkpoint"
+_CKPT = re.compile(r"^ckpt-(\d+)$")
+
+
+def check_workdir(workdir):
+    """Fail before any training step if the workdir cannot hold checkpoints."""
+    workdir = Path(workdir)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        probe = workdir / ".write_probe"
+        probe.write_bytes(b"x" * 4096)
+        probe.unlink()
+    except OSError as err:
+        raise TrainingError(f"workdir {workdir} is not writable ({err.strerror or err}); "
+                            "pass --workdir with a folder you can write to") from None
+    for folder in (workdir, workdir / "checkpoints"):  # temp files of writes a kill interrupted
+        atomic.clean_stale(folder)
+    free = shutil.disk_usage(workdir).free
+    if free < MIN_FREE_BYTES:
+        raise TrainingError(f"workdir {workdir} has only {free / 2**20:.0f} MiB free; checkpoints need at least "
+                            f"{MIN_FREE_BYTES / 2**20:.0f} MiB: free some space or choose another --workdir")
+    return workdir
+
+
+# ---------------------------------------------------------------------------------------------- the workdir lock
+
+class WorkdirLock:
+    """``WORKDIR/train.lock``, holding the pid of the training that uses the workdir.
+
+    The lock is an ``flock`` on that file, which the kernel drops when its process ends however it ends, so a lock
+    file left by a killed run is stale by construction and simply taken over. Where the filesystem has no
+    ``flock`` (some network mounts), the pid in the file decides: a live pid on this host refuses the lock.
+    """
+
+    def __init__(self, workdir):
+        self.path = Path(workdir) / "train.lock"
+        self._file = None
+
+    def __enter__(self):
+        import fcntl
+        f = open(self.path, "a+")
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            holder = _read_holder(self.path)
+            if err.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                f.close()
+                raise TrainingError(self._refusal(holder)) from None
+            if holder and _alive(holder):  # no flock here: fall back on the pid
+                f.close()
+                raise TrainingError(self._refusal(holder)) from None
+        f.seek(0)
+        f.truncate()
+        f.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}))
+        f.flush()
+        self._file = f
+        return self
+
+    def _refusal(self, holder):
+        who = f"process {holder.get('pid')} on {holder.get('host')}" if holder else "another process"
+        return (f"workdir {self.path.parent} is in use by the training {who} (lock file {self.path}); wait for it "
+                "to finish or stop it, or pass another --workdir")
+
+    def __exit__(self, *exc):
+        if self._file is not None:
+            self.path.unlink(missing_ok=True)  # while still locked, so no other run's fresh lock is removed
+            self._file.close()
+            self._file = None
+
+
+def _read_holder(path):
+    try:
+        return json.loads(Path(path).read_text() or "null")
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(holder):
+    if holder.get("host") != socket.gethostname():
+        return True  # cannot tell: assume it runs
+    try:
+        os.kill(int(holder["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, KeyError, TypeError, ValueError):
+        return True
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- checkpoints
+
+def _step_of(prefix):
+    match = _CKPT.match(Path(prefix).name)
+    return int(match.group(1)) if match else -1
+
+
+def _state_file_names(directory):
+    """Checkpoint names the state file mentions (an unreadable or garbled state file mentions none)."""
+    try:
+        text = (Path(directory) / STATE_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    return {Path(name).name for name in re.findall(r'checkpoint_paths?: "([^"]+)"', text)}
+
+
+def list_checkpoints(directory):
+    """Prefixes ``ckpt-N`` found in ``directory`` (by their files, or named by the state file), newest first."""
+    directory = Path(directory)
+    names = {p.name.split(".")[0] for p in directory.glob("ckpt-*.index")}
+    names |= {p.name.split(".")[0] for p in directory.glob("ckpt-*.data-*")}
+    names |= _state_file_names(directory)
+    return [directory / n for n in sorted((n for n in names if _CKPT.match(n)), key=_step_of, reverse=True)]
+
+
+def _missing_files(prefix):
+    prefix = Path(prefix)
+    if not prefix.with_name(prefix.name + ".index").is_file():
+        return f"{prefix.name}.index"
+    shards = sorted(prefix.parent.glob(prefix.name + ".data-*-of-*"))
+    if not shards:
+        return f"{prefix.name}.data-*"
+    expected = int(shards[0].name.rsplit("-of-", 1)[1])
+    present = {int(s.name.split(".data-", 1)[1].split("-of-")[0]) for s in shards}
+    missing = [i for i in range(expected) if i not in present]
+    return f"{prefix.name}.data-{missing[0]:05d}-of-{expected:05d}" if missing else None
+
+
+def stored_config(prefix):
+    """The config dict saved beside a checkpoint (``ckpt-N.json``), or None for checkpoints made before it was."""
+    return stored_entry(prefix, "config")
+
+
+def stored_entry(prefix, key):
+    """An entry of the JSON saved beside a checkpoint (``config``, ``data_positions``...), or None."""
+    try:
+        return json.loads(Path(str(prefix) + ".json").read_text(encoding="utf-8"))[key]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def config_differences(old, new, section=None):
+    """[(key, old value, new value)] of two config dicts (``section`` limits it to one section)."""
+    changes = []
+    for name in sorted(set(old) | set(new)):
+        if section and name != section:
+            continue
+        a, b = old.get(name, {}), new.get(name, {})
+        if not isinstance(a, dict) or not isinstance(b, dict):
+            continue
+        for key in sorted(set(a) | set(b)):
+            va, vb = a.get(key), b.get(key)
+            if isinstance(va, (list, tuple)) and isinstance(vb, (list, tuple)):
+                va, vb = list(va), list(vb)
+            if va != vb:
+                changes.append((f"{name}.{key}", va, vb))
+    return changes
+
+
+def _problem(prefix, err, current_config):
+    """One line on why ``prefix`` did not restore."""
+    missing = _missing_files(prefix)
+    if missing:
+        return f"its file {missing} is missing"
+    old = stored_config(prefix)
+    if old is not None and current_config is not None:
+        changed = config_differences(old, current_config, "model")
+        if changed:
+            return "it was trained with a different model: " + ", ".join(
+                f"{k.split('.', 1)[1]} {a} vs {b}" for k, a, b in changed)
+    text = getattr(err, "message", None) or str(err) or type(err).__name__
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    if isinstance(err, tf.errors.DataLossError) or "corrupt" in first.lower() or "checksum" in first.lower():
+        return f"it is corrupt ({first[:200]})"
+    if isinstance(err, (ValueError, AssertionError)):
+        return f"it does not fit this model, probably trained with another config ({first[:200]})"
+    return f"it cannot be read ({type(err).__name__}: {first[:200]})"
+
+
+def restore(checkpoint, prefix):
+    """Restore ``checkpoint`` from ``prefix``, requiring every object of ``checkpoint`` to be found there."""
+    status = checkpoint.read(str(prefix))  # read, unlike restore, adds no save counter of its own
+    status.assert_existing_objects_matched()
+    status.expect_partial()  # extra objects in the file (e.g. its save counter) are fine
+
+
+def restore_newest(checkpoint, directory, current_config=None, say=print):
+    """Restore the newest checkpoint in ``directory`` that restores; ``say`` one line for each newer one skipped.
+
+    Returns its prefix, or None when ``directory`` has no checkpoint at all. Raises TrainingError, naming each
+    checkpoint and its problem, when there are checkpoints and none restores: never a silent fresh start.
+    """
+    found = list_checkpoints(directory)
+    problems = []
+    for prefix in found:
+        missing = _missing_files(prefix)
+        try:
+            if missing:
+                raise FileNotFoundError(missing)
+            restore(checkpoint, prefix)
+        except Exception as err:  # TensorFlow raises OpErrors, ValueErrors and AssertionErrors for bad files
+            problems.append(f"{prefix.name}: {_problem(prefix, err, current_config)}")
+            continue
+        if problems:
+            say(f"checkpoint {prefix} chosen to resume from, skipping newer ones that do not restore: "
+                + "; ".join(problems))
+        return prefix
+    if problems:
+        raise TrainingError(f"no checkpoint in {directory} can be restored ({'; '.join(problems)}); fix or remove "
+                            "them, or pass --restart to move them aside and start again from step 0")
+    return None
+
+
+def move_aside(directory):
+    """Rename a checkpoints folder to ``NAME.old-TIMESTAMP`` (for a deliberate restart); returns the new path."""
+    directory = Path(directory)
+    if not directory.exists():
+        return None
+    target = directory.with_name(f"{directory.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
+    directory.rename(target)
+    return target
+
+
+class CheckpointWriter:
+    """Saves ``ckpt-STEP`` checkpoints with the config beside each, and rotates only its own.
+
+    ``keep`` newest checkpoints written by this writer are kept; checkpoints it did not write (the one a run
+    resumed from, and every older one) are never deleted. ``directory`` is where this process writes; on a
+    multi-worker non-chief that is a scratch folder, removed after each save (saving is collective: every worker
+    must write, and only the chief's copy is kept).
+    """
+
+    def __init__(self, checkpoint, directory, keep, config_dict, scratch=False):
+        self.checkpoint, self.directory, self.keep = checkpoint, Path(directory), keep
+        self.config_dict, self.scratch = config_dict, scratch
+        self.written = []
+
+    def save(self, step, extra=None):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        prefix = self.directory / f"ckpt-{step}"
+        self.checkpoint.write(str(prefix))
+        if self.scratch:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            return prefix
+        atomic.write_text(str(prefix) + ".json", json.dumps(
+            {"step": step, "config": self.config_dict, **(extra or {})}, indent=1, default=str), overwrite=True)
+        if prefix not in self.written:
+            self.written.append(prefix)
+        while len(self.written) > self.keep:
+            _delete(self.written.pop(0))
+        self._write_state(prefix)
+        return prefix
+
+    def _write_state(self, latest):
+        names = [p.name for p in list_checkpoints(self.directory) if not _missing_files(p)][::-1]
+        lines = [f'model_checkpoint_path: "{latest.name}"'] + [f'all_model_checkpoint_paths: "{n}"' for n in names]
+        atomic.write_text(self.directory / STATE_FILE, "\n".join(lines) + "\n", overwrite=True)
+
+
+def _delete(prefix):
+    for path in Path(prefix).parent.glob(Path(prefix).name + ".*"):
+        if path.name.split(".")[0] == Path(prefix).name:
+            path.unlink(missing_ok=True)
+
+
+def export_checkpoint(config, checkpoint, out_path):
+    """Write the model weights of a training checkpoint to a ``.weights.h5`` file, atomically; returns the path.
+
+    ``checkpoint`` is a checkpoint prefix (``WORKDIR/checkpoints/ckpt-N``), a checkpoints folder or a training
+    workdir; for a folder, its newest checkpoint that restores is used (a line says which newer ones were skipped).
+    """
+    from colorize.model.network import build_model
+    model = build_model(config.model)
+    holder = tf.train.Checkpoint(model=model)
+    path = Path(checkpoint)
+    if path.is_dir():
+        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        if restore_newest(holder, folder, config.to_dict()) is None:
+            raise TrainingError(f"no checkpoint found in {checkpoint}")
+    else:
+        try:
+            restore(holder, path)
+        except Exception as err:  # TensorFlow's OpErrors, ValueErrors and AssertionErrors for bad files
+            first = (getattr(err, "message", None) or str(err) or type(err).__name__).strip().splitlines()[0]
+            raise TrainingError(f"cannot read checkpoint {path}: {first[:300]}") from None
+    return atomic.write_with(out_path, model.save_weights, overwrite=True)

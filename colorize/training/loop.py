@@ -1,0 +1,360 @@
+"""The training loop: ``train(config, workdir)``, used by ``scripts/train.py`` and ``colorize train``.
+
+It reads top to bottom: the run's length, the data, the model and optimizer under a ``tf.distribute`` strategy,
+resuming from the workdir's newest good checkpoint, the step, then the loop, which runs several steps per call
+into the graph and touches the host only to log, validate and save. Losses live in ``colorize.losses``, batches in
+``colorize.batches``, checkpoints and the workdir lock in ``colorize.checkpoints``, reports in
+``colorize.training_log``. Re-running the same command resumes: weights, optimizer, step and data position.
+"""
+import contextlib
+import math
+import signal
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+import yaml
+
+from colorize.config import Config
+from colorize.data import streams as data
+from colorize.errors import ConfigError, TrainingError
+from colorize.io import atomic
+from colorize.model.network import build_model
+from colorize.model.weights import sha256_of
+from colorize.training import checkpoints, hint_simulation, losses, runtime
+from colorize.training import input as train_input
+from colorize.training.batches import as_training_pair, labels_of, model_inputs
+from colorize.training.checkpoints import check_workdir  # noqa: F401 (public here since before checkpoints.py existed)
+from colorize.training.log import Console, RunRecord, predict_command, previous_record, validate, write_record
+from colorize.training.warm_start import warm_start
+
+# Changing these on resume changes what the checkpoint means or where the data stream stands.
+BREAKING_CHANGES = ("model.", "train.batch_size", "train.seed", "train.precision", "data.source", "data.data_dir",
+                    "data.train_split", "data.shuffle_buffer", "data.random_crop", "data.cache")
+
+
+class TrainingInterrupted(TrainingError):
+    """SIGTERM or SIGINT stopped training after a step; a checkpoint of that step was saved."""
+
+    def __init__(self, message, signum):
+        super().__init__(message)
+        self.signum = signum
+
+
+def train(config, workdir, max_steps=None, verbose=True, dataset=None, *, restart=False, allow_config_change=False,
+          log="auto"):
+    """Train ``config`` (a ``Config``) in ``workdir``, resuming from its newest checkpoint that restores. Returns the
+    run record (also in ``WORKDIR/record.json``).
+
+    ``max_steps`` stops after that many global steps in total (for tests and short runs). ``dataset`` replaces
+    the configured source with your own endless tf.data stream of global batches, (scaled L, scaled ab) pairs or
+    float RGB in [0, 1]; a resumed run skips the batches already trained on. ``restart`` moves existing checkpoints
+    aside and starts from step 0; ``allow_config_change`` resumes even after changes that break the run (model,
+    batch size, data); ``log`` is ``bar``, ``plain`` (one line per log interval) or ``auto`` (bar on a terminal).
+    The process's Keras dtype policy and TensorFlow op determinism are as before when it returns.
+    """
+    if not isinstance(config, Config):  # not an assert: python -O drops those
+        raise ConfigError(f"train() takes a colorize Config (colorize.load_config(path)), got {type(config).__name__}")
+    workdir = check_workdir(workdir)
+    with runtime.process_state(config.train):
+        strategy = runtime.pick_strategy(config.train)
+        chief = runtime.is_chief(strategy)
+        with checkpoints.WorkdirLock(workdir) if chief else contextlib.nullcontext():
+            return _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_config_change,
+                          Console(None, verbose, log))
+
+
+def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_config_change, out):
+    tc = config.train
+
+    # ---- how long: steps per epoch from the data, total steps from train.steps or epochs
+    steps_per_epoch, total_steps, epoch_steps = _run_length(config, dataset)
+    last_stop = min(total_steps, max_steps) if max_steps else total_steps
+    out.total = last_stop
+    warnings = _length_warnings(tc, total_steps, max_steps, steps_per_epoch)
+    validate_every = tc.validate_every or steps_per_epoch * math.ceil(tc.checkpoint_every / steps_per_epoch)
+
+    # ---- data, model, optimizer, checkpoint
+    batches = dataset if dataset is not None else data.train_dataset(config)
+    bin_weights = losses.bin_loss_weights(batches, tc.rebalance) if tc.loss != "regression" else None
+    with strategy.scope():
+        model = build_model(config, synchronized_bn=tc.sync_batch_norm)
+        schedule = WarmupCosine(tc.learning_rate, tc.warmup_steps, total_steps)
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=tc.weight_decay, clipnorm=None)
+        if tc.precision == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        optimizer.build(model.trainable_variables)
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+
+    # ---- resume from the newest checkpoint that restores (the chief's, on every worker)
+    for text in warnings:
+        out.warn(text)
+    ckpt_dir = workdir / "checkpoints"
+    resumed = _resume(checkpoint, ckpt_dir, config, restart, allow_config_change, chief, out)
+    start = int(step.numpy())
+    if resumed:
+        out.say(f"resumed from {resumed} at step {start}")
+    elif tc.init_weights:
+        fresh = warm_start(model, tc.init_weights)
+        out.say(f"started from {tc.init_weights}; layers it lacks start fresh: {', '.join(fresh) or 'none'}")
+    if config.data.val_limit and chief and dataset is None:
+        out.say(data.describe_validation(config.data))
+    writer = checkpoints.CheckpointWriter(
+        checkpoint, ckpt_dir if chief else workdir / f"worker_tmp_{strategy.cluster_resolver.task_id}",
+        tc.keep_checkpoints, config.to_dict(), scratch=not chief)
+    run = RunRecord(config, strategy, model, start, total_steps, previous_record(workdir, start), warnings)
+
+    # ---- the step, several per call: a replica's step, then the loop over steps in the graph
+    inputs = train_input.TrainInput(config, strategy, start, dataset=dataset,
+                                    stored=checkpoints.stored_entry(resumed, "data_positions") if resumed else None)
+    if inputs.note:
+        out.warn(inputs.note)
+    train_steps = _make_train_steps(config, strategy, model, optimizer, step, inputs.positions,
+                                    losses.Losses(config, tc.batch_size, bin_weights, data.with_labels(config)))
+    iterator = inputs.iterator
+    val_ds = data.val_dataset(config) if config.data.val_limit and chief else None
+    summaries = tf.summary.create_file_writer(str(workdir / "tensorboard")) if chief else \
+        tf.summary.create_noop_writer()
+    interval_loss, interval_steps = 0.0, 0
+
+    # ---- the loop
+    current = start
+    with runtime.stop_on_signals(enabled=not runtime.is_multi_worker(strategy)) as stop, run.watch("loop"):
+        while current < last_stop and not stop.signum:
+            n = min(_until_next(current, every) for every in (tc.log_every, tc.checkpoint_every, validate_every,
+                                                              last_stop))
+            began = time.perf_counter()
+            with run.watch("steps"):
+                result = train_steps(iterator, tf.constant(n, tf.int32))
+                # The loop's one sync point: the host waits for the device here, once per call.
+                loss_sum, done, status, last_loss, skipped = (float(result[0]), int(result[1]), int(result[2]),
+                                                              float(result[3]), int(result[4]))
+            current += done
+            if status:
+                _stop_on_non_finite(status, last_loss, current, ckpt_dir)
+            run.rate.add(done, time.perf_counter() - began)
+            run.skipped, run.calls = run.skipped + skipped, run.calls + 1
+            interval_loss, interval_steps = interval_loss + loss_sum, interval_steps + done - skipped
+            at_end = current == last_stop
+            if current % tc.log_every == 0 or at_end or stop.signum:
+                mean, lr = interval_loss / max(interval_steps, 1), float(schedule(current))
+                run.history.append({"step": current, "loss": mean})
+                with summaries.as_default(step=current):
+                    tf.summary.scalar("loss", mean)
+                    tf.summary.scalar("learning_rate", lr)
+                out.progress(current, current / epoch_steps, mean, run.rate.images_per_second, lr,
+                             run.rate.eta(last_stop - current), final=at_end)
+                interval_loss, interval_steps = 0.0, 0
+            if (current % validate_every == 0 or at_end) and val_ds is not None:
+                with run.watch("validation"):
+                    val, sheet = validate(model, config.model, val_ds, samples=tc.samples_every_epoch)
+                    run.validated(current, val, workdir)
+                    with summaries.as_default(step=current):
+                        for k, v in val.items():
+                            tf.summary.scalar("val/" + k, v)
+                        if sheet is not None:
+                            tf.summary.image("grey|predicted|truth", sheet, max_outputs=tc.samples_every_epoch)
+                    out.say(f"validation at step {current}: " + ", ".join(f"{k} {v:.3f}" for k, v in val.items()))
+            if current % tc.checkpoint_every == 0 or current % validate_every == 0 or at_end or stop.signum:
+                with run.watch("checkpoints"):
+                    _check_finite_weights(model, current, ckpt_dir)
+                    writer.save(current, {"data_positions": inputs.stored()})
+                    if chief:
+                        write_record(workdir, run.record(current, finished=False))
+    summaries.flush()
+
+    # ---- the end: final weights with their sha256, the record, how to use them
+    if stop.signum:
+        name = signal.Signals(stop.signum).name
+        if chief:
+            write_record(workdir, {**run.record(current, finished=False), "interrupted_by": name})
+        raise TrainingInterrupted(f"stopped by {name} at step {current}: checkpoint {ckpt_dir / f'ckpt-{current}'} "
+                                  "saved; re-run the same command to resume", stop.signum)
+    record = run.record(current, finished=current >= total_steps)
+    if chief:
+        final = workdir / "final.weights.h5"
+        if current > start or not final.exists():
+            atomic.write_with(final, model.save_weights, overwrite=True)
+        atomic.write_text(workdir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False), overwrite=True)
+        record.update(weights=str(final), weights_sha256=sha256_of(final))
+        record["predict_command"] = predict_command(final, record["weights_sha256"], workdir / "config.yaml")
+        write_record(workdir, record)
+        out.say(f"weights: {final} (sha256 {record['weights_sha256']})\n"
+                f"colorize with them: {record['predict_command']}")
+    return record
+
+
+# ---------------------------------------------------------------------------------------------- the step
+
+def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_fn):
+    """``train_steps(iterator, n)``: up to ``n`` steps in one graph call. Returns the sum of their finite losses,
+    the steps done, a status (0 ok, 1 non-finite loss, 2 non-finite gradients) and the last loss, and how many
+    steps mixed_float16's loss scaling skipped. Stops at the first step whose loss, or whose gradients summed
+    over all replicas, are not finite: what would be applied is checked, not one replica's share. ``positions``
+    (``colorize.train_input``), when given, follows where each input pipeline stands."""
+    tc = config.train
+    replicas = strategy.num_replicas_in_sync
+    loss_scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    recipe = config.hints
+    replica_seed = tf.constant(tc.seed, tf.int64)
+
+    def gradients(batch, step_value, replica):
+        l, ab = as_training_pair(batch)
+        hint_channels = None
+        if config.model.hints:  # seeded by the step and the replica, so a resumed run sees the same hints
+            hint_channels = hint_simulation.simulate(ab, tf.stack([replica_seed * 1000 + replica, step_value]), recipe)
+        with tf.GradientTape() as tape:
+            outputs = model(model_inputs(config.model, l, hint_channels), training=True)
+            loss = loss_fn(outputs, ab, labels_of(batch))
+            scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+        grads = tape.gradient(scaled, model.trainable_variables)
+        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in grads if g is not None]))
+        return loss, grads, 1.0 - tf.cast(finite, tf.float32)
+
+    compiled = {}  # one XLA function per replica: a trace captures the variables of the replica that traced it
+
+    def replica_step(batch):
+        context = tf.distribute.get_replica_context()
+        replica = tf.cast(context.replica_id_in_sync_group, tf.int64)
+        compute = gradients
+        if tc.jit_compile:
+            key = str(tf.get_static_value(context.replica_id_in_sync_group))  # a constant while tracing strategy.run
+            compute = compiled.setdefault(key, tf.function(gradients, jit_compile=True))
+        loss, grads, bad = compute(batch, step.read_value() if tc.jit_compile else step, replica)
+        if replicas > 1:
+            bad = context.all_reduce(tf.distribute.ReduceOp.SUM, bad)
+            if loss_scaling:  # Keras checks one replica's local gradients: make every replica's show the verdict
+                poison = tf.where(bad > 0, np.float32(np.nan), np.float32(0.0))
+                grads = [None if g is None else g + tf.cast(poison, g.dtype) for g in grads]
+        optimizer.apply_gradients([(g, v) for g, v in zip(grads, model.trainable_variables) if g is not None])
+        return loss, bad, train_input.where(batch) if positions is not None else tf.zeros([1, 2], tf.int64)
+
+    @tf.function
+    def train_steps(iterator, n):
+        loss_sum, done, status = tf.constant(0.0), tf.constant(0), tf.constant(0)
+        last, skipped = tf.constant(0.0), tf.constant(0)
+        for _ in tf.range(n):
+            loss, bad, where = strategy.run(replica_step, args=(next(iterator),))
+            if positions is not None:
+                train_input.advance(strategy, positions, where)
+            loss = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
+            bad = strategy.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None) > 0  # the same on every replica
+            step.assign_add(1)
+            done += 1
+            last = loss
+            if not tf.math.is_finite(loss):
+                status = 1
+                break
+            if loss_scaling:  # the optimizer skipped the step and lowered the loss scale
+                if bad:
+                    skipped += 1
+                else:
+                    loss_sum += loss
+            else:
+                if bad:
+                    status = 2
+                    break
+                loss_sum += loss
+        return loss_sum, done, status, last, skipped
+
+    return train_steps
+
+
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, peak, warmup, total):
+        self.peak, self.warmup, self.total = peak, max(1, warmup), max(2, total)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warm = self.peak * (step + 1) / self.warmup
+        progress = tf.clip_by_value((step - self.warmup) / max(1, self.total - self.warmup), 0.0, 1.0)
+        cosine = self.peak * (0.02 + 0.98 * 0.5 * (1 + tf.cos(math.pi * progress)))
+        return tf.where(step < self.warmup, warm, cosine)
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup": self.warmup, "total": self.total}
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def count_steps_per_epoch(config):
+    """Steps in one pass over the training split (at least 1)."""
+    return max(1, data.count_records(config) // config.train.batch_size)
+
+
+def _run_length(config, dataset):
+    """(steps per epoch, total steps, steps per epoch as shown in the progress lines)."""
+    tc = config.train
+    if dataset is not None and tc.steps_per_epoch is None and tc.steps is None:
+        raise TrainingError("training on your own dataset needs train.steps (or train.steps_per_epoch) in the config")
+    if tc.steps_per_epoch or dataset is not None:
+        steps_per_epoch = tc.steps_per_epoch or tc.steps
+        return steps_per_epoch, tc.steps or steps_per_epoch * tc.epochs, steps_per_epoch
+    # the data counted once: steps per epoch, and the epoch shown as passes over the data (58 photos in batches of
+    # 32: 0.55 a step)
+    epoch_steps = data.count_records(config) / tc.batch_size
+    steps_per_epoch = max(1, int(epoch_steps))
+    return steps_per_epoch, tc.steps or steps_per_epoch * tc.epochs, epoch_steps
+
+
+def _length_warnings(tc, total_steps, max_steps, steps_per_epoch):
+    found = []
+    if max_steps and max_steps > total_steps:
+        found.append(f"--max-steps {max_steps} is more than the {total_steps} steps this config trains "
+                     f"({'train.steps' if tc.steps else f'{tc.epochs} epochs of {steps_per_epoch} steps'}): training "
+                     "stops there; raise train.steps to train longer")
+    if tc.warmup_steps >= total_steps:
+        found.append(f"train.warmup_steps {tc.warmup_steps} is not less than the run's {total_steps} steps: the "
+                     "learning rate never reaches train.learning_rate; lower train.warmup_steps")
+    return found
+
+
+def _until_next(current, every):
+    return every - current % every
+
+
+def _resume(checkpoint, ckpt_dir, config, restart, allow_config_change, chief, out):
+    if restart:
+        moved = checkpoints.move_aside(ckpt_dir) if chief else None
+        if moved:
+            out.say(f"--restart: moved the old checkpoints to {moved}; starting from step 0")
+        return None
+    prefix = checkpoints.restore_newest(checkpoint, ckpt_dir, config.to_dict(), say=out.warn)
+    stored = checkpoints.stored_config(prefix) if prefix else None
+    if stored is None:
+        return prefix
+    changes = checkpoints.config_differences(_normalized(stored), config.to_dict())
+    breaking = [c for c in changes if c[0].startswith(BREAKING_CHANGES)]
+    listed = ", ".join(f"{k} {a} -> {b}" for k, a, b in changes)
+    if breaking and not allow_config_change:
+        raise TrainingError(f"the config differs from the one {prefix} was trained with: {listed}; "
+                            f"{', '.join(k for k, _, _ in breaking)} change what the checkpoint means or where the "
+                            "data stream stands: use another --workdir, or pass --allow-config-change to go on")
+    if changes:
+        out.warn(f"resuming with a changed config: {listed}")
+    return prefix
+
+
+def _normalized(stored):
+    train = dict(stored.get("train") or {})
+    if train.get("loss") == "huber":  # the old name of "regression"
+        train["loss"] = "regression"
+    return {**stored, "train": train}
+
+
+def _stop_on_non_finite(status, last_loss, current, ckpt_dir):
+    last_good = tf.train.latest_checkpoint(ckpt_dir) or "none yet"
+    what = f"loss became {last_loss}" if status == 1 else "the gradients became non-finite"
+    raise TrainingError(f"{what} at step {current}; stopped without saving. The last good checkpoint ({last_good}) is "
+                        "intact: check the data for NaN or lower train.learning_rate, then re-run to resume")
+
+
+def _check_finite_weights(model, current, ckpt_dir):
+    if not all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in model.trainable_variables):
+        last_good = tf.train.latest_checkpoint(ckpt_dir) or "none yet"
+        raise TrainingError(f"the weights are not finite at step {current}; not saved. The last good checkpoint "
+                            f"({last_good}) is intact: lower train.learning_rate, then re-run to resume")
+
+

@@ -1,0 +1,93 @@
+"""The training losses and their targets: the regression penalties on ab, the soft-encoded bin targets of the
+classification head with class rebalancing (Zhang et al. 2016), and the semantic class loss (Iizuka et al. 2016).
+
+Every loss is a per-image sum of weighted terms, averaged over the global batch (``tf.distribute``'s
+``compute_average_loss``), so gradients summed over replicas equal those of one device with the whole batch.
+"""
+import numpy as np
+import tensorflow as tf
+
+from colorize import color
+from colorize.model import bins
+from colorize.training.batches import as_training_pair
+
+HUBER_DELTA = 5.0 / color.AB_SCALE  # 5 Lab units
+LOG_MSE_FLOOR = (1.0 / color.AB_SCALE) ** 2  # 1 Lab unit RMS: below it a photo is as good as exact
+LOG_MSE_WEIGHT = 2.0  # matches the L2 term's gradient at a typical error of 15 Lab units
+
+
+def bins_target(ab, size):
+    """Soft-encoded bin targets of scaled ab (B, S, S, 2) at the bins head's resolution ``size``: the mean of each
+    (S/size)^2 block, i.e. an area resize, written as average pooling because XLA (``jit_compile``) has no
+    ResizeArea kernel."""
+    factor = ab.shape[1] // size
+    if factor * size != ab.shape[1]:
+        raise ValueError(f"ab of size {ab.shape[1]} does not divide into {size}x{size} blocks")
+    pooled = tf.nn.avg_pool2d(ab, factor, factor, "VALID") if factor > 1 else ab
+    return bins.soft_encode(pooled * color.AB_SCALE)
+
+
+def bin_loss_weights(batches, rebalance, sample_images=512):
+    """Class-rebalancing weights from the ab histogram of the first training images (deterministic), at the
+    bins head's quarter resolution, the same targets the loss sees."""
+    hist = np.zeros(bins.num_bins(), np.float64)
+    pairs = batches.map(lambda *b: as_training_pair(b if len(b) == 2 else b[0]))
+    for _, ab in pairs.unbatch().take(sample_images).batch(64):
+        soft = bins_target(ab, ab.shape[1] // 4)
+        hist += tf.reduce_sum(soft, axis=[0, 1, 2]).numpy()
+    return bins.rebalance_weights(hist, rebalance)
+
+
+def soft_cross_entropy(target, logits):
+    """Cross-entropy of soft targets (summing to 1 over the last axis) with logits, per position.
+
+    Equals ``tf.nn.softmax_cross_entropy_with_logits`` in value and gradient (softmax - target): since the targets
+    sum to 1, CE = logsumexp(logits) - sum(target * logits). Written so it is faster on a CPU, because TF's fused
+    op also materializes the gradient in the forward pass (bench/train_throughput.py measures the step).
+    """
+    logits = tf.cast(logits, tf.float32)
+    return tf.reduce_logsumexp(logits, axis=-1) - tf.reduce_sum(target * logits, axis=-1)
+
+
+def regression_penalty(kind, ab_pred, ab_true):
+    """Per-image regression loss on scaled ab: ``huber`` or ``l2`` (mean per pixel, in units where a 5 Lab-unit
+    error costs 1/2), or ``log_mse`` (what a mean of per-image PSNRs rewards: near-grey photos count fully)."""
+    err = tf.abs(ab_pred - ab_true)
+    if kind == "log_mse":
+        mse = tf.reduce_mean(tf.square(err), axis=[1, 2, 3])
+        return LOG_MSE_WEIGHT * tf.math.log(mse + LOG_MSE_FLOOR)
+    penalty = 0.5 * tf.square(err) if kind == "l2" else tf.where(
+        err < HUBER_DELTA, 0.5 * tf.square(err), HUBER_DELTA * (err - 0.5 * HUBER_DELTA))
+    return tf.reduce_mean(penalty, axis=[1, 2, 3]) * (color.AB_SCALE / 5.0) ** 2 / 2.0
+
+
+class Losses:
+    """The loss of a training config: ``Losses(config, global_batch, bin_weights)(outputs, ab_true, labels)``.
+
+    ``train.loss`` picks the heads (regression, classification or both), ``train.regression_loss`` the regression
+    penalty, ``train.bins_weight`` and ``train.class_weight`` the weights of the classification and class terms;
+    ``bin_weights`` are the per-bin rebalancing weights (``bin_loss_weights``), needed with a classification head.
+    """
+
+    def __init__(self, config, global_batch, bin_weights, with_labels=False):
+        self.kind, self.bins_weight = config.train.loss, config.train.bins_weight
+        self.class_weight = config.train.class_weight if with_labels else 0.0
+        self.regression = config.train.regression_loss
+        self.global_batch = global_batch
+        self.weights = tf.constant(bin_weights) if bin_weights is not None else None
+
+    def __call__(self, outputs, ab_true, labels=None):
+        per_image = tf.zeros([tf.shape(ab_true)[0]])
+        if self.class_weight and labels is not None:  # Iizuka et al. 2016: the global features name the scene
+            per_image += self.class_weight * tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=tf.cast(outputs["class_logits"], tf.float32))
+        if self.kind in ("regression", "both"):
+            per_image += regression_penalty(self.regression, outputs["ab"], ab_true)
+        if self.kind in ("classification", "both"):
+            half = outputs["ab_bins"].shape[1]
+            target = bins_target(ab_true, half)
+            pixel_weight = tf.gather(self.weights, tf.argmax(target, axis=-1))
+            ce = soft_cross_entropy(target, outputs["ab_bins"])
+            scale = self.bins_weight if self.kind == "both" else 1.0
+            per_image += scale * tf.reduce_mean(ce * pixel_weight, axis=[1, 2])
+        return tf.nn.compute_average_loss(per_image, global_batch_size=self.global_batch)

@@ -1,0 +1,8 @@
+"""``colorize video``: frames through the same pipeline, ab smoothed along the scene's motion (``temporal``),
+decoded and encoded with PyAV (``io``). Needs the ``video`` extra."""
+from colorize._lazy import lazy_door
+
+_NAMES = {"colorize_video": "frames", "colorize_frames": "frames", "VideoReport": "frames",
+          "load_video_hints": "frames"}
+__all__ = list(_NAMES)
+__getattr__, __dir__ = lazy_door(__name__, _NAMES)
