@@ -1,6 +1,7 @@
 """Colour hints: parsing and its errors, the network's hint channels, the training-time simulation, and the
 Colorizer's hint interface on a small random hint model (the trained preset's behaviour: test_hint_preset.py)."""
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -211,3 +212,41 @@ def test_the_simulation_recipe_is_the_checked_config_section():
     for bad in (HintsConfig(geometric_p=0.0), HintsConfig(none_share=2.0), HintsConfig(max_patch=0)):
         with pytest.raises(ConfigError, match="hints\\."):
             hint_simulation.simulate(ab, tf.constant([1, 2], tf.int64), bad)
+
+
+@pytest.mark.parametrize("radius", [1e300, 1e155, 142.0])
+def test_a_radius_beyond_the_photos_diagonal_is_a_bad_hint(tiny_hint_colorizer, radius):
+    """Issue 26.1: a huge radius overflowed (OverflowError) in every entry point; the diagonal bounds it."""
+    with pytest.raises(InputError, match="larger than the 100x100 image's diagonal") as err:
+        hints.parse_hints([(10, 10, "#ff0000", radius)], height=100, width=100, name="p.png")
+    assert "p.png" in str(err.value)
+    assert hints.parse_hints([(10, 10, "#ff0000", 141.0)], 100, 100)[0].radius == 141.0  # the diagonal itself is fine
+    with pytest.raises(InputError, match="diagonal"):
+        tiny_hint_colorizer.colorize(np.zeros((100, 100, 3), np.uint8), hints=[(10, 10, "#ff0000", radius)])
+
+
+def test_a_tiny_radius_colours_its_own_pixel_without_numpy_warnings(tiny_hint_colorizer):
+    """Issue 26.1: radius 1e-300 squared is 0, and the blend divided by it (a NumPy divide-by-zero warning)."""
+    grey = np.full((40, 40, 3), 128, np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parsed = hints.parse_hints([(10.5, 10.5, "#ff0000", 1e-300)], 40, 40)
+        out = hints.enforce(np.zeros((40, 40, 4), np.float32), np.full((40, 40, 1), 50.0, np.float32), parsed, 32)
+        tiny_hint_colorizer.colorize(grey, hints=[(10.5, 10.5, "#ff0000", 1e-300)])
+    np.testing.assert_allclose(out[10, 10, 2:], parsed[0].ab, rtol=1e-6)
+    assert np.all(out[9, 10] == 0) and np.all(out[10, 11] == 0)
+
+
+def test_deeply_nested_hints_are_one_line_errors(tmp_path, tiny_hint_colorizer):
+    """Issue 26.2: a few thousand levels of [[[...]]] raised RecursionError from json (and from repr in messages)."""
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a.png": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(InputError, match="nests too deep") as err:
+        hints.load_hints_file(deep)
+    assert "\n" not in str(err.value)
+    nested = []
+    for _ in range(5000):
+        nested = [nested]
+    with pytest.raises(InputError, match="must be \\(x, y, color\\)") as err:
+        hints.parse_hints(nested, 20, 20, name="p.png")
+    assert len(str(err.value)) < 300

@@ -363,3 +363,83 @@ def test_colorize_serve_prints_its_url_serves_and_stops_cleanly_on_ctrl_c():
             process.wait()
     assert process.returncode == 0, err
     assert "Traceback" not in err and "stopped" in err
+
+
+# -- round 3 of hostile input (issue 26) ---------------------------------------------------------------------
+def test_a_huge_hint_radius_and_deeply_nested_hints_are_400(server):
+    """Issue 26.1 and 26.2: radius 1e300 overflowed (500), and [[[...]]] a few thousand deep was a RecursionError."""
+    url = server.url + "api/colorize"
+    huge = post_raw(url, SMALL_PNG, hints='[{"x": 1, "y": 1, "color": "#ff0000", "radius": 1e300}]')
+    assert "diagonal" in assert_one_line_error(huge, 400)
+    deep = post_raw(url, SMALL_PNG, hints="[" * 5000 + "]" * 5000)
+    assert "nest too deep" in assert_one_line_error(deep, 400)
+
+
+@pytest.mark.parametrize("preview", ["\u00b2\u00b2\u00b2", "9" * 5000, "1\u0662\u0668"])
+def test_a_preview_of_odd_digits_is_400_as_for_letters(server, preview):
+    """Issue 26.3: superscript (and Arabic-Indic) digits pass str.isdigit(), a 5,000-digit number is over int()'s
+    limit: both were 500."""
+    expected = assert_one_line_error(post(server, SMALL_PNG, preview="abc"), 400)
+    message = assert_one_line_error(post(server, SMALL_PNG, preview=preview), 400)
+    assert message.split(", got")[0] == expected.split(", got")[0]
+
+
+def test_a_multipart_boundary_over_256_characters_is_400(server):
+    """Issue 26.19: python-multipart refuses such a boundary when the parser is built, which was outside the try."""
+    boundary = "b" * 300
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n").encode() \
+        + SMALL_PNG + f"\r\n--{boundary}--\r\n".encode()
+    response = requests.post(server.url + "api/colorize", data=body, timeout=30,
+                             headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert "cannot be parsed" in assert_one_line_error(response, 400)
+
+
+def test_stalled_uploads_hold_no_queue_place_and_time_out_with_408(colorizer):
+    """Issue 26.4: a queue place was taken before the body was read, and body reads never timed out: a few
+    uploads that stop after their headers locked everyone else out with 503."""
+    app = serve.create_app(colorizer, queue_size=1, body_timeout_s=2.0)
+    with serve.BackgroundServer(app) as running:
+        port = int(running.url.rsplit(":", 1)[1].strip("/"))
+        stalled = []
+        for _ in range(3):
+            raw = socket.create_connection(("127.0.0.1", port))
+            raw.sendall(b"POST /api/colorize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n"
+                        b"Content-Type: multipart/form-data; boundary=xyz\r\n\r\n--xyz\r\n")
+            stalled.append(raw)
+        try:
+            time.sleep(0.3)
+            assert decoded(post(running, SMALL_PNG)).shape == (48, 64, 3)  # was 503: busy
+            for raw in stalled:
+                raw.settimeout(15)
+                answer = b""
+                while b"\r\n\r\n" not in answer:
+                    piece = raw.recv(4096)
+                    if not piece:
+                        break
+                    answer += piece
+                assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        finally:
+            for raw in stalled:
+                raw.close()
+        assert requests.get(running.url + "api/info", timeout=10).json()["busy"] == 0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--max-upload-mb", "nan"], "--max-upload-mb must be a positive finite number"),
+    (["--max-upload-mb", "inf"], "--max-upload-mb must be a positive finite number"),
+    (["--port", "99999"], "--port must be from 0 to 65535"),
+    (["--port", "65536"], "--port must be from 0 to 65535"),
+    (["--port", "-1"], "--port must be from 0 to 65535"),
+])
+def test_odd_serve_numbers_are_one_line_before_the_model_loads(monkeypatch, capsys, argv, words):
+    """Issue 26.8: nan / inf failed after the model loaded; ports over 65535 wrapped; -1 was blamed on --host."""
+    from colorize import cli
+    from colorize.cli import common
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(common, "colorizer", no_model)
+    assert cli.main(["serve", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and "--host" not in err

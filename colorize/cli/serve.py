@@ -1,4 +1,5 @@
 """``colorize serve``: a local web page to colorize a photo and steer its colours with clicks (``colorize.serve``)."""
+import math
 import sys
 
 from colorize.cli import common as cli_common
@@ -25,8 +26,10 @@ def cmd_serve(args):
                             "pip install 'colorize[web]'") from None
     for flag, value in (("--queue", args.queue), ("--max-upload-mb", args.max_upload_mb),
                         ("--max-pixels", args.max_pixels)):
-        if value <= 0:
-            raise ColorizeError(f"{flag} must be positive, got {value}")
+        if not 0 < value < math.inf:  # nan and inf too: neither is a size
+            raise ColorizeError(f"{flag} must be a positive finite number, got {value}")
+    if not 0 <= args.port <= 65535:  # the socket layer wraps 99999 to 34463, and blames -1 on the host
+        raise ColorizeError(f"--port must be from 0 to 65535 (0: any free port), got {args.port}")
     if args.preview_side and not 64 <= args.preview_side <= 8192:
         raise ColorizeError(f"--preview-side must be 0 (off) or from 64 to 8192, got {args.preview_side}")
     sock, loopback = server.bind(args.host, args.port)  # before the model loads: a busy port fails at once

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import math
 import re
+import reprlib
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +24,9 @@ from colorize.errors import InputError
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 ENFORCE_L_SIGMA = 12.0  # Lab L units: how much lighter or darker a pixel may be and still take a hint's colour
 DEFAULT_PATCH_RADIUS = 1  # a hint without a radius covers 3x3 network pixels: single pixels sway the network little
+MIN_SIGMA = 1e-6  # input pixels: a smaller radius blends the hint's own pixel only, as this does (no 0 division)
+_SHORT = reprlib.Repr()  # a hint as quoted in a message: a few levels and characters (a hostile one may nest deep)
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 40, 40
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,10 +57,13 @@ def parse_color(value, what):
 
 
 def _number(value, what, field):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or \
-            not math.isfinite(value):
-        raise InputError(f"{what}: {field} {value!r} is not a finite number")
-    return float(value)
+    try:  # an int past float's range (JSON's 1e400 is inf, its 10**400 an int) overflows float()
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or \
+                not math.isfinite(value):
+            raise OverflowError
+        return float(value)
+    except OverflowError:
+        raise InputError(f"{what}: {field} {_SHORT.repr(value)} is not a finite number") from None
 
 
 def rgb_to_ab(rgbs):
@@ -74,7 +81,7 @@ def parse_hints(hints, height, width, name="image"):
         raise InputError(f"hints for {name} must be a list of (x, y, color) tuples or dicts, got {hints!r}")
     parsed = []
     for i, item in enumerate(hints):
-        what = f"hint {i + 1} for {name} ({item!r})"
+        what = f"hint {i + 1} for {name} ({_SHORT.repr(item)})"
         if isinstance(item, dict):
             unknown = set(item) - {"x", "y", "color", "radius"}
             if unknown or not {"x", "y", "color"} <= set(item):
@@ -92,6 +99,10 @@ def parse_hints(hints, height, width, name="image"):
             radius = _number(radius, what, "radius")
             if radius <= 0:
                 raise InputError(f"{what}: radius must be positive")
+            diagonal = math.hypot(width, height)
+            if radius > diagonal:  # a wider one covers the photo all the same; a huge one overflowed its square
+                raise InputError(f"{what}: radius {radius:g} is larger than the {width}x{height} image's diagonal "
+                                 f"({diagonal:.0f} pixels)")
         parsed.append((x, y, parse_color(colour, what), radius))
     if not parsed:
         return []
@@ -121,6 +132,9 @@ def load_hints_file(path, keys="file names"):
         raise InputError(f"hints file {path} cannot be read ({err.strerror or err})") from None
     except (ValueError, UnicodeDecodeError) as err:
         raise InputError(f"hints file {path} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise InputError(f"hints file {path} nests too deep to be hints; it must map {keys} to lists of hints") \
+            from None
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
         raise InputError(f"hints file {path} must map {keys} to lists of {{\"x\", \"y\", \"color\"}} hints")
     return data
@@ -163,7 +177,7 @@ def enforce(coefficients, lightness, hints, size, start=0):
     stop = start + out.shape[0]
     l = np.asarray(lightness[start:stop], np.float32)[..., 0]
     for hint in hints:
-        sigma = hint.radius or default_radius(height, width, size)
+        sigma = max(hint.radius or default_radius(height, width, size), MIN_SIGMA)
         reach = int(math.ceil(3 * sigma))
         cy, cx = int(hint.y), int(hint.x)
         y0, y1 = max(start, cy - reach), min(stop, cy + reach + 1)

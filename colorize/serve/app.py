@@ -10,11 +10,13 @@ Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form), 403 (
 413 (upload or pixel count over the limit), 503 (busy beyond the queue).
 
 The network runs one request at a time, on one worker thread; at most ``queue_size`` requests wait or run, and
-the next is refused with 503 before its body is read. A photo is decoded and prepared once: the prepared photo
-is kept in memory (a few entries, a few minutes, keyed by the sha256 of its bytes), so re-colorizing it after a
-click only runs the network and the full-resolution finish; while a large photo is steered the page asks for
-a preview, so a click costs what a small photo costs, and for the full resolution when it downloads the result.
-Nothing is written to disk, and no part of a request is used as a path (``colorize.serve_requests``).
+the next is refused with 503. A request takes its place in the queue only once its body is in (stalled uploads
+hold no place), and a body that sends nothing for ``body_timeout_s`` seconds is refused with 408. A photo is
+decoded and prepared once: the prepared photo is kept in memory (a few entries, a few minutes, keyed by the
+sha256 of its bytes), so re-colorizing it after a click only runs the network and the full-resolution finish;
+while a large photo is steered the page asks for a preview, so a click costs what a small photo costs, and for
+the full resolution when it downloads the result. Nothing is written to disk, and no part of a request is used as
+a path (``colorize.serve_requests``).
 """
 import asyncio
 import collections
@@ -53,6 +55,7 @@ DEFAULT_MAX_UPLOAD_BYTES = 64 * 2 ** 20   # a 24 Mpx phone JPEG is 5-15 MB; as a
 MAX_UPLOAD_PIXELS = 40_000_000           # 24 Mpx phones and 36 Mpx cameras fit; the full-resolution finish
                                           # needs ~40 bytes a pixel while it runs
 DEFAULT_QUEUE_SIZE = 16
+DEFAULT_BODY_TIMEOUT_S = 30.0             # no byte of an upload for this long: 408 (a phone on a slow link sends more)
 DEFAULT_PREVIEW_SIDE = 1600               # larger than the page shows a photo on most screens
 STATIC_FILES = {"/": ("index.html", "text/html; charset=utf-8"),
                 "/app.js": ("app.js", "text/javascript; charset=utf-8"),
@@ -227,7 +230,7 @@ def _error(status, message):
 
 def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=MAX_UPLOAD_PIXELS,
                queue_size=DEFAULT_QUEUE_SIZE, cache_entries=4, cache_ttl_s=600.0, loopback_only=True,
-               preview_side=DEFAULT_PREVIEW_SIDE):
+               preview_side=DEFAULT_PREVIEW_SIDE, body_timeout_s=DEFAULT_BODY_TIMEOUT_S):
     """The ASGI app serving ``colorizer``. ``max_pixels`` is capped by the colorizer's own limit. The page asks
     for results of at most ``preview_side`` pixels a side while a photo is steered (0: always full resolution)
     and for the full resolution when it is downloaded."""
@@ -248,9 +251,9 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
                              "version": __version__}, headers=SECURITY_HEADERS)
 
     async def colorize_endpoint(request):
+        body = await read_body(request, max_upload_bytes, body_timeout_s)  # before admit: uploads hold no place
         engine.admit()
         try:
-            body = await read_body(request, max_upload_bytes)
             fields = parse_form(body, request.headers.get("content-type"))
             if "image" not in fields or not fields["image"][1]:
                 raise RequestError(400, "no photo: send its bytes in the multipart field 'image'")

@@ -2,8 +2,10 @@
 the ``hints`` field, and the photo's header checked before any pixel is decoded. Nothing here touches the disk,
 and no part of a request is used as a path.
 """
+import asyncio
 import io
 import json
+import re
 import warnings
 
 from PIL import Image
@@ -76,10 +78,11 @@ def parse_form(body, content_type):
         filename = disposition.get(b"filename")
         fields[name] = (filename.decode("utf-8", "replace") if filename is not None else None, b"".join(part["data"]))
 
-    parser = MultipartParser(boundary, {"on_part_begin": on_part_begin, "on_header_field": on_header_field,
-                                        "on_header_value": on_header_value, "on_header_end": on_header_end,
-                                        "on_part_data": on_part_data, "on_part_end": on_part_end})
+    callbacks = {"on_part_begin": on_part_begin, "on_header_field": on_header_field,
+                 "on_header_value": on_header_value, "on_header_end": on_header_end,
+                 "on_part_data": on_part_data, "on_part_end": on_part_end}
     try:
+        parser = MultipartParser(boundary, callbacks)  # refuses a boundary over 256 characters (RFC 2046's 70)
         parser.write(body)
         parser.finalize()
     except RequestError:
@@ -100,6 +103,9 @@ def parse_hints_field(raw, takes_hints):
         hints = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
         raise RequestError(400, f"hints are not valid JSON ({err})") from None
+    except RecursionError:
+        raise RequestError(400, 'hints nest too deep; send a list like [{"x": 120, "y": 40, "color": "#1f4e9c"}]') \
+            from None
     if not isinstance(hints, list):
         raise RequestError(400, 'hints must be a JSON list like [{"x": 120, "y": 40, "color": "#1f4e9c"}]')
     if len(hints) > MAX_HINTS:
@@ -109,14 +115,23 @@ def parse_hints_field(raw, takes_hints):
     return hints or None
 
 
-async def read_body(request, limit):
+async def read_body(request, limit, idle_timeout_s=None):
     """The request body, at most ``limit`` bytes, else 413. An oversized body is still drained (up to a bound) so
-    that the client can read the answer instead of finding its connection reset mid-upload."""
+    that the client can read the answer instead of finding its connection reset mid-upload. A body that stalls,
+    no byte for ``idle_timeout_s`` seconds, is 408 (a stalled upload must not hold the connection for ever)."""
     declared = request.headers.get("content-length")
     too_large = declared is not None and declared.isdigit() and int(declared) > limit
     chunks, size = [], 0
+    stream = request.stream()
     try:
-        async for chunk in request.stream():
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(stream), idle_timeout_s)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise RequestError(408, f"the upload stalled: no data for {idle_timeout_s:g} s; send it again") \
+                    from None
             size += len(chunk)
             if size > limit:
                 too_large, chunks = True, []
@@ -146,6 +161,7 @@ def parse_preview_field(raw):
     if raw is None or not raw.strip():
         return None
     low, high = PREVIEW_RANGE
-    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only (str.isdigit() takes "²", which int() refuses) and few of them (int() refuses 4,300+)
+    if not re.fullmatch(r"[0-9]{1,6}", raw.strip()) or not low <= int(raw) <= high:
         raise RequestError(400, f"preview must be a whole number of pixels from {low} to {high}, got {raw[:20]!r}")
     return int(raw)
