@@ -294,3 +294,78 @@ def test_cli_writes_the_video_and_refuses_to_overwrite(tmp_path, photos, model_a
     assert main(["video", str(src), "-o", str(out), "--quiet"] + model_args) == 1
     assert "already exists" in capsys.readouterr().err and out.read_bytes() == before
     assert main(["video", str(src), "-o", str(out), "--quiet", "--overwrite", "--per-frame"] + model_args) == 0
+
+
+# -- round 3 of hostile input (issue 26) ---------------------------------------------------------------------
+def _cut_mkv(path, photos, frames=50, keep=0.6):
+    """An MKV (its container counts no frames, only a duration) cut to ``keep`` of its bytes."""
+    write_clip(path, pan(photos["astronaut"], frames, width=96, height=64, step=2), rate=10)
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+    return path
+
+
+def test_a_cut_off_mkv_is_refused_in_one_line_unless_allow_truncated(tmp_path, photos, model_args, capsys):
+    """Issue 26.5: an MKV cut mid-stream, whose container still declares 5 s, was colorized without a word."""
+    src = _cut_mkv(tmp_path / "cut.mkv", photos)
+    out = tmp_path / "out.mkv"
+    assert main(["video", str(src), "-o", str(out), "--quiet"] + model_args) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "ended early" in lines[0] and str(src) in lines[0], lines
+    assert "--allow-truncated" in lines[0] and not out.exists()
+    assert main(["video", str(src), "-o", str(out), "--quiet", "--allow-truncated"] + model_args) == 0
+    captured = capsys.readouterr()
+    assert "warning" in captured.err and "ended early" in captured.err
+    assert 20 <= probe(out)["frames"] < 50
+    whole = write_clip(tmp_path / "whole.mkv", pan(photos["astronaut"], 20, width=96, height=64), rate=10)
+    assert main(["video", str(whole), "-o", str(tmp_path / "whole_out.mkv"), "--quiet"] + model_args) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_temporaries_of_killed_video_runs_are_removed(tmp_path, photos, tiny):
+    """Issue 26.6: a SIGKILLed run's hidden full-size temporary video beside the output stayed for ever."""
+    import os
+    import subprocess
+    import sys
+
+    from colorize.io import atomic
+    src = write_clip(tmp_path / "in.mp4", pan(photos["astronaut"], 4, width=96, height=64), audio=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    name = atomic.temp_path(tmp_path, ".mp4").name.replace(f"-{os.getpid()}-", f"-{dead.pid}-")
+    (tmp_path / name).write_bytes(b"\0" * 4096)  # what a killed run leaves
+    colorize_video(tiny, src, tmp_path / "out.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]
+
+
+def test_hints_for_frames_the_video_lacks_are_errors_and_bad_hints_are_bad_hints(tmp_path, photos, tiny_hints):
+    """Issue 26.7: {"999": [...]} on a 12-frame clip was ignored without a word, and a bad hint (one whose x
+    overflows a float, or the radius of issue 26.1) was reported as "cannot write ... the disk is not full"."""
+    import json
+    hint = [{"x": 10, "y": 10, "color": "#ff0000"}]
+    for suffix in (".mp4", ".mkv"):  # the MP4 counts its frames: refused before any work; the MKV at its end
+        src = write_clip(tmp_path / f"in{suffix}", pan(photos["astronaut"], 12, width=96, height=64), audio=False)
+        hints = tmp_path / "hints.json"
+        hints.write_text(json.dumps({"0": hint, "999": hint}))
+        out = tmp_path / f"out{suffix}"
+        with pytest.raises(colorize.InputError, match="frame 999, but .* has 12 frames") as err:
+            colorize_video(tiny_hints, src, out, hints=hints)
+        assert "\n" not in str(err.value) and not out.exists()
+    with pytest.raises(colorize.InputError, match="frame 5, but frames has 2 frames"):
+        list(colorize_frames(tiny_hints, pan(photos["astronaut"], 2), hints={5: hint}))
+    for bad, words in (('{"0": [{"x": 1' + "0" * 400 + ', "y": 10, "color": "#ff0000"}]}', "not a finite number"),
+                       ('{"0": [{"x": 1, "y": 10, "color": "#ff0000", "radius": 1e300}]}', "diagonal")):
+        hints.write_text(bad)
+        with pytest.raises(colorize.InputError, match=words) as err:
+            colorize_video(tiny_hints, tmp_path / "in.mp4", tmp_path / "bad.mp4", hints=hints)
+        assert "cannot write" not in str(err.value) and "disk" not in str(err.value)
+
+
+def test_a_bogus_encoder_preset_is_named_with_the_accepted_values(tmp_path, photos, model_args, capsys):
+    """Issue 26.14: --encoder-preset bogus was reported as "cannot write ... check that the disk is not full"."""
+    src = write_clip(tmp_path / "in.mp4", pan(photos["astronaut"], 2, width=96, height=64), audio=False)
+    out = tmp_path / "out.mp4"
+    assert main(["video", str(src), "-o", str(out), "--quiet", "--encoder-preset", "bogus"] + model_args) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--encoder-preset 'bogus'" in lines[0] and "veryfast" in lines[0], lines
+    assert "disk" not in lines[0] and not out.exists()

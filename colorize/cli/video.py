@@ -28,6 +28,9 @@ def add_parser(sub):
     p.add_argument("--cut-threshold", type=float, help="L-histogram distance that marks a shot cut, 0-1 "
                                                        "(default 0.4)")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="frames per network batch")
+    p.add_argument("--allow-truncated", action="store_true",
+                   help="colorize the frames a cut-off video has (by default a video that ends before its declared "
+                        "end is refused)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     cli_common.add_model_args(p)
     p.set_defaults(func=cmd_video)
@@ -46,11 +49,13 @@ def cmd_video(args):
                                 codec=args.codec, crf=crf, encoder_preset=args.encoder_preset, hints=args.hints,
                                 stabilize=not args.per_frame, strength=args.strength,
                                 cut_threshold=args.cut_threshold, batch_size=args.batch_size,
-                                progress=not args.quiet)
+                                progress=not args.quiet, allow_truncated=args.allow_truncated)
     except KeyboardInterrupt:
         print(f"colorize: interrupted; {args.output} was not written (no half-written video is left)",
               file=sys.stderr)
         return 130
+    if report.ended_early:
+        print(f"colorize: warning: {report.ended_early}; the frames it has were colorized", file=sys.stderr)
     cuts = f", {len(report.cuts)} shot cuts" if report.cuts else ""
     print(f"wrote {report.path}: {report.frames} frames in {report.seconds:.1f} s "
           f"({report.fps:.1f} frames/s){cuts}")

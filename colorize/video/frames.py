@@ -34,11 +34,13 @@ _END = object()
 
 
 class VideoReport(typing.NamedTuple):
-    """What ``colorize_video`` wrote: the file, its frame count, the frames where a new shot starts, the time."""
+    """What ``colorize_video`` wrote: the file, its frame count, the frames where a new shot starts, the time, and
+    (with ``allow_truncated``) why the input ended before its declared end, or None."""
     path: Path
     frames: int
     cuts: tuple
     seconds: float
+    ended_early: str = None
 
     @property
     def fps(self):
@@ -71,6 +73,16 @@ def _hint_table(hints, what):
             raise InputError(f"{what}: frame {frame} must have a list of hints, got {type(value).__name__}")
         table[frame] = list(value)
     return table
+
+
+def _check_hint_frames(table, frames, name):
+    """Hints keyed to frames the video does not have are an error (as ``predict`` refuses a key naming no input):
+    a typo in a frame number must not silently do nothing."""
+    beyond = sorted(f for f in table if f >= frames)
+    if beyond:
+        shown = ", ".join(str(f) for f in beyond[:5])
+        raise InputError(f"hints for frame{'s' if len(beyond) > 1 else ''} {shown}, but {name} has {frames} frames "
+                         f"(0 to {frames - 1}); check the frame numbers of the hints")
 
 
 def _check_hints(colorizer, table, width=None, height=None, name="video"):
@@ -203,13 +215,14 @@ def colorize_frames(colorizer, frames, *, hints=None, stabilize=True, strength=N
     for batch in _batches(loaded, batch_size):
         for finish, _ in pipeline.push([item[0] for item in batch]):
             yield finish()
+    _check_hint_frames(table, pipeline.index, name)
     for finish, _ in pipeline.flush():
         yield finish()
 
 
 def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC, crf=DEFAULT_CRF,
                    encoder_preset=DEFAULT_ENCODER_PRESET, hints=None, stabilize=True, strength=None, cut_threshold=None,
-                   batch_size=DEFAULT_BATCH_SIZE, progress=False):
+                   batch_size=DEFAULT_BATCH_SIZE, progress=False, allow_truncated=False):
     """Colorize the video file ``src`` into ``dst`` (format from its suffix: .mp4, .mkv, .mov) -> ``VideoReport``.
 
     Same size, frame rate and timing, frame count and rotation; audio and subtitle streams copied without
@@ -217,9 +230,11 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
     ``encoder_preset`` (default veryfast).
     ``dst`` appears only when complete and is never replaced unless ``overwrite``. ``hints``, ``stabilize``,
     ``strength``, ``cut_threshold``, ``batch_size``: as ``colorize_frames``. ``progress``: a tqdm bar on stderr.
-    Unusable input raises ``InputError`` naming the file."""
-    from colorize.io.atomic import writing
-    from colorize.video.io import VideoSink, VideoSource, require_av
+    Unusable input raises ``InputError`` naming the file; so does one that ends before its container's declared
+    end (cut off), unless ``allow_truncated``: then the frames it has are written, and the report says why.
+    Temporary files that killed runs left beside ``dst`` are removed first."""
+    from colorize.io.atomic import clean_stale, writing
+    from colorize.video.io import X264_PRESETS, VideoSink, VideoSource, require_av
     from colorize.video.temporal import DEFAULT_CUT_THRESHOLD, DEFAULT_STRENGTH
     require_av()
     strength = DEFAULT_STRENGTH if strength is None else strength
@@ -227,6 +242,9 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
     _check_options(batch_size, strength, cut_threshold)
     if crf is not None and (isinstance(crf, bool) or not isinstance(crf, (int, float)) or not 0 <= crf <= 63):
         raise InputError(f"crf must be a number from 0 (lossless) to 51 (63 for VP9/AV1), got {crf!r}")
+    if codec in ("libx264", "libx265") and encoder_preset and encoder_preset not in X264_PRESETS:
+        raise InputError(f"--encoder-preset {encoder_preset!r} is not an x264/x265 preset; use one of "
+                         f"{', '.join(X264_PRESETS)}")
     table = _hint_table(hints, "hints")
     _check_hints(colorizer, table, name=str(src))
     dst = Path(dst)
@@ -236,18 +254,21 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
         raise InputError(f"{dst} is the input video; write the colour video to another file")
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        tmp = stack.enter_context(writing(dst, overwrite, suffix=dst.suffix))  # the suffix names the format
-        source = VideoSource(src)
+        source = VideoSource(src, allow_truncated)  # input problems are input errors, never "cannot write"
         stack.callback(source.close)
         _check_hints(colorizer, table, source.width, source.height, str(src))
+        if source.frames and not allow_truncated:
+            _check_hint_frames(table, source.frames, str(src))  # before any work, where the container counts
+        clean_stale(dst.parent)  # a killed run's full-size temporary video
+        tmp = stack.enter_context(writing(dst, overwrite, suffix=dst.suffix))  # the suffix names the format
         sink = VideoSink(tmp, source, codec, crf, encoder_preset)
         stack.callback(sink.abort)
         pipeline = _Pipeline(colorizer, table, stabilize, strength, cut_threshold, str(src), None)
-        frames = _run_threads(source, sink, pipeline, colorizer, batch_size, progress, str(src))
-    return VideoReport(dst, frames, tuple(pipeline.cuts), time.perf_counter() - started)
+        frames = _run_threads(source, sink, pipeline, colorizer, batch_size, progress, str(src), table)
+    return VideoReport(dst, frames, tuple(pipeline.cuts), time.perf_counter() - started, source.ended_early)
 
 
-def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name):
+def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name, table):
     """Decode thread -> this thread (network, smoothing) -> finish-and-encode thread, through short queues."""
     from tqdm import tqdm
     stop = threading.Event()
@@ -311,6 +332,8 @@ def _run_threads(source, sink, pipeline, colorizer, batch_size, progress, name):
             for batch in _batches(frames(), batch_size):  # decoded uint8 RGB: the preprocessor takes it as it is
                 count += hand_over(pipeline.push([rgb for rgb, _, _ in batch],
                                                  [(pts, packets) for _, pts, packets in batch]))
+            if source.ended_early is None:  # before the output is finished: it is not written
+                _check_hint_frames(table, pipeline.index, name)
             count += hand_over(pipeline.flush())
             for item in ((None, (None, trailing)), _END):
                 if not _put(finished, item, stop):

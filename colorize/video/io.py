@@ -22,6 +22,8 @@ except ImportError:  # the extra is optional; importing colorize.video.frames mu
     av = None
 
 COPIED_STREAMS = ("audio", "subtitle")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")  # x265 takes the same names
 
 
 def require_av():
@@ -34,11 +36,14 @@ class VideoSource:
     """One video file: ``width``, ``height``, ``rate`` (frames/s), ``time_base``, ``frames`` (0 if the container
     does not say), ``rotation`` (degrees counter-clockwise, from the display matrix), ``copied`` (the audio and
     subtitle streams). ``read()`` yields ``(rgb uint8 (H, W, 3), pts, packets)`` per frame, ``packets`` being
-    the copied streams' packets demuxed before it, then one ``(None, None, packets)`` with the rest."""
+    the copied streams' packets demuxed before it, then one ``(None, None, packets)`` with the rest.
 
-    def __init__(self, path):
+    A file that ends before the frames or the duration its container declares (cut off mid-stream) raises
+    ``InputError`` at its end; with ``allow_truncated`` it ends there instead, and ``ended_early`` says so."""
+
+    def __init__(self, path, allow_truncated=False):
         require_av()
-        self.path = Path(path)
+        self.path, self.allow_truncated, self.ended_early = Path(path), allow_truncated, None
         name = str(path)
         try:
             if not self.path.exists():
@@ -109,9 +114,12 @@ class VideoSource:
 
     def _demux(self, name):
         pending, count, first, last = [], 0, None, None
+        reached = 0.0  # seconds: the end of the latest packet of any stream demuxed (a cut file ends them all)
         self._first_rotation = 0
         try:
             for packet in self.container.demux(self.video, *self.copied):
+                if packet.pts is not None and packet.time_base:
+                    reached = max(reached, float((packet.pts + (packet.duration or 0)) * packet.time_base))
                 if packet.stream.index != self.video.index:
                     if packet.dts is not None:  # demux ends each stream with an empty flush packet
                         pending.append(packet)
@@ -129,12 +137,31 @@ class VideoSource:
                     yield rgb, pts, pending
                     pending = []
         except av.error.FFmpegError as err:
-            raise InputError(f"{name}: decoding failed after {count} frames ({_reason(err)}); the file may be "
-                             "truncated or damaged") from None
-        if count < self.frames and self._frames_missing(count, first, last):
-            raise InputError(f"{name} is truncated or damaged: only {count} of its {self.frames} frames could be "
-                             "decoded")
+            self._ended_early(f"{name}: decoding failed after {count} frames ({_reason(err)}); the file may be "
+                              "truncated or damaged")
+        if self.ended_early is not None:
+            pass  # already said
+        elif count < self.frames and self._frames_missing(count, first, last):
+            self._ended_early(f"{name} is truncated or damaged: only {count} of its {self.frames} frames could be "
+                              "decoded")
+        elif not self.frames and self._short_of_duration(reached):
+            declared = self.container.duration / 1_000_000
+            self._ended_early(f"{name} ended early: {count} frames decoded, {reached:.1f} s of the {declared:.1f} s "
+                              "its container declares; the file may be truncated or damaged")
         yield None, None, pending
+
+    def _ended_early(self, message):
+        if not self.allow_truncated:
+            raise InputError(f"{message} (--allow-truncated colorizes the frames it has)")
+        self.ended_early = message
+
+    def _short_of_duration(self, reached):
+        """Whether every stream ended before the duration the container declares (for containers that count no
+        frames, as Matroska): more than three frames short. A stream of its own ending early is not a cut file."""
+        if not self.container.duration:
+            return False
+        end = ((self.container.start_time or 0) + self.container.duration) / 1_000_000
+        return reached < end - 3 / float(self.rate)
 
     def _frames_missing(self, count, first_pts, last_pts):
         """With fewer frames decoded than the container counts: whether some are missing in the middle or at the
