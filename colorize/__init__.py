@@ -6,11 +6,15 @@
 
 Importing the package has no side effects: it sets no environment variables and starts no threads, and the
 names below (and the submodules) are imported when first used, so that ``import colorize`` (and the command
-line's ``--help``) does not load TensorFlow.
+line's ``--help``) does not load TensorFlow. When that first use imports TensorFlow, its start-up log lines are
+held back (``colorize._lazy``; set ``TF_CPP_MIN_LOG_LEVEL`` yourself to see them).
 """
 import importlib
 import importlib.util
+import os
+import typing
 
+from colorize._lazy import first_tensorflow_import as _first_tensorflow_import
 from colorize._version import __version__  # noqa: F401 (public: colorize.__version__)
 
 _PUBLIC = {
@@ -21,6 +25,9 @@ _PUBLIC = {
     "TrainingError": "errors", "WriteError": "errors", "OutputExistsError": "errors",
 }
 
+if typing.TYPE_CHECKING:  # for type checkers only: importing them here would load TensorFlow
+    from colorize.config import Config
+
 __all__ = [
     "Colorizer", "load_pretrained", "list_presets", "build_model", "build_question_block_fixed",
     "rgb_to_lab", "lab_to_rgb", "Config", "load_config", "train",
@@ -30,11 +37,13 @@ __all__ = [
 
 def __getattr__(name):
     if name in _PUBLIC:
-        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        with _first_tensorflow_import():  # TensorFlow's start-up lines held back, as on the command line
+            value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
         globals()[name] = value  # later lookups skip this function
         return value
     if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        return importlib.import_module(f".{name}", __name__)  # colorize.color etc. without importing it first
+        with _first_tensorflow_import():
+            return importlib.import_module(f".{name}", __name__)  # colorize.color etc. without importing it first
     raise AttributeError(f"module 'colorize' has no attribute {name!r}")
 
 
@@ -42,7 +51,9 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-def train(config, workdir, **kwargs):
-    """Train a model from a ``Config`` in ``workdir`` (resumes from its checkpoints). See colorize.training.train."""
-    from colorize.training import train as _train
+def train(config: "Config", workdir: "str | os.PathLike", **kwargs) -> dict:
+    """Train a model from a ``Config`` in ``workdir`` (resumes from its checkpoints); returns the run record. See
+    colorize.training.train for the options."""
+    with _first_tensorflow_import():
+        from colorize.training import train as _train
     return _train(config, workdir, **kwargs)

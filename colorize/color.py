@@ -57,7 +57,7 @@ def _f(t):
     return tf.where(t > _EPSILON, _pow(tf.maximum(t, _EPSILON), 1.0 / 3.0), _KAPPA_SLOPE * t + 16.0 / 116.0)
 
 
-def rgb_to_lab(rgb):
+def rgb_to_lab(rgb: tf.Tensor | np.ndarray) -> tf.Tensor:
     """sRGB in [0, 1], shape (..., 3) -> Lab, shape (..., 3): L in [0, 100], a and b roughly in [-110, 110]."""
     rgb = _as_float(rgb)
     linear = _srgb_to_linear(rgb)
@@ -122,7 +122,7 @@ def _linear_to_srgb(linear):
     return tf.clip_by_value(srgb, 0.0, 1.0)
 
 
-def lab_to_rgb(lab):
+def lab_to_rgb(lab: tf.Tensor | np.ndarray) -> tf.Tensor:
     """Lab, shape (..., 3) -> sRGB in [0, 1], shape (..., 3); out-of-gamut colours are clipped per channel
     (as scikit-image does), which changes their lightness: see ``fit_chroma_to_gamut``."""
     return _linear_to_srgb(_lab_to_linear(_as_float(lab)))

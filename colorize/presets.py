@@ -38,6 +38,7 @@ class Preset:
 PRESETS = {}
 BROKEN = {}  # name -> why its card cannot be used (said when that preset is asked for)
 DEFAULT_PRESET = "bigru_fusion_64"
+DEFAULT_HINT_PRESET = "bigru_fusion_64_hints"  # used when hints are given and no model is named
 
 
 def register(preset):

@@ -181,3 +181,89 @@ def test_command_modules_do_not_import_the_parser_back():
     for path in commands:
         text = path.read_text()
         assert "import main" not in text and "import build_parser" not in text, path.name
+
+
+# ---------------------------------------------------------------- first contact (issue 25)
+
+def test_version_and_bare_colorize_print_what_a_new_user_needs(capsys):
+    import colorize
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"colorize {colorize.__version__}"
+    assert main([]) == 2  # the help, and the exit status of a missing argument
+    out = capsys.readouterr().out
+    assert out.startswith("usage: colorize") and "predict" in out and "presets" in out and "--version" in out
+
+
+def test_presets_lists_every_preset_with_its_purpose_hints_and_metrics(capsys):
+    from colorize import presets
+    assert main(["presets"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0].split(" ")[0] for line in lines] == presets.list_presets()
+    for line in lines:
+        preset = presets.get_preset(line.split(" ")[0].rstrip(":"))
+        assert ("takes colour hints" in line) == bool(preset.model.get("hints")), line
+        psnr = preset.metrics["validation"]["model"]["psnr"]
+        assert f"PSNR {psnr:.2f} dB" in line, line
+    assert sum("(default" in line for line in lines) == 2  # the default, and the default with hints
+
+
+def test_every_option_of_every_command_has_help_and_shows_its_default():
+    import argparse
+
+    from colorize.cli import build_parser
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert {"predict", "presets", "train", "summary", "export", "evaluate", "demo", "serve", "video"} <= set(commands)
+    for name, command in commands.items():
+        assert command.description, f"colorize {name} has no description"
+        command.format_help()  # every help string formats
+        for action in command._actions:
+            assert action.help and action.help != argparse.SUPPRESS, (name, action.option_strings or action.dest)
+            if "--preset" in action.option_strings:
+                assert "colorize presets" in action.help, name  # --preset points to the list
+            if action.option_strings and action.default not in (None, False, [], argparse.SUPPRESS):
+                shown = command._get_formatter()._get_help_string(action) % vars(action)
+                assert "default" in shown and (str(action.default) in shown or f"{action.default:,}" in shown), (
+                    name, action.option_strings, shown)
+
+
+def test_the_overwrite_refusal_on_the_command_line_names_the_flag(tmp_path, model_args, capsys):
+    target = tmp_path / "net.tflite"
+    target.write_bytes(b"keep me")
+    assert main(["export", "--format", "tflite", "-o", str(target)] + model_args) == 1
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "overwrite=True" not in err and len(err.strip().splitlines()) == 1
+    assert target.read_bytes() == b"keep me"
+
+
+def test_the_python_api_holds_tensorflow_start_up_lines_back_and_sets_nothing(tmp_path, tiny_weights):
+    import subprocess
+    import sys
+    path, _, sha = tiny_weights
+    code = ("import os, sys, numpy as np, colorize\n"
+            "c = colorize.Colorizer.from_weights(sys.argv[1], colorize.load_config(sys.argv[2]), sys.argv[3])\n"
+            "assert c.colorize(np.full((16, 16), 100, np.uint8)).shape == (16, 16, 3)\n"
+            "assert 'TF_CPP_MIN_LOG_LEVEL' not in os.environ, 'the environment was left changed'\n")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # conftest sets it; users do not
+    result = subprocess.run([sys.executable, "-c", code, str(path), str(REPO / "configs" / "smoke.yaml"), sha],
+                            cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == "", result.stderr[:2000]
+
+
+def test_a_failing_first_tensorflow_import_replays_what_it_printed(tmp_path):
+    import subprocess
+    import sys
+    fake = tmp_path / "fake" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("import os\nos.write(2, b'fake tensorflow: libcuda missing\\n')\n"
+                                      "raise ImportError('fake tensorflow cannot load')\n")
+    env = {**{k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), str(REPO)])}
+    code = ("import os, colorize\n"
+            "try:\n    colorize.rgb_to_lab\nexcept ImportError:\n    pass\nelse:\n    raise SystemExit('imported')\n"
+            "assert 'TF_CPP_MIN_LOG_LEVEL' not in os.environ\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "fake tensorflow: libcuda missing" in result.stderr

@@ -1,4 +1,4 @@
-"""The ``colorize`` command line: predict, summary, train, evaluate, demo, export (and the web app, video).
+"""The ``colorize`` command line: predict, presets, summary, train, evaluate, demo, export (and the web app, video).
 
 Errors a user can cause print one line (``colorize: error: ...``) and exit non-zero, never a traceback; neither
 TensorFlow nor absl prints log lines (``common.quiet_tensorflow``), and ``--help`` does not load TensorFlow.
@@ -7,30 +7,48 @@ Each command's options and code live in ``colorize/cli/<command>.py``; what they
 import argparse
 import sys
 
+from colorize._version import __version__
 from colorize.cli import common as cli_common
-from colorize.cli import demo, evaluate, export, predict, serve, summary, train, video
-from colorize.errors import ColorizeError
+from colorize.cli import demo, evaluate, export, predict, presets, serve, summary, train, video
+from colorize.errors import ColorizeError, OutputExistsError
 
 __all__ = ["main", "build_parser"]
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="colorize", description="Colorize greyscale photos.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="colorize", formatter_class=cli_common.HelpFormatter,
+        description="Colorize greyscale photos (and videos), steer the colours with hints, train on your own photos.",
+        epilog="Start with: colorize predict PHOTO_OR_FOLDER -o OUTDIR (colorize presets lists the models; "
+               "colorize COMMAND --help for each command's options).")
+    parser.add_argument("--version", action="version", version=f"colorize {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for command in (predict, summary, train, evaluate, demo, export, serve, video):
+    for command in (predict, presets, summary, train, evaluate, demo, export, serve, video):
         command.add_parser(sub)
+    for command_parser in sub.choices.values():  # every command's --help shows the defaults
+        command_parser.formatter_class = cli_common.HelpFormatter
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `colorize`: the help, and exit 2 as for any other missing argument
+        parser.print_help()
+        return 2
     if getattr(args, "batch_size", 1) is not None and getattr(args, "batch_size", 1) < 1:
         print("colorize: error: --batch-size must be at least 1", file=sys.stderr)
         return 2
     try:
-        cli_common.quiet_tensorflow()
+        if getattr(args, "tensorflow", True):
+            cli_common.quiet_tensorflow()
         return args.func(args)
+    except OutputExistsError as err:  # the Python API's message names overwrite=True; here the flag is meant
+        where = getattr(err, "path", None)
+        line = f"{where} already exists; pass --overwrite to replace it" if where else cli_common.one_line(err)
+        print(f"colorize: error: {line}", file=sys.stderr)
+        return 1
     except ColorizeError as err:
         print(f"colorize: error: {cli_common.one_line(err)}", file=sys.stderr)
         return 1

@@ -2,27 +2,45 @@
 and one-line errors. The ``cli_*`` modules import this, never ``colorize.cli``, so there is no import cycle; it
 imports nothing heavy itself (``colorize --help`` loads no TensorFlow).
 """
-import contextlib
+import argparse
 import logging
 import os
-import sys
-import tempfile
 
 from colorize.errors import ColorizeError
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's help ends with its default, unless it has none (None, False, an empty list) or its text says
+    it already."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS) or action.default == []:
+            return text
+        return super()._get_help_string(action)
+
+
 def add_model_args(p):
-    p.add_argument("--preset", help="a registered preset (default: the shipped one); see colorize summary")
-    p.add_argument("--weights", help="your own .weights.h5 instead of a preset (needs --sha256 and --config)")
-    p.add_argument("--sha256", help="expected sha256 of --weights")
+    from colorize.presets import DEFAULT_PRESET
+    p.add_argument("--preset", help=f"a shipped model (default {DEFAULT_PRESET}, or its hint version when hints are "
+                                    "given); colorize presets lists them")
+    p.add_argument("--weights", help="your own .weights.h5 instead of a preset (needs --sha256 and --config; "
+                                     "colorize train prints the whole line)")
+    p.add_argument("--sha256", help="expected sha256 of --weights (a changed file is refused)")
     p.add_argument("--config", help="YAML config the --weights were trained with")
-    p.add_argument("--readout", choices=("regression", "annealed", "restrained"), help="override the preset's readout")
-    p.add_argument("--upsampling", choices=("guided", "bilinear"), help="how ab is brought to full resolution")
+    p.add_argument("--readout", choices=("regression", "annealed", "restrained"),
+                   help="override the preset's readout (default: the one on the preset's card)")
+    p.add_argument("--upsampling", choices=("guided", "bilinear"),
+                   help="how ab is brought to full resolution (default guided: edges follow the photo's L)")
 
 
-def colorizer(args, **extra):
-    """The Colorizer the model options in ``args`` ask for; ``extra`` goes to its constructor (e.g. max_pixels)."""
+def colorizer(args, hints=False, **extra):
+    """The Colorizer the model options in ``args`` ask for; ``extra`` goes to its constructor (e.g. max_pixels).
+    ``hints``: the user gave hints. With no model named, the hint preset is used then, and one line says so."""
+    import sys
+
     from colorize.pipeline.colorizer import Colorizer, load_pretrained
+    from colorize.presets import DEFAULT_HINT_PRESET
     options = {k: v for k, v in (("readout", args.readout), ("upsampling", args.upsampling)) if v}
     options.update(extra)
     if args.weights:
@@ -30,49 +48,27 @@ def colorizer(args, **extra):
         if not args.config:
             raise ColorizeError("--weights needs --config, the YAML file the weights were trained with")
         return Colorizer.from_weights(args.weights, load_config(args.config), args.sha256, **options)
+    if hints and not args.preset:
+        print(f"colorize: hints given and no model named: using the hint preset {DEFAULT_HINT_PRESET} "
+              "(--preset names another)", file=sys.stderr)
+        return load_pretrained(DEFAULT_HINT_PRESET, **options)
     return load_pretrained(args.preset, **options)
 
 
 def quiet_tensorflow():
-    """Import TensorFlow so that neither it nor absl prints log lines on the terminal.
-
-    ``TF_CPP_MIN_LOG_LEVEL=3`` (unless the user set it: they can turn the logs back on) quiets TensorFlow's C++
-    logging once it is set up; what it prints before that (absl's "before InitializeLog" notice, oneDNN and CUDA
-    lines) is written while its libraries load, so stderr goes to a temporary file during the import and is
-    replayed only if the import fails. The tensorflow and absl Python loggers keep errors only.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" not in sys.modules:
-        with _stderr_held():
-            import tensorflow  # noqa: F401
+    """Import TensorFlow so that neither it nor absl prints log lines on the terminal: its start-up and C++ lines
+    are held back as for the Python API (``colorize._lazy``), ``TF_CPP_MIN_LOG_LEVEL=3`` stays set for the
+    command's process (unless the user set it), and the tensorflow and absl Python loggers keep errors only."""
+    from colorize import _lazy
+    os.environ.setdefault(_lazy.LEVEL_VARIABLE, "3")
+    with _lazy.first_tensorflow_import():
+        import tensorflow  # noqa: F401
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         import absl.logging
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:
         pass
-
-
-@contextlib.contextmanager
-def _stderr_held():
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable file descriptor 2 (embedded interpreters): nothing to quiet
-        yield
-        return
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def one_line(err):

@@ -1,5 +1,6 @@
 """``colorize evaluate``: score a model on a folder of colour photos or a TFDS split, beside the grey baseline."""
 import json
+import os
 import sys
 
 from colorize.cli import common as cli_common

@@ -18,7 +18,10 @@ def cmd_export(args):
 
 
 def add_parser(sub):
-    p = sub.add_parser("export", help="export a Colorizer as a SavedModel (whole pipeline) or TFLite (network)")
+    p = sub.add_parser("export", help="export a Colorizer as a SavedModel (whole pipeline) or TFLite (network)",
+                       description="Write a preset's (or your own weights') Colorizer for serving without colorize: a "
+                                   "SavedModel of the whole pipeline (signature: uint8 image in, uint8 colour image "
+                                   "out) or a TFLite model of the network alone (scaled L in, ab out).")
     p.add_argument("--format", choices=("savedmodel", "tflite"), default="savedmodel",
                    help="savedmodel: uint8 image in, colour image out; tflite: the network only")
     p.add_argument("-o", "--output", required=True, metavar="PATH",

@@ -2,8 +2,11 @@
 
 
 def add_parser(sub):
-    p = sub.add_parser("summary", help="print the layer and shape table of a preset's network")
-    p.add_argument("--preset")
+    from colorize.presets import DEFAULT_PRESET
+    p = sub.add_parser("summary", help="print the layer and shape table of a preset's network",
+                       description="Print a preset's network: input size, parameter count, weights file, and each "
+                                   "layer's type, output shape and parameters.")
+    p.add_argument("--preset", help=f"the preset to show (default {DEFAULT_PRESET}); colorize presets lists them")
     p.set_defaults(func=cmd_summary)
 
 

@@ -1,5 +1,6 @@
 """``colorize video``: colorize a video file, stable in time, sound and subtitles copied unchanged."""
 from colorize.cli import common as cli_common
+from colorize.errors import InputError
 
 
 def add_parser(sub):
@@ -43,9 +44,11 @@ def cmd_video(args):
     from colorize.video.frames import colorize_video
     from colorize.video.io import require_av
     require_av()
+    _refuse_still_image(args.input)
     crf = int(args.crf) if float(args.crf).is_integer() else args.crf
+    colorizer = cli_common.colorizer(args, hints=bool(args.hints))
     try:
-        report = colorize_video(cli_common.colorizer(args), args.input, args.output, overwrite=args.overwrite,
+        report = colorize_video(colorizer, args.input, args.output, overwrite=args.overwrite,
                                 codec=args.codec, crf=crf, encoder_preset=args.encoder_preset, hints=args.hints,
                                 stabilize=not args.per_frame, strength=args.strength,
                                 cut_threshold=args.cut_threshold, batch_size=args.batch_size,
@@ -60,3 +63,20 @@ def cmd_video(args):
     print(f"wrote {report.path}: {report.frames} frames in {report.seconds:.1f} s "
           f"({report.fps:.1f} frames/s){cuts}")
     return 0
+
+
+def _refuse_still_image(path):
+    """A still photo (one frame that Pillow reads: JPEG, PNG, TIFF...) would become a one-frame video: refused, in
+    one line that points to ``colorize predict``. Animated GIFs and WebPs, and videos, pass."""
+    import warnings
+
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                frames = getattr(im, "n_frames", 1)
+    except Exception:  # not an image Pillow knows (a video, or missing): the video reader says what it is
+        return
+    if frames <= 1:
+        raise InputError(f"{path} is a still image, not a video; colorize it with: colorize predict {path} -o OUTDIR")

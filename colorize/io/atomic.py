@@ -40,7 +40,9 @@ def _exists(path):
 
 
 def _exists_error(path):
-    return OutputExistsError(f"{path} already exists; pass overwrite=True (--overwrite on the command line)")
+    err = OutputExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    err.path = path  # the command line names its --overwrite flag instead
+    return err
 
 
 @contextlib.contextmanager

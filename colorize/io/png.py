@@ -1,4 +1,4 @@
-"""A fast PNG encoder for 8-bit RGB: the "Up" row filter in NumPy, and zlib (level 1, run-length strategy) on
+"""A fast PNG encoder for 8- and 16-bit RGB: the "Up" row filter in NumPy, and zlib (level 1, run-length strategy) on
 bands of rows compressed in parallel threads (zlib releases the GIL).
 
 Why not Pillow: its encoder spends most of its time choosing row filters. On a 768x512 photo this writes the same
@@ -36,11 +36,14 @@ def _chunk(tag, payload):
 
 
 def _filtered_rows(rgb):
-    """(H, W, 3) uint8 -> (H, 1 + 3W) uint8 scanlines, each with PNG filter type 2 (Up: byte minus the byte
-    above, modulo 256); the first row's "above" is zeros."""
+    """(H, W, 3) uint8 or uint16 -> (H, 1 + 3W * bytes) uint8 scanlines (16-bit samples big-endian), each with PNG
+    filter type 2 (Up: byte minus the byte above, modulo 256, whatever the bit depth); the first row's "above" is
+    zeros."""
     h, w, _ = rgb.shape
-    flat = rgb.reshape(h, w * 3)
-    rows = np.empty((h, 1 + w * 3), np.uint8)
+    if rgb.dtype == np.uint16:
+        rgb = rgb.astype(">u2").view(np.uint8)
+    flat = rgb.reshape(h, -1)
+    rows = np.empty((h, 1 + flat.shape[1]), np.uint8)
     rows[:, 0] = 2
     rows[0, 1:] = flat[0]
     np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])
@@ -53,8 +56,9 @@ def _deflate(data, last):
     return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
-def png_pieces(rgb):
-    """(H, W, 3) uint8 array -> the PNG file as a list of byte strings, in order (their concatenation is the file)."""
+def png_pieces(rgb, chunks=()):
+    """(H, W, 3) uint8 or uint16 array -> the PNG file as a list of byte strings, in order (their concatenation is
+    the file). ``chunks``: ``(tag, payload)`` ancillary chunks (metadata) written before the image data."""
     rgb = np.ascontiguousarray(rgb)
     h, w, _ = rgb.shape
     rows = _filtered_rows(rgb)
@@ -72,11 +76,13 @@ def png_pieces(rgb):
     crc = zlib.crc32(b"IDAT")
     for piece in stream:
         crc = zlib.crc32(piece, crc)
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit, truecolour, deflate, adaptive filters, no interlace
-    head = SIGNATURE + _chunk(b"IHDR", header) + struct.pack(">I", sum(map(len, stream))) + b"IDAT"
+    depth = 16 if rgb.dtype == np.uint16 else 8
+    header = struct.pack(">IIBBBBB", w, h, depth, 2, 0, 0, 0)  # truecolour, deflate, adaptive filters, no interlace
+    extra = b"".join(_chunk(tag, payload) for tag, payload in chunks)
+    head = SIGNATURE + _chunk(b"IHDR", header) + extra + struct.pack(">I", sum(map(len, stream))) + b"IDAT"
     return [head, *stream, struct.pack(">I", crc) + _chunk(b"IEND", b"")]
 
 
-def encode_png(rgb):
-    """(H, W, 3) uint8 array -> PNG file bytes."""
-    return b"".join(png_pieces(rgb))
+def encode_png(rgb, chunks=()):
+    """(H, W, 3) uint8 or uint16 array -> PNG file bytes (``chunks`` as for ``png_pieces``)."""
+    return b"".join(png_pieces(rgb, chunks))
