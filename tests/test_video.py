@@ -369,3 +369,15 @@ def test_a_bogus_encoder_preset_is_named_with_the_accepted_values(tmp_path, phot
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "--encoder-preset 'bogus'" in lines[0] and "veryfast" in lines[0], lines
     assert "disk" not in lines[0] and not out.exists()
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif"])
+def test_a_still_image_is_refused_in_one_line_that_points_to_predict(tmp_path, photos, model_args, capsys, suffix):
+    from PIL import Image
+    still = tmp_path / f"still{suffix}"
+    Image.fromarray(photos["astronaut"][:64, :96]).convert("L").save(still)
+    out = tmp_path / "out.mp4"
+    assert main(["video", str(still), "-o", str(out), "--quiet"] + model_args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "still image" in err[0] and f"colorize predict {still}" in err[0], err
+    assert not out.exists()
