@@ -56,10 +56,14 @@ class DataConfig:
     random_crop: bool = True
 
     def check(self):
-        _require(self.val_limit >= 0, "data.val_limit", ">= 0")
+        _require(0 <= self.val_limit <= MAX_RECORDS, "data.val_limit", f"between 0 and {MAX_RECORDS:,}")
         _require(0 <= self.val_share <= 0.5, "data.val_share", "between 0 and 0.5")
-        _require(self.shuffle_buffer >= 1, "data.shuffle_buffer", ">= 1")
+        _require(1 <= self.shuffle_buffer <= MAX_RECORDS, "data.shuffle_buffer", f"between 1 and {MAX_RECORDS:,}")
 
+
+MAX_STEPS = 10 ** 9      # upper bound of every count of steps: far past any run, well inside TensorFlow's int64
+MAX_RECORDS = 10 ** 8    # of images in memory at once (shuffle buffer, validation set)
+MAX_BATCH = 65536        # a global batch: a TPU pod's largest; larger overflowed inside TensorFlow
 
 LOSSES = ("regression", "classification", "both")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
@@ -104,12 +108,14 @@ class TrainConfig:
             self.loss = "regression"
 
     def check(self):
-        _require(self.batch_size >= 1, "train.batch_size", ">= 1")
-        _require(self.epochs >= 1, "train.epochs", ">= 1")
-        _require(self.steps is None or self.steps >= 1, "train.steps", ">= 1 or null")
-        _require(self.steps_per_epoch is None or self.steps_per_epoch >= 1, "train.steps_per_epoch", ">= 1 or null")
+        _require(1 <= self.batch_size <= MAX_BATCH, "train.batch_size", f"between 1 and {MAX_BATCH:,}")
+        _require(1 <= self.epochs <= MAX_STEPS, "train.epochs", f"between 1 and {MAX_STEPS:,}")
+        steps = f"between 1 and {MAX_STEPS:,}, or null"
+        _require(self.steps is None or 1 <= self.steps <= MAX_STEPS, "train.steps", steps)
+        _require(self.steps_per_epoch is None or 1 <= self.steps_per_epoch <= MAX_STEPS, "train.steps_per_epoch",
+                 steps)
         _require(0 < self.learning_rate < 1, "train.learning_rate", "between 0 and 1")
-        _require(self.warmup_steps >= 0, "train.warmup_steps", ">= 0")
+        _require(0 <= self.warmup_steps <= MAX_STEPS, "train.warmup_steps", f"between 0 and {MAX_STEPS:,}")
         _require(0 <= self.weight_decay < 1, "train.weight_decay", "between 0 and 1")
         _require(self.loss in LOSSES, "train.loss", "regression, classification or both")
         _require(self.regression_loss in ("huber", "l2", "log_mse"), "train.regression_loss", "huber, l2 or log_mse")
@@ -118,10 +124,11 @@ class TrainConfig:
         _require(self.precision in ("float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
                  "float32, mixed_bfloat16 or mixed_float16")
         _require(0 <= self.rebalance <= 1, "train.rebalance", "between 0 and 1")
-        for name in ("checkpoint_every", "keep_checkpoints", "log_every"):
-            _require(getattr(self, name) >= 1, f"train.{name}", ">= 1")
-        _require(self.validate_every is None or self.validate_every >= 1, "train.validate_every", ">= 1 or null")
-        _require(self.samples_every_epoch >= 0, "train.samples_every_epoch", ">= 0")
+        for name in ("checkpoint_every", "log_every"):
+            _require(1 <= getattr(self, name) <= MAX_STEPS, f"train.{name}", f"between 1 and {MAX_STEPS:,}")
+        _require(1 <= self.keep_checkpoints <= 1000, "train.keep_checkpoints", "between 1 and 1000")
+        _require(self.validate_every is None or 1 <= self.validate_every <= MAX_STEPS, "train.validate_every", steps)
+        _require(0 <= self.samples_every_epoch <= 1000, "train.samples_every_epoch", "between 0 and 1000")
         _require(0 <= self.seed < 2 ** 31, "train.seed", "between 0 and 2**31 - 1")
         _require(self.strategy in STRATEGIES, "train.strategy", ", ".join(STRATEGIES))
         _require(not self.devices or self.strategy == "mirrored", "train.devices",

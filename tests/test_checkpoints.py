@@ -118,3 +118,40 @@ def test_writer_rotates_only_its_own_checkpoints(tmp_path):
     assert [p.name for p in checkpoints.list_checkpoints(tmp_path)] == ["ckpt-4", "ckpt-3", "ckpt-1"]
     assert checkpoints.stored_config(tmp_path / "ckpt-4") == {"train": {"seed": 0}}
     assert checkpoints.restore_newest(holder, tmp_path, say=print).name == "ckpt-4"
+
+
+# -- round 3 of hostile input (issue 26): killed mid-save -------------------------------------------------------
+def test_a_checkpoint_without_its_json_is_incomplete_and_the_newest_complete_one_is_used(tmp_path, capsys):
+    """Issue 26.10: killed after TensorFlow's files but before ckpt-N.json, a resume took the checkpoint for one
+    of an older colorize (no data position: another data order)."""
+    run(tmp_path, 3)
+    (tmp_path / "checkpoints" / "ckpt-3.json").unlink()
+    record = train(fast(), tmp_path, max_steps=4, dataset=pairs(), log="plain")
+    line = [x for x in capsys.readouterr().err.splitlines() if "ckpt-3" in x]
+    assert len(line) == 1 and "ckpt-3: its file ckpt-3.json is missing" in line[0] and "ckpt-2" in line[0]
+    assert record["resumed_from_step"] == 2
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_the_config_change_guard_holds_whatever_happened_to_the_json(tmp_path, damage):
+    """Issue 26.10: with ckpt-N.json missing or corrupt ({bad), another train.batch_size and train.seed went
+    through, where the intact checkpoint refuses them."""
+    run(tmp_path, 2)
+    sidecar = tmp_path / "checkpoints" / "ckpt-2.json"
+    sidecar.unlink() if damage == "missing" else sidecar.write_text("{bad")
+    with pytest.raises(TrainingError, match=r"differs from the one .*ckpt-1.*train.batch_size"):
+        run(tmp_path, 4, "train.batch_size=8", "train.seed=5")
+    (tmp_path / "checkpoints" / "ckpt-1.json").write_text("{bad")
+    with pytest.raises(TrainingError, match=r"no checkpoint .* can be restored \(ckpt-2: its file ckpt-2.json is "
+                                            r".*ckpt-1: its file ckpt-1.json is corrupt"):
+        run(tmp_path, 4, "train.batch_size=8", "train.seed=5")
+
+
+def test_dead_temporaries_of_a_killed_tensorflow_write_are_removed(tmp_path):
+    """Issue 26.10: a kill during TensorFlow's own write left ckpt-N_temp/ for ever."""
+    run(tmp_path, 2)
+    dead = tmp_path / "checkpoints" / "ckpt-3_temp"
+    dead.mkdir()
+    (dead / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"\0" * 1024)
+    assert run(tmp_path, 3)["resumed_from_step"] == 2
+    assert not dead.exists() and "ckpt-3" in names(tmp_path)

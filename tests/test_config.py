@@ -98,3 +98,25 @@ def test_my_photos_config_explains_every_key_with_its_default():
             shown = list(shown) if isinstance(shown, tuple) else shown
             assert f"default {shown}".replace("'", "") in lines[field.name].replace("'", ""), \
                 f"{section.name}.{field.name}: the comment should say 'default {shown}'"
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("key", ["train.batch_size", "train.epochs", "train.steps", "train.steps_per_epoch",
+                                 "train.warmup_steps", "train.checkpoint_every", "train.keep_checkpoints",
+                                 "train.log_every", "train.validate_every", "train.samples_every_epoch",
+                                 "data.val_limit", "data.shuffle_buffer"])
+def test_every_count_and_size_has_an_upper_bound(key):
+    """Issue 26.9: train.batch_size=99999999999999999999999 passed the check and died in a TensorFlow traceback."""
+    with pytest.raises(ConfigError, match=f"config value {key} must be between"):
+        load_config(REPO / "configs" / "smoke.yaml", [f"{key}={HUGE}"])
+
+
+def test_an_enormous_batch_size_is_one_line_from_colorize_train(tmp_path, capsys):
+    from colorize.cli import main
+    assert main(["train", "--config", str(REPO / "configs" / "smoke.yaml"), "--workdir", str(tmp_path / "w"),
+                 "--set", f"train.batch_size={HUGE}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "train.batch_size must be between 1 and 65,536" in err
+    assert not (tmp_path / "w").exists()

@@ -426,3 +426,41 @@ def test_pick_strategy_without_a_config_on_two_gpus(monkeypatch):
     monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: ["gpu0", "gpu1"] if kind == "GPU" else [])
     monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda devices=None: made.append(devices) or "mirrored")
     assert runtime.pick_strategy(None) == "mirrored" and made == [None]
+
+
+# -- round 3 of hostile input (issue 26) ---------------------------------------------------------------------
+@pytest.mark.parametrize("steps", [0, -1])
+def test_max_steps_zero_or_negative_is_refused_before_anything(tmp_path, capsys, steps):
+    """Issue 26.17: --max-steps 0 trained the whole run (0 read as no limit); -1 wrote final.weights.h5 from
+    untrained weights and printed the command to use them."""
+    from training_helpers import fast, pairs
+
+    from colorize.cli import main
+    from colorize.errors import ConfigError
+    with pytest.raises(ConfigError, match="--max-steps"):
+        train(fast(), tmp_path / "api", max_steps=steps, verbose=False, dataset=pairs())
+    workdir = tmp_path / "cli"
+    assert main(["train", "--config", str(REPO / "configs" / "smoke.yaml"), "--workdir", str(workdir),
+                 "--max-steps", str(steps)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and f"got {steps}" in captured.err and "colorize predict" not in captured.out
+    assert not workdir.exists() and not (tmp_path / "api").exists()
+
+
+def test_a_full_disk_keeps_its_cause_in_the_one_line(tmp_path):
+    """Issue 26.11: h5py's message on a full disk holds a ctime() with its newline, and the one line shown was cut
+    there, before "No space left on device". /dev/full answers every write with that error (ENOSPC)."""
+    from training_helpers import fast
+
+    from colorize.cli.common import one_line
+    from colorize.errors import WriteError
+    from colorize.io import atomic
+    from colorize.model.network import build_model
+    model = build_model(fast())
+    full = tmp_path / "full.weights.h5"
+    full.symlink_to("/dev/full")
+    with pytest.raises(WriteError) as err:  # as the loop writes the final weights: through atomic.write_with
+        atomic.write_with(tmp_path / "final.weights.h5", lambda tmp: model.save_weights(str(full)), overwrite=True)
+    line = one_line(err.value)
+    assert "No space left on device" in line and "final.weights.h5" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.weights.h5"]  # no temporary left

@@ -156,6 +156,9 @@ def _running(pid):
 
 def _write_error(path, err):
     detail = err.strerror if isinstance(err, OSError) and err.strerror else f"{type(err).__name__}: {err}"
+    if isinstance(err, OSError) and err.errno and os.strerror(err.errno) not in detail:
+        detail = f"{os.strerror(err.errno)}: {detail}"  # h5py's strerror is its own text; the cause comes first
+    detail = " ".join(str(detail).split())[:300]  # one line: h5py's text holds a ctime() and its newline
     return WriteError(f"cannot write {path} ({detail}); check that the folder is writable and the disk is not full")
 
 

@@ -5,6 +5,11 @@ The checkpoint object is TensorFlow's (``tf.train.Checkpoint(model=, optimizer=,
 ``WORKDIR/checkpoints`` with the usual ``checkpoint`` state file, so ``tf.train.latest_checkpoint`` and older
 workdirs keep working. A run deletes only checkpoints it wrote itself: the one it resumed from, and every older
 one, stay until someone deletes them.
+
+A checkpoint counts only once all its files are in and parse: TensorFlow's ``.index`` and ``.data-*`` and then
+``ckpt-STEP.json`` (its config and data position), written last. One that a kill cut short is named and skipped,
+and the newest complete one used; TensorFlow's own ``ckpt-STEP_temp/`` of a killed write is removed on resume.
+Only checkpoints of the layout before the ``.json`` existed (TensorFlow's ``CheckpointManager``) count without it.
 """
 import errno
 import json
@@ -17,12 +22,13 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from colorize.errors import TrainingError
+from colorize.errors import TrainingError, WriteError
 from colorize.io import atomic
 
 MIN_FREE_BYTES = 200 * 2 ** 20
 STATE_FILE = "checkpoint"
 _CKPT = re.compile(r"^ckpt-(\d+)$")
+_CKPT_TEMP = re.compile(r"^ckpt-\d+_temp")  # TensorFlow writes the shards there, then merges them into ckpt-N
 
 
 def check_workdir(workdir):
@@ -135,7 +141,48 @@ def list_checkpoints(directory):
     return [directory / n for n in sorted((n for n in names if _CKPT.match(n)), key=_step_of, reverse=True)]
 
 
+def _legacy_names(directory):
+    """Checkpoints of the layout before ``ckpt-N.json`` existed: those named by a state file that TensorFlow's
+    ``CheckpointManager`` wrote (with its timestamps; ``CheckpointWriter`` rewrites the state file without them)."""
+    try:
+        text = (Path(directory) / STATE_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    return _state_file_names(directory) if "last_preserved_timestamp" in text else set()
+
+
 def _missing_files(prefix):
+    """Why the checkpoint ``prefix`` is not complete, as "its file ... is missing / is corrupt (...)", or None."""
+    prefix = Path(prefix)
+    missing = _missing_tensorflow_files(prefix)
+    if missing:
+        return f"its file {missing} is missing"
+    sidecar = prefix.with_name(prefix.name + ".json")
+    try:
+        entry = json.loads(sidecar.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if prefix.name in _legacy_names(prefix.parent):
+            return None
+        return f"its file {sidecar.name} is missing (the run was stopped while saving it)"
+    except (OSError, ValueError) as err:
+        return f"its file {sidecar.name} is corrupt ({' '.join(str(err).split())[:100]})"
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        return f"its file {sidecar.name} is corrupt (it holds no config)"
+    return None
+
+
+def remove_dead_temporaries(directory):
+    """Remove the ``ckpt-N_temp`` folders that a write killed midway left (TensorFlow removes its own when it
+    finishes); call only while holding the workdir lock. Returns how many were removed."""
+    removed = 0
+    for path in Path(directory).glob("ckpt-*_temp*"):
+        if _CKPT_TEMP.match(path.name):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _missing_tensorflow_files(prefix):
     prefix = Path(prefix)
     if not prefix.with_name(prefix.name + ".index").is_file():
         return f"{prefix.name}.index"
@@ -183,7 +230,7 @@ def _problem(prefix, err, current_config):
     """One line on why ``prefix`` did not restore."""
     missing = _missing_files(prefix)
     if missing:
-        return f"its file {missing} is missing"
+        return missing
     old = stored_config(prefix)
     if old is not None and current_config is not None:
         changed = config_differences(old, current_config, "model")
@@ -260,7 +307,12 @@ class CheckpointWriter:
     def save(self, step, extra=None):
         self.directory.mkdir(parents=True, exist_ok=True)
         prefix = self.directory / f"ckpt-{step}"
-        self.checkpoint.write(str(prefix))
+        try:
+            self.checkpoint.write(str(prefix))
+        except (tf.errors.OpError, OSError) as err:  # a full disk, mostly: its cause kept on the one line
+            text = " ".join((getattr(err, "message", None) or str(err) or type(err).__name__).split())
+            raise WriteError(f"cannot write checkpoint {prefix} ({text[:300]}); check that the disk is not full") \
+                from None
         if self.scratch:
             shutil.rmtree(self.directory, ignore_errors=True)
             return prefix

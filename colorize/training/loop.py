@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 import yaml
 
-from colorize.config import Config
+from colorize.config import MAX_STEPS, Config
 from colorize.data import streams as data
 from colorize.errors import ConfigError, TrainingError
 from colorize.io import atomic
@@ -56,6 +56,10 @@ def train(config, workdir, max_steps=None, verbose=True, dataset=None, *, restar
     """
     if not isinstance(config, Config):  # not an assert: python -O drops those
         raise ConfigError(f"train() takes a colorize Config (colorize.load_config(path)), got {type(config).__name__}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
+                                  or not 1 <= max_steps <= MAX_STEPS):  # 0 read as "no limit"; -1 trained nothing
+        raise ConfigError(f"--max-steps (max_steps) must be from 1 to {MAX_STEPS:,}, or left out for the config's "
+                          f"whole run; got {max_steps!r}")
     workdir = check_workdir(workdir)
     with runtime.process_state(config.train):
         strategy = runtime.pick_strategy(config.train)
@@ -321,6 +325,8 @@ def _resume(checkpoint, ckpt_dir, config, restart, allow_config_change, chief, o
         if moved:
             out.say(f"--restart: moved the old checkpoints to {moved}; starting from step 0")
         return None
+    if chief:  # the workdir lock is held: a ckpt-N_temp/ here is a killed run's
+        checkpoints.remove_dead_temporaries(ckpt_dir)
     prefix = checkpoints.restore_newest(checkpoint, ckpt_dir, config.to_dict(), say=out.warn)
     stored = checkpoints.stored_config(prefix) if prefix else None
     if stored is None:
