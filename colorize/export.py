@@ -10,16 +10,20 @@ graph, through the very ``tf.function``s that ``Colorizer.colorize`` calls. Deco
 
 Both write atomically (``colorize.atomic``: a temporary path next to the target, then a rename) and refuse to
 replace an existing path unless ``overwrite=True`` (``colorize.OutputExistsError``); an unwritable target is a
-``colorize.WriteError`` naming it.
+``colorize.WriteError`` naming it. Even with ``overwrite=True`` a folder is replaced only if it is a SavedModel
+or empty: anything else in it is a user's, never deleted (``colorize.WriteError``).
 """
 from pathlib import Path
 
 import tensorflow as tf
 
 from colorize._internals import freeze_variables
+from colorize.errors import WriteError
 from colorize.io import atomic
 
 SIGNATURE_KEY = "serving_default"
+SAVEDMODEL_ENTRIES = {"saved_model.pb", "saved_model.pbtxt", "variables", "assets", "assets.extra", "fingerprint.pb",
+                      "keras_metadata.pb"}  # what tf.saved_model.save (and Keras) put in the folder
 
 
 class _ServingModule(tf.Module):
@@ -50,10 +54,28 @@ def serving_module(colorizer):
 
 def export_savedmodel(colorizer, path, overwrite=False):
     """Save the full pipeline of ``colorizer`` as a SavedModel folder at ``path`` (see the module docstring)."""
+    if overwrite:
+        _check_replaceable(Path(path))
     module = serving_module(colorizer)
     with atomic.writing(path, overwrite, directory=True) as tmp:
         tf.saved_model.save(module, str(tmp), signatures={SIGNATURE_KEY: module.serve})
     return Path(path)
+
+
+def _check_replaceable(path):
+    """With overwrite: refuse a folder that is neither a SavedModel nor empty (``-o ~/Documents --overwrite`` must
+    not delete the documents)."""
+    if not path.is_dir() or path.is_symlink():
+        return
+    try:
+        entries = sorted(p.name for p in path.iterdir())
+    except OSError as err:
+        raise WriteError(f"{path} cannot be read ({err.strerror or err}); pass another path") from None
+    others = [n for n in entries if n not in SAVEDMODEL_ENTRIES]
+    if others or (entries and not {"saved_model.pb", "saved_model.pbtxt"} & set(entries)):
+        shown = ", ".join(others[:3] or entries[:3]) + (", ..." if len(others or entries) > 3 else "")
+        raise WriteError(f"{path} is a folder that is not a SavedModel (it holds {shown}); overwrite replaces only a "
+                         "SavedModel folder or an empty one: pass another path")
 
 
 def tflite_bytes(colorizer):

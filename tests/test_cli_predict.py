@@ -314,3 +314,54 @@ def test_odd_arguments_are_one_line_errors(tmp_path, capsys, argv, message):
     assert main(argv) in (1, 2)
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- round 3 of hostile input (issue 26)
+
+@pytest.mark.parametrize("extra, message", [
+    (["--config", "{smoke}"], "--config belongs to --weights"),
+    (["--sha256", "abc"], "--sha256 belongs to --weights"),
+    (["{weights}", "--sha256", "abc"], "--sha256 'abc' is not a sha256"),
+    (["{weights}", "--preset", "bigru_fusion_64"], "--weights and --preset bigru_fusion_64 name two models"),
+])
+def test_conflicting_or_unused_model_options_are_refused(tmp_path, tiny_weights, capsys, extra, message):
+    """Issue 26.15: --config and a malformed --sha256 were ignored without --weights (the shipped preset ran),
+    and --weights silently won over --preset."""
+    photo = _photo(tmp_path / "p.png", 0)
+    weights = ["--weights", str(tiny_weights[0]), "--config", str(REPO / "configs" / "smoke.yaml")]
+    argv = []
+    for item in extra:
+        argv += weights if item == "{weights}" else [item.format(smoke=REPO / "configs" / "smoke.yaml")]
+    out = tmp_path / "out"
+    assert main(["predict", str(photo), "-o", str(out), "--quiet", *argv]) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_huge_hint_radius_fails_that_photo_only(tmp_path, hint_model_args, capsys):
+    """Issue 26.1: --hint '10,10,#ff0000,1e300' gave an OverflowError traceback and aborted the whole run."""
+    folder = tmp_path / "in"
+    _photo(folder / "a.png", 0, (100, 100))
+    _photo(folder / "b.png", 1, (100, 100))
+    hints = tmp_path / "hints.json"
+    hints.write_text(json.dumps({"a.png": [{"x": 10, "y": 10, "color": "#ff0000", "radius": 1e300}],
+                                 "b.png": [{"x": 10, "y": 10, "color": "#ff0000", "radius": 5}]}))
+    assert main(["predict", str(folder), "-o", str(tmp_path / "out"), "--hints", str(hints)] + hint_model_args) == 1
+    captured = capsys.readouterr()
+    assert "written 1, skipped 0, failed 1" in _summary(captured.out) and "Traceback" not in captured.err
+    assert "a.png" in captured.err and "diagonal" in captured.err and _pngs(tmp_path / "out") == ["b.png"]
+    assert main(["predict", str(folder / "a.png"), "-o", str(tmp_path / "one"), "--hint", "10,10,#ff0000,1e300"]
+                + hint_model_args) == 1
+    assert "diagonal" in capsys.readouterr().err
+
+
+def test_deeply_nested_hints_file_is_one_line(tmp_path, hint_model_args, capsys):
+    """Issue 26.2: a hints file nested a few thousand levels deep gave a RecursionError traceback."""
+    photo = _photo(tmp_path / "p.png", 0)
+    hints = tmp_path / "deep.json"
+    hints.write_text('{"p.png": ' + "[" * 5000 + "]" * 5000 + "}")
+    assert main(["predict", str(photo), "-o", str(tmp_path / "out"), "--hints", str(hints)] + hint_model_args) == 1
+    err = capsys.readouterr().err
+    assert "nests too deep" in err and len(err.strip().splitlines()) == 1
+

@@ -162,3 +162,29 @@ def test_demo_command_is_registered():
     from colorize.cli import build_parser
     args = build_parser().parse_args(["demo"])
     assert args.output == "colorize-demo" and args.preset is None
+
+
+# -- round 3 of hostile input (issue 26) ---------------------------------------------------------------------
+def test_sheet_count_zero_and_unwritable_outputs_are_refused_before_evaluating(small, model_args, tmp_path, capsys,
+                                                                              monkeypatch):
+    """Issue 26.18: --sheet-count 0 printed "contact sheet: s3.png" and wrote none; --json into a folder that
+    cannot be written was refused only after the whole evaluation ran."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(small["astronaut"]).save(folder / "a.png")
+    ran = []
+    real = ev.evaluate
+    monkeypatch.setattr(ev, "evaluate", lambda *a, **k: ran.append(1) or real(*a, **k))
+    (tmp_path / "a_file").write_text("x")
+    for extra, words in ((["--sheet", str(tmp_path / "s3.png"), "--sheet-count", "0"], "--sheet-count must be"),
+                         (["--json", "/proc/colorize-test/out.json"], "cannot write in the output folder /proc"),
+                         (["--json", str(tmp_path / "a_file" / "out.json")], "a_file"),
+                         (["--sheet", str(tmp_path / "a_file" / "s.png")], "a_file"),
+                         (["--json", str(folder)], "is a folder")):
+        assert main(["evaluate", "--data", str(folder), *model_args, *extra]) == 1, extra
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1, (extra, err)
+    assert ran == [] and not (tmp_path / "s3.png").exists()
+    assert main(["evaluate", "--data", str(folder), *model_args, "--sheet", str(tmp_path / "s1.png"),
+                 "--sheet-count", "1"]) == 0
+    assert f"contact sheet: {tmp_path / 's1.png'}" in capsys.readouterr().out and (tmp_path / "s1.png").is_file()

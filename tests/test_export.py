@@ -115,10 +115,10 @@ def test_cli_export(tiny_weights, tmp_path, capsys):
 
 def test_savedmodel_overwrite_replaces_the_folder(colorizer, tmp_path):
     target = tmp_path / "model"
-    target.mkdir()
-    (target / "stale.txt").write_text("old export")
+    export.export_savedmodel(colorizer, target)  # an earlier export: a SavedModel folder, replaceable
+    (target / "variables" / "stale.data").write_text("old export")
     export.export_savedmodel(colorizer, target, overwrite=True)
-    assert not (target / "stale.txt").exists() and (target / "saved_model.pb").is_file()
+    assert not (target / "variables" / "stale.data").exists() and (target / "saved_model.pb").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
@@ -132,3 +132,25 @@ def test_an_unwritable_target_is_a_one_line_error(colorizer, tmp_path, tiny_weig
                          str(REPO / "configs" / "smoke.yaml"), "--format", "tflite", "-o", str(target)])
         err = capsys.readouterr().err
         assert code == 1 and str(target) in err and len(err.strip().splitlines()) == 1
+
+
+def test_overwrite_never_deletes_a_folder_that_is_not_a_savedmodel(colorizer, tiny_weights, tmp_path, capsys):
+    """Issue 26.13 (data loss): export --format savedmodel -o exdir --overwrite deleted whatever exdir held."""
+    exdir = tmp_path / "exdir"
+    (exdir / "sub").mkdir(parents=True)
+    (exdir / "precious.txt").write_text("my thesis")
+    (exdir / "sub" / "notes.txt").write_text("notes")
+    path, _, sha = tiny_weights
+    code = cli.main(["export", "--weights", str(path), "--sha256", sha, "--config",
+                     str(REPO / "configs" / "smoke.yaml"), "--format", "savedmodel", "-o", str(exdir), "--overwrite"])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "not a SavedModel" in err and "precious.txt" in err
+    assert (exdir / "precious.txt").read_text() == "my thesis" and (exdir / "sub" / "notes.txt").read_text() == "notes"
+    (exdir / "saved_model.pb").write_bytes(b"")  # a SavedModel's name beside the user's files is not enough
+    with pytest.raises(WriteError, match="precious.txt"):
+        export.export_savedmodel(colorizer, exdir, overwrite=True)
+    assert (exdir / "precious.txt").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["exdir"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    export.export_savedmodel(colorizer, empty, overwrite=True)  # an empty folder is fine
+    assert (empty / "saved_model.pb").is_file()

@@ -402,3 +402,25 @@ def test_fuzz_load_rgb_only_returns_images_or_raises_input_error(tmp_path):
             _check_rgb(x)
             outcomes["image"] += 1
     assert outcomes["InputError"] > 250 and outcomes["image"] > 10  # both paths were exercised
+
+
+def _header_only_png(width, height):
+    def chunk(tag, payload):
+        return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def test_a_png_declaring_100000_squared_gets_the_max_pixels_advice_of_any_large_photo(tmp_path):
+    """Issue 26.16: a 69-byte PNG declaring 100000x100000 hit Pillow's own bomb check first, whose advice ("raise
+    PIL.Image.MAX_IMAGE_PIXELS") a command-line user cannot follow; a 120 Mpx photo gets "a larger max_pixels"."""
+    bomb = _write(tmp_path, "bomb.png", _header_only_png(100000, 100000))
+    large = _write(tmp_path, "large.png", _header_only_png(12000, 10000))
+    with pytest.raises(InputError) as large_error:
+        load_array(large)
+    with pytest.raises(InputError) as bomb_error:
+        load_array(bomb)
+    assert "MAX_IMAGE_PIXELS" not in str(bomb_error.value)
+    assert "10,000,000,000 pixels" in str(bomb_error.value) and "bomb.png" in str(bomb_error.value)
+    advice = str(large_error.value).split("pixels, ", 1)[1]
+    assert advice.startswith("more than max_pixels") and str(bomb_error.value).endswith(advice)

@@ -150,3 +150,10 @@ def test_row_weights_are_tensorflows_bilinear_resize(tiny_weights):
         lower, upper, weight = row_weights(rows, height)
         mine = small[lower] + (small[upper] - small[lower]) * weight[:, None, None]
         np.testing.assert_array_equal(mine, tf.image.resize(small, [height, 3]).numpy())
+
+
+@pytest.mark.parametrize("bad", ["nope", None, 3, np.zeros((4, 4, 3), np.uint8)])
+def test_colorize_prepared_of_something_not_prepared_is_an_input_error(colorizer, bad):
+    """Issue 26.12: Colorizer.colorize_prepared("nope") raised a bare AttributeError."""
+    with pytest.raises(InputError, match="Colorizer.prepare"):
+        colorizer.colorize_prepared(bad)

@@ -41,6 +41,7 @@ def colorizer(args, hints=False, **extra):
 
     from colorize.pipeline.colorizer import Colorizer, load_pretrained
     from colorize.presets import DEFAULT_HINT_PRESET
+    check_model_args(args)
     options = {k: v for k, v in (("readout", args.readout), ("upsampling", args.upsampling)) if v}
     options.update(extra)
     if args.weights:
@@ -53,6 +54,20 @@ def colorizer(args, hints=False, **extra):
               "(--preset names another)", file=sys.stderr)
         return load_pretrained(DEFAULT_HINT_PRESET, **options)
     return load_pretrained(args.preset, **options)
+
+
+def check_model_args(args):
+    """Refuse model options that conflict or would be ignored (a typo must not silently pick another model)."""
+    weights, sha256, config = (getattr(args, k, None) for k in ("weights", "sha256", "config"))
+    if weights and getattr(args, "preset", None):
+        raise ColorizeError(f"--weights and --preset {args.preset} name two models; give one of them")
+    for flag, value in (("--sha256", sha256), ("--config", config)):
+        if value and not weights:
+            raise ColorizeError(f"{flag} belongs to --weights (your own .weights.h5), which is not given; add "
+                                f"--weights, or leave {flag} out to use a preset")
+    if sha256 and not (len(sha256) == 64 and all(c in "0123456789abcdefABCDEF" for c in sha256)):
+        raise ColorizeError(f"--sha256 {sha256[:80]!r} is not a sha256 (64 hexadecimal digits, as colorize train "
+                            "prints)")
 
 
 def quiet_tensorflow():

@@ -36,6 +36,13 @@ def cmd_evaluate(args):
         raise ColorizeError("--limit must be at least 1")
     if args.hints < 0:
         raise ColorizeError("--hints must be 0 or more")
+    if args.sheet_count < 1:
+        raise ColorizeError(f"--sheet-count must be at least 1 (rows of the contact sheet), got {args.sheet_count}")
+    for flag, out in (("--json", args.json), ("--sheet", args.sheet)):  # before the run, not after it
+        if out and out != "-":
+            if os.path.isdir(out):
+                raise ColorizeError(f"{flag} {out} is a folder; pass a file name")
+            atomic.check_writable(os.path.dirname(os.path.abspath(out)))
     colorizer = cli_common.colorizer(args)
     result = evaluate(colorizer, iter_dataset(args.data, limit=args.limit, data_dir=args.data_dir),
                       sheet_path=args.sheet, sheet_count=args.sheet_count, batch_size=args.batch_size,
@@ -43,8 +50,8 @@ def cmd_evaluate(args):
     options = f"readout {colorizer.readout.kind}, upsampling {colorizer.upsampling}" + (
         f", {args.hints} hints per photo (seed {args.seed})" if args.hints else "")
     print(format_table(result, f"{colorizer.name} ({options}) on {args.data}"))
-    if args.sheet:
-        print(f"contact sheet: {args.sheet}")
+    if result.get("sheet"):
+        print(f"contact sheet: {result['sheet']}")
     if args.json and args.json != "-":
         atomic.write_text(args.json, json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n", overwrite=True)
         print(f"results: {args.json}")

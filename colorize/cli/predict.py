@@ -72,6 +72,7 @@ def cmd_predict(args):
             raise ColorizeError(f"{flag} must be at least 1, got {value}")
     if args.hint and args.hints:
         raise ColorizeError("give hints with --hint (one image) or --hints FILE (several), not both")
+    cli_common.check_model_args(args)  # before any photo is looked at: conflicting or unused model options
     outdir = Path(args.output)
     try:
         is_file = not os.path.isdir(outdir) and os.stat(outdir) is not None

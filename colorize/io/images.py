@@ -94,8 +94,24 @@ def _check_size(im, name, max_pixels):
     if w == 0 or h == 0:
         raise InputError(f"{name} is empty ({w}x{h} pixels)")
     if max_pixels is not None and w * h > max_pixels:
-        raise InputError(f"{name} is {w}x{h} = {w * h:,} pixels, more than max_pixels={max_pixels:,} (a guard "
-                         "against decompression bombs); resize it, or pass a larger max_pixels if you trust it")
+        raise InputError(_too_many_pixels(name, f"{w}x{h} = {w * h:,}", max_pixels))
+
+
+def _too_many_pixels(name, size, max_pixels):
+    return (f"{name} is {size} pixels, more than max_pixels={max_pixels:,} (a guard against decompression bombs); "
+            "resize it, or pass a larger max_pixels if you trust it")
+
+
+def _bomb_error(name, err, max_pixels):
+    """Pillow's own refusal (over twice ``PIL.Image.MAX_IMAGE_PIXELS``, raised as it reads the header): for a
+    photo also over ``max_pixels``, the advice every photo over it gets (a user cannot raise Pillow's limit)."""
+    import re
+    found = re.search(r"\((\d+) pixels\)", str(err))
+    pixels = int(found.group(1)) if found else None
+    if pixels is not None and max_pixels is not None and pixels > max_pixels:
+        return InputError(_too_many_pixels(name, f"{pixels:,}", max_pixels))
+    return InputError(f"{name} is {f'{pixels:,} pixels' if pixels else 'too large'}, more than Pillow can "
+                      f"decode safely (twice PIL.Image.MAX_IMAGE_PIXELS); resize it first")
 
 
 def _open(path, name, max_pixels):
@@ -104,7 +120,10 @@ def _open(path, name, max_pixels):
     # silenced so that they neither spam users nor, under -W error, reject a decodable image.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        im = Image.open(path)
+        try:
+            im = Image.open(path)
+        except Image.DecompressionBombError as err:  # 100000x100000 in a 65-byte PNG: refused by its header
+            raise _bomb_error(name, err, max_pixels) from None
     try:
         _check_size(im, name, max_pixels)
     except InputError:

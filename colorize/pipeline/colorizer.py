@@ -165,6 +165,7 @@ class Colorizer:
 
     def colorize_prepared(self, prepared, hints=None, name=None):
         """Colorize a ``Prepared`` photo with optional ``hints`` -> uint8 (H, W, 3)."""
+        _check_prepared(prepared)
         return self._colorize([prepared], [hints], [name])[0]
 
     def _colorize(self, prepared, hints, names):
@@ -207,6 +208,14 @@ def _model_config(config):
         raise InputError(f"config must be a colorize Config or ModelConfig (colorize.load_config(path)), got "
                          f"{type(config).__name__}")
     return config
+
+
+def _check_prepared(prepared):
+    """``InputError`` unless ``prepared`` is what ``Colorizer.prepare`` returns (a string got AttributeError)."""
+    from colorize.pipeline.preprocess import Prepared
+    if not isinstance(prepared, Prepared):
+        raise InputError(f"colorize_prepared takes a photo from Colorizer.prepare(image), got "
+                         f"{type(prepared).__name__} {str(prepared)[:40]!r}; pass the image to colorize() instead")
 
 
 def _as_list(values, what):
