@@ -253,7 +253,7 @@ def apply_overrides(data, overrides):
     return data
 
 
-def load_config(path=None, overrides=()):
+def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> Config:
     """Read a YAML config (or the defaults when ``path`` is None), apply overrides, validate."""
     data = {}
     if path is not None:

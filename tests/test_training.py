@@ -44,10 +44,11 @@ def test_smoke_config_runs_end_to_end_through_the_script(tmp_path):
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["steps"] == 20 and record["config"]["data"]["source"] == "skimage"
     assert {"psnr", "grey_psnr", "colorfulness", "truth_colorfulness"} <= set(record["validation"])
-    assert (tmp_path / "final.weights.h5").stat().st_size > 0
+    assert record["weights"] == str(tmp_path / "final-step20.weights.h5")
+    assert (tmp_path / "final-step20.weights.h5").stat().st_size > 0
     assert any((tmp_path / "tensorboard").iterdir())
     from colorize.model.network import build_model
-    build_model(smoke()).load_weights(tmp_path / "final.weights.h5")
+    build_model(smoke()).load_weights(tmp_path / "final-step20.weights.h5")
 
 
 def test_resume_after_sigkill_continues_from_the_checkpoint(tmp_path):
@@ -98,7 +99,7 @@ def test_two_seeded_deterministic_runs_give_identical_weights(tmp_path):
     b = train(config, tmp_path / "b", verbose=False)
     assert a["weights_checksum"] == b["weights_checksum"]
     import h5py
-    with h5py.File(tmp_path / "a" / "final.weights.h5") as fa, h5py.File(tmp_path / "b" / "final.weights.h5") as fb:
+    with h5py.File(a["weights"]) as fa, h5py.File(b["weights"]) as fb:
         names = []
         fa.visit(lambda n: names.append(n) if isinstance(fa[n], h5py.Dataset) else None)
         assert names and all(np.array_equal(fa[n][()], fb[n][()]) for n in names)
@@ -243,7 +244,7 @@ def test_multi_worker_mirrored_strategy_two_local_workers_agree(tmp_path):
     assert results[0]["replicas"] == 2
     assert results[0]["steps"] == results[1]["steps"] == 4
     assert results[0]["checksum"] == results[1]["checksum"]  # trainable weights are mirrored exactly
-    assert (tmp_path / "run" / "final.weights.h5").exists()
+    assert (tmp_path / "run" / "final-step4.weights.h5").exists()
     assert not list((tmp_path / "run").glob("worker_tmp_*"))  # the non-chief's scratch checkpoints are removed
     # Each worker reads only its half of the 4 bundled photos: after 4 steps of 2 photos per worker it stands in
     # the 4th pass over its own 2 (reading all 4 photos, it would stand at the end of the 2nd pass).
@@ -288,11 +289,11 @@ def test_a_small_folder_trains_train_steps_validates_and_saves_sparingly_and_pri
                                                                                            "ckpt-6.index"]
     assert "--max-steps 50 is more than the 6 steps" in err and "train.warmup_steps 500" in err
     assert len(record["warnings"]) == 2
-    weights = tmp_path / "run" / "final.weights.h5"
+    weights = tmp_path / "run" / "final-step6.weights.h5"
     assert record["weights_sha256"] == sha256_of(weights) and record["weights_sha256"] in out
     assert f"colorize predict PHOTOS -o colorized --weights {weights} --sha256 {record['weights_sha256']}" in out
-    assert load_config(tmp_path / "run" / "config.yaml") == config  # what the predict command's --config reads
-    assert record["best"]["sha256"] == sha256_of(tmp_path / "run" / "best.weights.h5")
+    assert load_config(tmp_path / "run" / "final-step6.yaml") == config  # what the predict command's --config reads
+    assert record["best"]["sha256"] == sha256_of(tmp_path / "run" / "best-step6.weights.h5")
 
 
 def test_the_loop_runs_several_steps_per_graph_call_and_logs_one_plain_line_per_interval(tmp_path, capsys):
@@ -464,3 +465,68 @@ def test_a_full_disk_keeps_its_cause_in_the_one_line(tmp_path):
     line = one_line(err.value)
     assert "No space left on device" in line and "final.weights.h5" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full.weights.h5"]  # no temporary left
+
+
+# -- own training, for a new user (issue 25) ---------------------------------------------------------------------
+def test_each_export_is_a_new_file_so_a_printed_predict_line_keeps_working_after_a_resume(tmp_path, capsys):
+    from training_helpers import fast, pairs
+
+    from colorize import Colorizer
+    from colorize.model.weights import sha256_of
+    config = fast("train.checkpoint_every=100")
+    first = train(config, tmp_path, max_steps=3, dataset=pairs(), log="plain")
+    out = capsys.readouterr().out
+    assert first["weights"] == str(tmp_path / "final-step3.weights.h5") and first["predict_command"] in out
+    assert first["predict_command"].endswith(f"--sha256 {first['weights_sha256']} --config "
+                                             f"{tmp_path / 'final-step3.yaml'}")
+    again = train(config, tmp_path, max_steps=3, dataset=pairs(), log="plain")  # nothing more to train
+    assert again["weights"] == first["weights"] and again["weights_sha256"] == first["weights_sha256"]
+    resumed = train(config, tmp_path, max_steps=5, dataset=pairs(), log="plain")
+    out = capsys.readouterr().out
+    assert resumed["weights"] == str(tmp_path / "final-step5.weights.h5")
+    assert out.rstrip().endswith(resumed["predict_command"])  # the new line, at the end
+    assert sha256_of(first["weights"]) == first["weights_sha256"]  # the first line's file is unchanged...
+    Colorizer.from_weights(first["weights"], load_config(tmp_path / "final-step3.yaml"), first["weights_sha256"])
+    restarted = train(config, tmp_path, max_steps=3, dataset=pairs(), restart=True, verbose=False)
+    assert restarted["weights"] == str(tmp_path / "final-step3-2.weights.h5")  # ...even after a --restart
+    assert sha256_of(first["weights"]) == first["weights_sha256"]
+
+
+def test_a_new_user_is_warned_about_a_tiny_split_and_a_run_stopped_in_the_warm_up_and_told_where_tensorboard_is(
+        tmp_path, photos, capsys):
+    from PIL import Image
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, image in photos.items():
+        Image.fromarray(image[:96, :96]).save(folder / f"{name}.png")
+    config = smoke(f"data.source={folder}", "data.val_share=0", "data.val_limit=0", "train.batch_size=8",
+                   "train.steps=20", "train.steps_per_epoch=null", "train.warmup_steps=10")
+    record = train(config, tmp_path / "run", max_steps=2, log="plain")
+    out, err = capsys.readouterr()
+    assert "the training split holds 3 images, fewer than one batch of 8" in err
+    assert "--max-steps 2 ends inside the learning-rate warm-up (train.warmup_steps 10)" in err
+    assert len(record["warnings"]) == 2
+    assert f"tensorboard --logdir {tmp_path / 'run' / 'tensorboard'}" in out
+
+
+def test_fine_tuning_from_a_preset_shows_the_presets_figures_beside_the_runs(tmp_path, photos, capsys):
+    from PIL import Image
+
+    from colorize.presets import get_preset
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        for name, image in photos.items():
+            Image.fromarray(image[i * 64:i * 64 + 96, :96]).save(folder / f"{name}{i}.png")
+    model = get_preset("bigru_fusion_64").model
+    config = smoke(*(f"model.{k}={json.dumps(v)}" for k, v in model.items()),
+                   "train.init_weights=preset:bigru_fusion_64", f"data.source={folder}", "data.val_share=0.34",
+                   "data.val_limit=2", "train.batch_size=2",
+                   "train.steps=4", "train.warmup_steps=1", "train.validate_every=2", "train.checkpoint_every=2",
+                   "train.samples_every_epoch=0")
+    train(config, tmp_path / "run", log="plain")
+    lines = capsys.readouterr().out.splitlines()
+    shown = [i for i, line in enumerate(lines) if "the starting preset bigru_fusion_64 on the same images" in line]
+    validations = [i for i, line in enumerate(lines) if line.startswith("validation at step")]
+    assert len(validations) == 2 and shown == [v + 1 for v in validations]  # at the first and the last
+    assert "psnr" in lines[shown[0]] and "(this run" in lines[shown[0]]

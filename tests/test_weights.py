@@ -103,3 +103,16 @@ def test_keras_is_a_version_without_the_load_model_advisories():
     assert (major, minor) >= (3, 13)
     requirement = (REPO / "pyproject.toml").read_text()
     assert '"keras>=3.13"' in requirement
+
+
+def test_a_changed_own_weights_file_says_that_file_changed(tiny_weights, tmp_path):
+    path, config, sha = tiny_weights
+    changed = tmp_path / "mine.weights.h5"
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 2] ^= 0x01
+    changed.write_bytes(bytes(blob))
+    with pytest.raises(WeightsError) as err:
+        Colorizer.from_weights(changed, config, sha)
+    message = str(err.value)
+    assert f"{changed} changed since its sha256" in message
+    assert "reinstall" not in message and "ModelConfig(" not in message and len(message) < 400

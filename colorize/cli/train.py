@@ -5,11 +5,18 @@ from pathlib import Path
 
 
 def add_parser(sub):
-    p = sub.add_parser("train", help="train from a YAML config (same as scripts/train.py)")
-    p.add_argument("--config", required=True)
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a value")
+    p = sub.add_parser("train", help="train from a YAML config (same as scripts/train.py)",
+                       description="Train a model from a YAML config (configs/*.yaml; e.g. train.init_weights: "
+                                   "preset:bigru_fusion_64 and data.source: a folder of your own colour photos to "
+                                   "fine-tune on them). Re-running the same command resumes from the newest "
+                                   "checkpoint. At the end it prints the colorize predict line that uses the new "
+                                   "weights; TensorBoard logs are in WORKDIR/tensorboard.")
+    p.add_argument("--config", required=True, help="the YAML config to train (see configs/)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a value of the config (repeatable), e.g. --set train.steps=2000")
     p.add_argument("--workdir", help="checkpoints, logs and weights (default runs/<config name>)")
-    p.add_argument("--max-steps", type=int, help="stop after this many steps in total")
+    p.add_argument("--max-steps", type=int,
+                   help="stop after this many steps in total (default: the config's whole run)")
     p.add_argument("--restart", action="store_true",
                    help="move the workdir's checkpoints aside and start from step 0 (instead of resuming)")
     p.add_argument("--allow-config-change", action="store_true",
@@ -34,5 +41,5 @@ def cmd_train(args):
         print(f"colorize: training interrupted; the checkpoints in {Path(workdir) / 'checkpoints'} are intact: "
               "re-run the same command to resume", file=sys.stderr)
         return 130
-    print(f"trained {record['steps']} steps; weights: {Path(workdir) / 'final.weights.h5'}")
+    print(f"trained {record['steps']} steps; weights: {record.get('weights')}")
     return 0

@@ -32,8 +32,12 @@ def verify_file(path, sha256, what):
                            "or corrupted file is refused")
     actual = sha256_of(path)
     if actual != sha256.lower():
-        raise WeightsError(f"weights file {path} for {what} has sha256 {actual}, expected {sha256.lower()}: "
-                           "the file was changed or corrupted; reinstall colorize or re-download the weights")
+        if what.startswith("preset "):  # a file shipped in the package
+            raise WeightsError(f"weights file {path} of {what} has sha256 {actual}, expected {sha256.lower()}: the "
+                               "installed file was changed or corrupted; reinstall colorize")
+        raise WeightsError(f"weights file {path} changed since its sha256 {sha256.lower()[:12]}... was taken (it is "
+                           f"now {actual[:12]}...): overwritten, edited or corrupted; pass the sha256 printed with "
+                           "the file you mean (a training run prints a new file and line at its end)")
     return path
 
 

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from colorize import color
 from colorize._version import __version__
+from colorize.errors import OutputExistsError, WriteError
 from colorize.evaluation import metrics
 from colorize.io import atomic
 from colorize.model.weights import sha256_of
@@ -46,6 +47,36 @@ def validate(model, model_config, val_ds, samples=0):
             tf.reduce_sum(metrics.colorfulness(truth)))
         n += int(l.shape[0])
     return {k: v / max(n, 1) for k, v in sums.items()}, sheet
+
+
+class StartingPoint:
+    """The preset a run started from (``train.init_weights: preset:NAME``), measured on the run's own validation
+    images once, so that the first and last validation lines can show whether fine-tuning helped."""
+
+    def __init__(self, init_weights, model_config):
+        self.name = init_weights[len("preset:"):] if (init_weights or "").startswith("preset:") else None
+        self.model_config, self.figures = model_config, None
+
+    def compare(self, val, val_ds):
+        """One line: the preset's figures beside the run's ``val``; None when the run did not start from a preset
+        (or from one of another input size, whose figures would not be comparable)."""
+        if self.name is None:
+            return None
+        if self.figures is None:
+            from colorize.model.network import build_model
+            from colorize.model.weights import load_weights
+            from colorize.presets import get_preset
+            preset = get_preset(self.name)
+            if preset.model_config.input_size != self.model_config.input_size:
+                self.name = None
+                return None
+            model = load_weights(build_model(preset.model_config), preset.weights_path, preset.sha256,
+                                 f"preset {preset.name!r}")
+            self.figures, _ = validate(model, preset.model_config, val_ds)
+        shown = [k for k in ("psnr", "auc", "colorfulness") if k in val and k in self.figures]
+        return (f"  the starting preset {self.name} on the same images: "
+                + ", ".join(f"{k} {self.figures[k]:.3f} (this run {val[k]:.3f}, {val[k] - self.figures[k]:+.3f})"
+                            for k in shown))
 
 
 def _duration(seconds):
@@ -137,6 +168,30 @@ def write_record(workdir, record):
     atomic.write_text(Path(workdir) / "record.json", json.dumps(record, indent=1, default=str), overwrite=True)
 
 
+def export_weights(workdir, kind, step, model, config_dict, reuse=False):
+    """Write ``model``'s weights as ``WORKDIR/{kind}-step{step}.weights.h5``, its config beside it (``.yaml``, as
+    ``train.init_weights`` and the predict line read it) -> (weights path, config path). Never over an existing
+    weights file, so that every line printed with one keeps working: a name already taken (a run that reached the
+    same step before a --restart) gets ``-2``, ``-3``...; with ``reuse``, an existing file of that name is returned
+    as it is (a resume that trained no further step)."""
+    import yaml
+    text = yaml.safe_dump(config_dict, sort_keys=False)
+    for n in range(1, 10_000):
+        stem = f"{kind}-step{step}" + (f"-{n}" if n > 1 else "")
+        weights, config_path = Path(workdir) / f"{stem}.weights.h5", Path(workdir) / f"{stem}.yaml"
+        if weights.exists():
+            if reuse and config_path.exists():
+                return weights, config_path
+            continue
+        atomic.write_text(config_path, text, overwrite=True)  # no weights file names it yet
+        try:
+            atomic.write_with(weights, model.save_weights, overwrite=False)
+        except OutputExistsError:  # another process took the name meanwhile
+            continue
+        return weights, config_path
+    raise WriteError(f"{workdir} holds 10,000 {kind}-step{step} weights files; use another --workdir")
+
+
 def predict_command(weights, sha256, config_path):
     return (f"colorize predict PHOTOS -o colorized --weights {shlex.quote(str(weights))} --sha256 {sha256} "
             f"--config {shlex.quote(str(config_path))}")
@@ -177,8 +232,9 @@ class RunRecord:
     def validated(self, current, val, workdir):
         self.validations.append({"step": current, **val})
         if self.best is None or self.best.get("psnr", -math.inf) < val.get("psnr", -math.inf):
-            path = atomic.write_with(Path(workdir) / "best.weights.h5", self.model.save_weights, overwrite=True)
-            self.best = {"step": current, "psnr": val.get("psnr"), "weights": str(path), "sha256": sha256_of(path)}
+            path, config_path = export_weights(workdir, "best", current, self.model, self.config.to_dict())
+            self.best = {"step": current, "psnr": val.get("psnr"), "weights": str(path), "sha256": sha256_of(path),
+                         "config": str(config_path)}
 
     def record(self, current, finished):
         config, seconds, steps = self.config, self.watch.totals(), max(current - self.start, 1)

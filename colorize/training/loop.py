@@ -26,7 +26,16 @@ from colorize.training import checkpoints, hint_simulation, losses, runtime
 from colorize.training import input as train_input
 from colorize.training.batches import as_training_pair, labels_of, model_inputs
 from colorize.training.checkpoints import check_workdir  # noqa: F401 (public here since before checkpoints.py existed)
-from colorize.training.log import Console, RunRecord, predict_command, previous_record, validate, write_record
+from colorize.training.log import (
+    Console,
+    RunRecord,
+    StartingPoint,
+    export_weights,
+    predict_command,
+    previous_record,
+    validate,
+    write_record,
+)
 from colorize.training.warm_start import warm_start
 
 # Changing these on resume changes what the checkpoint means or where the data stream stands.
@@ -76,7 +85,8 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     steps_per_epoch, total_steps, epoch_steps = _run_length(config, dataset)
     last_stop = min(total_steps, max_steps) if max_steps else total_steps
     out.total = last_stop
-    warnings = _length_warnings(tc, total_steps, max_steps, steps_per_epoch)
+    warnings = _length_warnings(tc, total_steps, max_steps, steps_per_epoch,
+                                epoch_steps if dataset is None and not tc.steps_per_epoch else None)
     validate_every = tc.validate_every or steps_per_epoch * math.ceil(tc.checkpoint_every / steps_per_epoch)
 
     # ---- data, model, optimizer, checkpoint
@@ -121,6 +131,9 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     val_ds = data.val_dataset(config) if config.data.val_limit and chief else None
     summaries = tf.summary.create_file_writer(str(workdir / "tensorboard")) if chief else \
         tf.summary.create_noop_writer()
+    if chief:
+        out.say(f"TensorBoard logs: tensorboard --logdir {workdir / 'tensorboard'}")
+    baseline = StartingPoint(tc.init_weights, config.model) if val_ds is not None else None
     interval_loss, interval_steps = 0.0, 0
 
     # ---- the loop
@@ -161,6 +174,10 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
                         if sheet is not None:
                             tf.summary.image("grey|predicted|truth", sheet, max_outputs=tc.samples_every_epoch)
                     out.say(f"validation at step {current}: " + ", ".join(f"{k} {v:.3f}" for k, v in val.items()))
+                    if baseline is not None and (len(run.validations) == 1 or at_end):  # did fine-tuning help?
+                        line = baseline.compare(val, val_ds)
+                        if line:
+                            out.say(line)
             if current % tc.checkpoint_every == 0 or current % validate_every == 0 or at_end or stop.signum:
                 with run.watch("checkpoints"):
                     _check_finite_weights(model, current, ckpt_dir)
@@ -178,12 +195,12 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
                                   "saved; re-run the same command to resume", stop.signum)
     record = run.record(current, finished=current >= total_steps)
     if chief:
-        final = workdir / "final.weights.h5"
-        if current > start or not final.exists():
-            atomic.write_with(final, model.save_weights, overwrite=True)
+        # a new file for every export (the step in its name), never rewritten: each printed line keeps working
+        final, final_config = export_weights(workdir, "final", current, model, config.to_dict(),
+                                             reuse=current == start)
         atomic.write_text(workdir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False), overwrite=True)
-        record.update(weights=str(final), weights_sha256=sha256_of(final))
-        record["predict_command"] = predict_command(final, record["weights_sha256"], workdir / "config.yaml")
+        record.update(weights=str(final), weights_sha256=sha256_of(final), weights_config=str(final_config))
+        record["predict_command"] = predict_command(final, record["weights_sha256"], final_config)
         write_record(workdir, record)
         out.say(f"weights: {final} (sha256 {record['weights_sha256']})\n"
                 f"colorize with them: {record['predict_command']}")
@@ -303,8 +320,17 @@ def _run_length(config, dataset):
     return steps_per_epoch, tc.steps or steps_per_epoch * tc.epochs, epoch_steps
 
 
-def _length_warnings(tc, total_steps, max_steps, steps_per_epoch):
+def _length_warnings(tc, total_steps, max_steps, steps_per_epoch, epoch_steps=None):
+    """One line for each thing about the run's length a user would not expect; ``epoch_steps``: batches in the
+    training split (counted), or None."""
     found = []
+    if epoch_steps is not None and epoch_steps < 1:
+        found.append(f"the training split holds {round(epoch_steps * tc.batch_size)} images, fewer than one batch of "
+                     f"{tc.batch_size}: every batch repeats them; add photos or lower train.batch_size")
+    if max_steps and max_steps < tc.warmup_steps < total_steps:
+        found.append(f"--max-steps {max_steps} ends inside the learning-rate warm-up (train.warmup_steps "
+                     f"{tc.warmup_steps}): the learning rate never reaches train.learning_rate; pass more steps or "
+                     "lower train.warmup_steps")
     if max_steps and max_steps > total_steps:
         found.append(f"--max-steps {max_steps} is more than the {total_steps} steps this config trains "
                      f"({'train.steps' if tc.steps else f'{tc.epochs} epochs of {steps_per_epoch} steps'}): training "
