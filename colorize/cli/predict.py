@@ -16,8 +16,9 @@ from pathlib import Path
 
 from colorize.cli import common as cli_common
 from colorize.errors import ColorizeError, InputError, OutputExistsError, WriteError
-from colorize.io import atomic, output_names
+from colorize.io import atomic, input_keys, output_names
 from colorize.io import images as imageio
+from colorize.pipeline.batches import colorize_or_each
 
 DEFAULT_BATCH_PIXELS = 16_000_000
 
@@ -40,6 +41,11 @@ def add_parser(sub):
                    help='hints for several images: {"photo.jpg": [{"x": 120, "y": 40, "color": "#1f4e9c"}], ...}, '
                         "keyed by file name, path relative to the input folder, or path as given")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help="colorize on a Ray cluster (the cluster extra): local (a Ray instance for this run), auto (the "
+                        "cluster this machine joined), HOST:PORT or ray://HOST:PORT; the same outputs")
+    p.add_argument("--ray-actors", type=int, metavar="N",
+                   help="model copies on the cluster (default: one per 2 CPUs of each node, or one per GPU)")
     cli_common.add_model_args(p)
     p.set_defaults(func=cmd_predict)
     return p
@@ -73,6 +79,8 @@ def cmd_predict(args):
     if args.hint and args.hints:
         raise ColorizeError("give hints with --hint (one image) or --hints FILE (several), not both")
     cli_common.check_model_args(args)  # before any photo is looked at: conflicting or unused model options
+    if args.ray is not None or args.ray_actors is not None:
+        return _on_cluster(args)
     outdir = Path(args.output)
     try:
         is_file = not os.path.isdir(outdir) and os.stat(outdir) is not None
@@ -108,17 +116,26 @@ def cmd_predict(args):
     return 1 if tally.failed else 0
 
 
+def _on_cluster(args):
+    """``--ray``: the same run by a pool of Ray actors (``colorize.cluster``)."""
+    if args.ray is None:
+        raise ColorizeError("--ray-actors needs --ray ADDRESS (local, auto, HOST:PORT or ray://HOST:PORT)")
+    if args.hint:
+        raise ColorizeError("--hint is for one photo; with --ray, give hints in a file (--hints FILE)")
+    from colorize.cluster import colorize_files
+    summary = colorize_files(args.inputs, args.output, args.ray, args.ray_actors, preset=args.preset,
+                             weights=args.weights, sha256=args.sha256, config=args.config, readout=args.readout,
+                             upsampling=args.upsampling, batch_size=args.batch_size, batch_pixels=args.batch_pixels,
+                             hints=args.hints, overwrite=args.overwrite, max_pixels=args.max_pixels,
+                             progress=not args.quiet)
+    print(f"{summary} -> {args.output}")
+    return 1 if summary.failed else 0
+
+
 def _to_do(files, outputs, overwrite, tally):
-    inputs = {os.path.realpath(f) for f in files}
-    todo = []
-    for f in files:
-        out = outputs[f]
-        if os.path.realpath(out) in inputs and not overwrite:
-            tally.skip(f, f"the output {out} would overwrite an input (pass --overwrite)")
-        elif (out.exists() or out.is_symlink()) and not overwrite:
-            tally.skip(f, f"{out} exists (pass --overwrite to replace it)")
-        else:
-            todo.append(f)
+    todo, skipped = output_names.pending(files, outputs, overwrite)
+    for f, why in skipped:
+        tally.skip(f, why)
     return todo
 
 
@@ -135,27 +152,8 @@ def hints_for(args, scan):
         return {scan.files[0]: [hint_lib.parse_cli_hint(text) for text in args.hint]}
     if not args.hints:
         return {}
-    data = hint_lib.load_hints_file(args.hints)
-    found = {}
-    for key, items in data.items():
-        matches = [f for f, root in zip(scan.files, scan.roots) if _matches(key, f, root)]
-        if not matches:
-            raise InputError(f"hints file {args.hints}: {key!r} is none of the input images; keys are file names, "
-                             "paths relative to the input folder, or paths as given")
-        if len(matches) > 1:
-            shown = ", ".join(str(m) for m in matches[:3])
-            raise InputError(f"hints file {args.hints}: {key!r} names {len(matches)} input images ({shown}); use "
-                             "the path relative to the input folder")
-        if matches[0] in found:
-            raise InputError(f"hints file {args.hints}: {matches[0]} is given hints under two keys")
-        found[matches[0]] = items
-    return found
-
-
-def _matches(key, path, root):
-    key = Path(key)
-    return (key == path or (root is not None and key == path.relative_to(root))
-            or (len(key.parts) == 1 and key.name == path.name))
+    return input_keys.files_for_keys(hint_lib.load_hints_file(args.hints), scan.files, scan.roots,
+                                     f"hints file {args.hints}")
 
 
 # -- the pipeline ------------------------------------------------------------------------------------------------
@@ -243,15 +241,7 @@ def _run(colorizer, todo, outputs, hints, args, tally):
 
 def _colorize(colorizer, batch, hints, tally):
     """Colorize a batch -> [(file, uint8 RGB)]; if one photo's hints are refused, the others are done one by one."""
-    if not batch:
-        return []
-    files = [f for f, _ in batch]
-    try:
-        results = colorizer.colorize_batch([image for _, image in batch], batch_size=len(batch),
-                                           names=[str(f) for f in files], hints=[hints.get(f) for f in files])
-        return list(zip(files, results))
-    except ColorizeError as err:
-        if len(batch) == 1:
-            tally.fail(files[0], err)
-            return []
-    return [result for item in batch for result in _colorize(colorizer, [item], hints, tally)]
+    results, failures = colorize_or_each(colorizer, batch, hints)
+    for f, err in failures:
+        tally.fail(f, err)
+    return results

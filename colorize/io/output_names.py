@@ -48,3 +48,19 @@ def _fit(name, source, limit=255):
     tail = f"-{_digest(source)}.png"
     stem = os.fsencode(name.stem)[:limit - len(tail)].decode(errors="ignore")
     return name.with_name(stem + tail)
+
+
+def pending(files, outputs, overwrite=False):
+    """Which ``files`` to colorize -> ``(todo, skipped)``, ``skipped`` as ``[(file, why)]``: without ``overwrite``,
+    those whose output exists (a re-run skips what is done) or would replace one of the inputs."""
+    inputs = {os.path.realpath(f) for f in files}
+    todo, skipped = [], []
+    for f in files:
+        out = outputs[f]
+        if os.path.realpath(out) in inputs and not overwrite:
+            skipped.append((f, f"the output {out} would overwrite an input (pass --overwrite)"))
+        elif (out.exists() or out.is_symlink()) and not overwrite:
+            skipped.append((f, f"{out} exists (pass --overwrite to replace it)"))
+        else:
+            todo.append(f)
+    return todo, skipped
