@@ -297,25 +297,6 @@ def save_png(rgb_uint8, path, overwrite=False):
     return atomic.write_bytes(path, png_pieces(a), overwrite, sync_folder=False)
 
 
-@dataclasses.dataclass
-class Scan:
-    """What ``scan_inputs`` found: ``files`` (each with the folder argument it was found in, or None for a file
-    named on its own, in ``roots``) and ``problems``: ``(path, message, failed)`` for each folder that could not
-    be read or link that leads nowhere (``failed``), or link back to a folder already searched (not ``failed``)."""
-    files: list = dataclasses.field(default_factory=list)
-    roots: list = dataclasses.field(default_factory=list)
-    problems: list = dataclasses.field(default_factory=list)
-    left_out: list = dataclasses.field(default_factory=list)  # folders under ``exclude`` that were not searched
-
-
-def scan_inputs(paths, recursive=True, exclude=None):
-    """CLI arguments -> ``Scan``. Folders expand to their images (sorted, dot files left out), following links to
-    folders once each (no loops); named files are kept as given, whatever their suffix. The same file reached twice
-    is listed once. Folders at or under ``exclude`` (the output folder) are not searched."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    scan, seen = Scan(), set()
-    excluded = _folder_key(exclude) if exclude is not None else None
 # -- outputs in other formats, and the input's metadata carried over ----------------------------------------------
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 DEEP_FORMATS = ("PNG", "TIFF")  # those that hold 16 bits a sample
@@ -469,6 +450,25 @@ def _write_tiff16(rgb, path, metadata):
                      metadata=None, **options)
 
 
+@dataclasses.dataclass
+class Scan:
+    """What ``scan_inputs`` found: ``files`` (each with the folder argument it was found in, or None for a file
+    named on its own, in ``roots``) and ``problems``: ``(path, message, failed)`` for each folder that could not
+    be read or link that leads nowhere (``failed``), or link back to a folder already searched (not ``failed``)."""
+    files: list = dataclasses.field(default_factory=list)
+    roots: list = dataclasses.field(default_factory=list)
+    problems: list = dataclasses.field(default_factory=list)
+    left_out: list = dataclasses.field(default_factory=list)  # folders under ``exclude`` that were not searched
+
+
+def scan_inputs(paths, recursive=True, exclude=None):
+    """CLI arguments -> ``Scan``. Folders expand to their images (sorted, dot files left out), following links to
+    folders once each (no loops); named files are kept as given, whatever their suffix. The same file reached twice
+    is listed once. Folders at or under ``exclude`` (the output folder) are not searched."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    scan, seen = Scan(), set()
+    excluded = _folder_key(exclude) if exclude is not None else None
     for p in map(Path, paths):
         try:
             exists, is_dir = p.exists(), p.is_dir()
