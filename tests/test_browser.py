@@ -1,5 +1,6 @@
 """``colorize serve``'s page in a real browser: headless Chromium, driven by Selenium, opens a photo, waits for the
-colorization, clicks a point, picks colours, drags, undoes, downloads, and saves a screenshot.
+colorization, clicks a point, picks colours, drags, undoes, downloads, and saves a screenshot; keeps the work on
+screen when a file that is not a photo is opened; compares before / after and zooms.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); skips, saying so, without them.
 """
@@ -240,3 +241,118 @@ def test_page_hides_hint_tools_for_a_model_without_hints(browser, photos, tmp_pa
         time.sleep(0.3)
         assert results(browser) == 1 and hint_list(browser) == []
     assert json.loads(browser.execute_script("return JSON.stringify(document.body.dataset)"))["results"] == "1"
+
+
+def stage_pixels(chrome, stage_id):
+    """The stage (photo and markers) as the screen shows it: RGB uint8 (H, W, 3)."""
+    png = chrome.find_element(By.ID, stage_id).screenshot_as_png
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def open_photo(chrome, path, results_before=0):
+    chrome.find_element(By.ID, "file").send_keys(str(path))
+    wait_for_result(chrome, results_before + 1)
+
+
+def test_a_file_that_is_not_a_photo_keeps_the_photo_and_hints_being_worked_on(browser, server, photos, tmp_path):
+    photo, notes = tmp_path / "coffee.png", tmp_path / "notes.txt"
+    Image.fromarray(photos["coffee"][::2, ::2]).save(photo)
+    notes.write_text("not a photo")
+    browser.get(server.url)
+    wait_for(browser, lambda: "tiny" in browser.find_element(By.ID, "model").text, "the model's name")
+    open_photo(browser, photo)
+    click_photo_at(browser, 100, 80)
+    wait_for_result(browser, 2)
+    shown = browser.execute_script("return document.getElementById('result').src")
+
+    browser.find_element(By.ID, "file").send_keys(str(notes))
+    error = browser.find_element(By.ID, "error")
+    wait_for(browser, error.is_displayed, "the error line")
+    assert "notes.txt is not an image" in error.text and "\n" not in error.text
+    # Only the banner: the photo, its hint and its result are still there, and still the ones being steered.
+    assert browser.find_element(By.ID, "grey").is_displayed() and not browser.find_element(By.ID, "drop").is_displayed()
+    assert browser.execute_script("return document.body.dataset.photo") == "300x200"
+    assert browser.execute_script("return document.getElementById('result').src") == shown
+    assert hint_list(browser) == [(pytest.approx(100.5, abs=1.5), pytest.approx(80.5, abs=1.5))]
+    assert browser.find_element(By.ID, "download-png").get_attribute("aria-disabled") == "false"
+    click_photo_at(browser, 200, 120)
+    wait_for_result(browser, 3)
+    assert len(hint_list(browser)) == 2 and not error.is_displayed()
+
+    # A photo does replace it, hints and all.
+    other = tmp_path / "cat.png"
+    Image.fromarray(photos["chelsea"][::2, ::2]).save(other)
+    open_photo(browser, other, results_before=3)
+    assert browser.execute_script("return document.body.dataset.photo") == "226x150"
+    assert hint_list(browser) == [] and not error.is_displayed()
+
+
+def test_before_after_split_hold_to_compare_and_zoom(browser, server, photos, tmp_path):
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(photos["astronaut"]).save(photo)  # 512x512: shown on a 400-pixel preview
+    browser.get(server.url)
+    wait_for(browser, lambda: "tiny" in browser.find_element(By.ID, "model").text, "the model's name")
+    open_photo(browser, photo)
+    assert not browser.find_element(By.CLASS_NAME, "compare-line").is_displayed()  # no split yet
+    browser.find_element(By.CSS_SELECTOR, '.swatch[data-color="#c0392b"]').click()  # red for the next click
+    click_photo_at(browser, 130, 250)  # a red hint on the left half: the result differs from the grey there
+    wait_for_result(browser, 2)
+    after = stage_pixels(browser, "result-stage")
+
+    # Hold C: the greyscale input in place of the result, markers kept; let go: the result again.
+    ActionChains(browser).key_down("c").perform()
+    before = stage_pixels(browser, "result-stage")
+    ActionChains(browser).key_up("c").perform()
+    assert np.array_equal(stage_pixels(browser, "result-stage"), after)
+    spread = before.max(axis=-1) - before.min(axis=-1)
+    assert np.median(spread) <= 2 and np.median(after.max(axis=-1) - after.min(axis=-1)) > np.median(spread)
+    width = after.shape[1]
+    left, right = slice(0, width // 2 - 12), slice(width // 2 + 12, width)
+    assert np.abs(after[:, left] - before[:, left]).mean() > 3  # the red hint: something to compare
+
+    # The slider at 50%: the input on the left half of the result, the result on the right.
+    browser.execute_script("const s = document.getElementById('compare'); s.value = '50';"
+                           "s.dispatchEvent(new Event('input'));")
+    split = stage_pixels(browser, "result-stage")
+    assert np.abs(split[:, left] - before[:, left]).mean() < 1.0
+    assert np.abs(split[:, right] - after[:, right]).mean() < 1.0
+    assert browser.find_element(By.CLASS_NAME, "compare-line").is_displayed()
+    browser.save_screenshot(str(tmp_path / "compare.png"))
+
+    # Zoom: both panels together, the markers and clicks still on the photo's own pixels.
+    fit = browser.execute_script("return document.getElementById('result').getBoundingClientRect().width")
+    browser.find_element(By.ID, "zoom-in").click()
+    ActionChains(browser).send_keys("+").perform()
+    assert browser.execute_script("return document.body.dataset.zoom") == "2"
+    widths = browser.execute_script("return ['grey', 'result'].map((id) => "
+                                    "document.getElementById(id).getBoundingClientRect().width)")
+    assert widths == [pytest.approx(2 * fit, abs=1.5)] * 2
+    assert browser.find_element(By.ID, "zoom-level").text.endswith("%")
+    ports = browser.find_elements(By.CLASS_NAME, "viewport")
+    assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", ports[1])
+    browser.execute_script("arguments[0].scrollLeft = 150; arguments[0].scrollTop = 120;", ports[1])
+    wait_for(browser, lambda: browser.execute_script("return [arguments[0].scrollLeft, arguments[0].scrollTop]",
+                                                     ports[0]) == [150, 120], "the grey panel to scroll along")
+    x, y = 300, 260  # a click on the zoomed result lands on this pixel of the photo
+    point = browser.execute_script("""
+        const box = document.getElementById('result').getBoundingClientRect();
+        return [box.left + (arguments[0] + 0.5) / 512 * box.width, box.top + (arguments[1] + 0.5) / 512 * box.height];
+    """, x, y)
+    port_box = browser.execute_script("return arguments[0].getBoundingClientRect().toJSON()", ports[1])
+    assert port_box["left"] < point[0] < port_box["right"] and port_box["top"] < point[1] < port_box["bottom"]
+    actions = ActionBuilder(browser)
+    actions.pointer_action.move_to_location(round(point[0]), round(point[1])).click()
+    actions.perform()
+    wait_for_result(browser, 3)
+    assert hint_list(browser)[1] == (pytest.approx(x + 0.5, abs=2), pytest.approx(y + 0.5, abs=2))
+    marker = browser.execute_script("return document.querySelector('#result-stage .marker[data-index=\"1\"]')"
+                                    ".getBoundingClientRect().toJSON()")
+    assert marker["left"] + marker["width"] / 2 == pytest.approx(point[0], abs=3)
+    browser.save_screenshot(str(tmp_path / "zoomed.png"))
+    if os.environ.get("COLORIZE_SCREENSHOT_DIR"):
+        for name in ("compare.png", "zoomed.png"):
+            shutil.copy(tmp_path / name, os.path.join(os.environ["COLORIZE_SCREENSHOT_DIR"], name))
+    browser.find_element(By.ID, "zoom-fit").click()
+    assert browser.execute_script("return document.getElementById('result').getBoundingClientRect().width") == \
+        pytest.approx(fit, abs=1)

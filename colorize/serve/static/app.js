@@ -33,7 +33,7 @@ function clearError() {
 }
 
 // -- opening a photo --------------------------------------------------------------------------------------
-function openFile(file) {
+async function openFile(file) {
   if (!file) return;
   clearError();
   if (state.info && file.size > state.info.max_upload_bytes) {
@@ -41,6 +41,33 @@ function openFile(file) {
     showError(`${file.name} is ${mib(file.size)}, over this server's limit of ${mib(state.info.max_upload_bytes)}`);
     return;
   }
+  if (state.file) {
+    // A photo is being worked on: the new file replaces it (and its hints) only once the server has taken it,
+    // so a file that is not a photo costs an error line, never the work on screen.
+    const opening = (state.opening = (state.opening || 0) + 1);
+    let result;
+    busy(+1);
+    try {
+      result = await request(state.info ? state.info.preview_side : 0, { file, name: file.name || "photo", hints: [] });
+    } catch (err) {
+      if (opening === state.opening) {
+        if (err instanceof ServerError) showError(err.message); // the file was refused: the open photo stays
+        else requestFailed(err);
+      }
+      return;
+    } finally {
+      busy(-1);
+    }
+    if (opening !== state.opening) { URL.revokeObjectURL(result.url); return; } // a newer file was opened since
+    replacePhoto(file);
+    await showResult(result);
+    return;
+  }
+  replacePhoto(file);
+  colorize();
+}
+
+function replacePhoto(file) {
   for (const url of [state.greyUrl, state.resultUrl, state.fullUrl]) if (url) URL.revokeObjectURL(url);
   Object.assign(state, {
     file, name: file.name || "photo", width: 0, height: 0, generation: state.generation + 1,
@@ -55,7 +82,6 @@ function openFile(file) {
   $("result").removeAttribute("src");
   document.body.classList.add("has-photo");
   render();
-  colorize();
 }
 
 function closePhoto() {
@@ -87,11 +113,12 @@ function busy(change) {
   else if (document.body.dataset.state === "busy") document.body.dataset.state = "ready";
 }
 
-async function request(preview) {
+async function request(preview, photo = state) {
   // The photo's bytes go with every request: the server finds the photo it already decoded by their hash.
+  // ``photo`` ({file, name, hints}): the open photo, or a file being tried before it replaces it.
   const form = new FormData();
-  form.append("image", state.file, state.name);
-  if (state.info && state.info.hints && state.hints.length) form.append("hints", JSON.stringify(hintsJson()));
+  form.append("image", photo.file, photo.name);
+  if (state.info && state.info.hints && photo.hints.length) form.append("hints", JSON.stringify(hintsJson(photo.hints)));
   if (preview) form.append("preview", String(preview));
   const response = await fetch("api/colorize", { method: "POST", body: form });
   if (!response.ok) {
@@ -173,8 +200,8 @@ const stem = (name) => name.replace(/\.[^.]*$/, "") || "photo";
 const round1 = (v) => Math.round(v * 10) / 10;
 const snapshot = () => state.hints.map((h) => ({ ...h }));
 
-function hintsJson() {
-  return state.hints.map((h) => ({ x: h.x, y: h.y, color: h.color }));
+function hintsJson(hints = state.hints) {
+  return hints.map((h) => ({ x: h.x, y: h.y, color: h.color }));
 }
 
 function remember(before) {
@@ -338,12 +365,142 @@ function downloadHints(event) {
   link.download = `${stem(state.name)}.hints.json`;
 }
 
+// -- before / after, and zoom -------------------------------------------------------------------------------
+// The result panel shows the grey input over its left part (a split set by the slider or by dragging its line),
+// or over all of it while C or "Hold to compare" is held. Both panels zoom together (buttons, + / - / 0, Ctrl +
+// wheel on a photo, which keeps the point under the pointer in place) and scroll together when zoomed.
+const ZOOMS = [1, 1.5, 2, 3, 4, 6, 8, 12, 16];
+const view = { zoom: 1, fit: 0, generation: -1 };
+
+function setSplit(percent) {
+  const split = Math.min(Math.max(percent, 0), 100);
+  $("compare").value = String(split);
+  $("result-stage").style.setProperty("--split", `${split}%`);
+  document.body.classList.toggle("splitting", split > 0);
+}
+
+function dragSplit(event) {
+  event.preventDefault();
+  event.stopPropagation();
+  const line = event.currentTarget;
+  line.setPointerCapture(event.pointerId);
+  line.onpointermove = (move) => {
+    const box = $("result-stage").getBoundingClientRect();
+    setSplit(((move.clientX - box.left) / box.width) * 100);
+  };
+  line.onpointerup = line.onpointercancel = () => { line.onpointermove = line.onpointerup = line.onpointercancel = null; };
+}
+
+function comparing(on) {
+  document.body.classList.toggle("comparing", on);
+  $("compare-hold").setAttribute("aria-pressed", String(on));
+}
+
+function shownImage() {
+  return [$("result"), $("grey")].find((img) => img.getAttribute("src") && img.getBoundingClientRect().width > 0);
+}
+
+function setZoom(zoom, anchor) {
+  const img = shownImage();
+  if (!img || !state.width) return;
+  const viewports = [...document.querySelectorAll(".viewport")];
+  const port = (anchor && anchor.target.closest(".viewport")) || img.closest(".viewport");
+  const portBox = port.getBoundingClientRect();
+  const oldBox = img.getBoundingClientRect();
+  // The photo's point under the anchor (the pointer, else the viewport's centre), as shares of its size.
+  const at = anchor ? { x: anchor.clientX, y: anchor.clientY } : {
+    x: portBox.left + Math.min(portBox.width, oldBox.width) / 2,
+    y: portBox.top + Math.min(portBox.height, oldBox.height) / 2,
+  };
+  const share = { x: (at.x - oldBox.left) / oldBox.width, y: (at.y - oldBox.top) / oldBox.height };
+  if (view.zoom === 1) view.fit = oldBox.width; // the fitted width, measured before leaving it
+  view.zoom = Math.min(Math.max(zoom, ZOOMS[0]), ZOOMS[ZOOMS.length - 1]);
+  document.documentElement.style.setProperty("--zoom-width", `${view.fit * view.zoom}px`);
+  document.body.classList.toggle("zoomed", view.zoom > 1);
+  document.body.dataset.zoom = String(view.zoom);
+  const newBox = img.getBoundingClientRect();
+  for (const other of viewports) {
+    other.scrollLeft += newBox.left + share.x * newBox.width - at.x;
+    other.scrollTop += newBox.top + share.y * newBox.height - at.y;
+  }
+  showZoom();
+}
+
+function stepZoom(direction, anchor) {
+  const next = direction > 0 ? ZOOMS.find((z) => z > view.zoom + 1e-6) : [...ZOOMS].reverse().find((z) => z < view.zoom - 1e-6);
+  if (next) setZoom(next, anchor);
+}
+
+function showZoom() {
+  const img = shownImage();
+  $("zoom-level").textContent = img && state.width ? `${Math.round((img.getBoundingClientRect().width / state.width) * 100)}%` : "";
+  $("zoom-out").disabled = view.zoom <= ZOOMS[0];
+  $("zoom-in").disabled = view.zoom >= ZOOMS[ZOOMS.length - 1];
+  $("zoom-fit").disabled = view.zoom === 1;
+}
+
+function setupView() {
+  const before = Object.assign(document.createElement("img"), { id: "compare-before", className: "compare-before", alt: "" });
+  before.setAttribute("aria-hidden", "true");
+  const line = Object.assign(document.createElement("div"), { className: "compare-line", title: "drag: before / after" });
+  const markers = $("result-stage").querySelector(".markers");
+  $("result-stage").insertBefore(before, markers);
+  $("result-stage").insertBefore(line, markers);
+  // The "before" is whatever the grey panel shows; a new photo starts unzoomed.
+  new MutationObserver(() => {
+    const src = $("grey").getAttribute("src");
+    if (src) before.src = src; else before.removeAttribute("src");
+    if (view.generation !== state.generation) { view.generation = state.generation; if (view.zoom !== 1) setZoom(1); }
+    showZoom();
+  }).observe($("grey"), { attributes: true, attributeFilter: ["src"] });
+  new MutationObserver(showZoom).observe(document.body, { attributes: true, attributeFilter: ["data-photo"] });
+  $("compare").addEventListener("input", () => setSplit(Number($("compare").value)));
+  $("saturation").addEventListener("input", () => {
+    $("saturation-value").textContent = Number($("saturation").value).toFixed(2);
+    colorize(); // one request at a time: the newest value goes out when the one in flight returns
+  });
+  line.addEventListener("pointerdown", dragSplit);
+  const hold = $("compare-hold");
+  hold.addEventListener("pointerdown", () => comparing(true));
+  for (const type of ["pointerup", "pointerleave", "pointercancel", "blur"]) hold.addEventListener(type, () => comparing(false));
+  hold.addEventListener("keydown", (event) => { if (event.key === " " || event.key === "Enter") comparing(true); });
+  hold.addEventListener("keyup", () => comparing(false));
+  document.addEventListener("keydown", (event) => {
+    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey || !state.width) return;
+    if (event.key === "c" || event.key === "C") comparing(true);
+    else if (event.key === "+" || event.key === "=") stepZoom(+1);
+    else if (event.key === "-") stepZoom(-1);
+    else if (event.key === "0") setZoom(1);
+  });
+  document.addEventListener("keyup", (event) => { if (event.key === "c" || event.key === "C") comparing(false); });
+  window.addEventListener("blur", () => comparing(false));
+  $("zoom-in").addEventListener("click", () => stepZoom(+1));
+  $("zoom-out").addEventListener("click", () => stepZoom(-1));
+  $("zoom-fit").addEventListener("click", () => setZoom(1));
+  const viewports = [...document.querySelectorAll(".viewport")];
+  for (const port of viewports) {
+    port.addEventListener("wheel", (event) => {
+      if (!event.ctrlKey || !state.width) return;
+      event.preventDefault();
+      stepZoom(event.deltaY < 0 ? +1 : -1, event);
+    }, { passive: false });
+    port.addEventListener("scroll", () => { // the other panel shows the same part of the photo
+      for (const other of viewports) {
+        if (other !== port) { other.scrollLeft = port.scrollLeft; other.scrollTop = port.scrollTop; }
+      }
+    });
+  }
+  window.addEventListener("resize", () => { if (view.zoom !== 1) { const zoom = view.zoom; setZoom(1); setZoom(zoom); } });
+  showZoom();
+}
+
 // -- wiring -------------------------------------------------------------------------------------------------
 function typing(event) {
   return ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName);
 }
 
 async function start() {
+  setupView();
   for (const [color, label] of SWATCHES) {
     const swatch = document.createElement("button");
     swatch.type = "button";
@@ -365,9 +522,10 @@ async function start() {
     if (!state.width) setPhotoSize(event.target.naturalWidth, event.target.naturalHeight);
   });
   $("grey").addEventListener("error", () => { // a format the browser cannot show: grey the result instead
-    if (!state.file) return;
+    if (!state.file || state.greyFailed) return;
     state.greyFailed = true;
     $("grey").removeAttribute("src");
+    if (state.resultUrl) $("grey").src = state.resultUrl; // the result came first (a photo opened over another)
   });
   for (const id of ["grey", "result"]) $(id).addEventListener("click", addHint);
   document.addEventListener("keydown", (event) => {
