@@ -189,6 +189,7 @@ def test_cluster_outputs_are_those_of_a_local_run_and_failures_are_listed(cluste
     run = _cli(["predict", str(inputs), "-o", str(out), "--ray", cluster["address"]] + options, cluster)
     assert run.returncode == 1, run.stderr[-3000:]
     assert _summary(run.stdout) == f"written 0, skipped 32, failed 2 -> {out}"  # all with an output skipped
+    assert "colorize: 32 already done" in run.stderr
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("*.png")} == before
 
 

@@ -1,8 +1,9 @@
 """The actor of the pool: it builds the model once (``ModelRecipe``), then colorizes one planned batch per call the
-way ``colorize predict`` does (the same decode, ``colorize_or_each``, ``save_png``) and writes its PNGs where the
-driver named them, on storage every node shares. It returns one result per photo (written, skipped or failed and
-why); a photo's failure never stops the batch, and errors a photo cannot cause (a bug, a lost file system) fail the
-batch's photos with the reason rather than the task, so Ray never retries what would fail again."""
+way ``colorize predict`` does (the same decode, ``colorize_or_each``, ``save_image`` with the input's metadata)
+and writes its outputs where the driver named them, on storage every node shares. It returns one result per photo
+(written, skipped or failed and why); a photo's failure never stops the batch, and errors a photo cannot cause (a
+bug, a lost file system) fail the batch's photos with the reason rather than the task, so Ray never retries what
+would fail again."""
 import concurrent.futures
 import dataclasses
 import json
@@ -27,10 +28,12 @@ class ModelRecipe:
     readout: str = None
     upsampling: str = None
     max_pixels: int = imageio.MAX_FILE_PIXELS
+    saturation: float = None
 
     def build(self):
         from colorize.pipeline.colorizer import Colorizer, load_pretrained
-        options = {k: v for k, v in (("readout", self.readout), ("upsampling", self.upsampling)) if v}
+        options = {k: v for k, v in (("readout", self.readout), ("upsampling", self.upsampling),
+                                     ("saturation", self.saturation)) if v is not None}
         if self.weights:
             if self.config is None:
                 raise ColorizeError("--weights needs --config, the YAML file the weights were trained with")
@@ -39,12 +42,21 @@ class ModelRecipe:
         return load_pretrained(self.preset, max_pixels=self.max_pixels, **options)
 
 
+@dataclasses.dataclass(frozen=True)
+class Writing:
+    """How outputs are written, as ``colorize predict`` writes them: ``overwrite``, ``quality`` (JPEG, WebP),
+    ``bit_depth`` (16: at the input's own lightness, ``pipeline.bit_depth``), and always the input's metadata."""
+    overwrite: bool = False
+    quality: int = 95
+    bit_depth: int = 8
+
+
 class ColorizeActor:
     """One model on one worker; ``__call__`` takes Ray Data rows ``{"batch": [JSON batch]}`` (see ``run``)."""
 
-    def __init__(self, recipe, overwrite):
+    def __init__(self, recipe, writing):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        self.colorizer, self.overwrite = recipe.build(), overwrite
+        self.colorizer, self.writing = recipe.build(), writing
         # as predict does: photos decoded, and PNGs encoded and written, two at a time beside the network
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
 
@@ -67,6 +79,11 @@ class ColorizeActor:
         del decoded
         done, failures = colorize_or_each(self.colorizer, good, {p["name"]: p["hints"] for p in photos})
         results += [_result(by_name[name], "failed", str(err)) for name, err in failures]
+        if self.writing.bit_depth == 16:  # the input's own lightness, at its precision
+            from colorize.pipeline.bit_depth import to_16_bits
+            sources = dict(good)
+            done = [(name, to_16_bits(rgb, sources[name])) for name, rgb in done]
+        del good
         results += self.pool.map(lambda item: self.write(by_name[item[0]], item[1]), done)
         return results
 
@@ -78,7 +95,8 @@ class ColorizeActor:
 
     def write(self, photo, rgb):
         try:
-            imageio.save_png(rgb, photo["out"], overwrite=self.overwrite)
+            imageio.save_image(rgb, photo["out"], overwrite=self.writing.overwrite, quality=self.writing.quality,
+                               metadata=imageio.read_metadata(photo["path"]))
             return _result(photo, "written")
         except OutputExistsError:
             # Written since the run began: by this batch's earlier try on a worker that was lost (the same pixels:

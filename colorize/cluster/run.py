@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from colorize.cluster import connect
-from colorize.cluster.actors import ColorizeActor, ModelRecipe
+from colorize.cluster.actors import ColorizeActor, ModelRecipe, Writing
 from colorize.errors import ColorizeError, InputError, WriteError
 from colorize.io import atomic, input_keys, output_names
 from colorize.io import images as imageio
@@ -44,23 +44,31 @@ class Summary:
 
 
 def colorize_files(sources, out, address="local", actors=None, *, preset=None, weights=None, sha256=None,
-                   config=None, readout=None, upsampling=None, batch_size=16, batch_pixels=DEFAULT_BATCH_PIXELS,
-                   hints=None, overwrite=False, max_pixels=imageio.MAX_FILE_PIXELS, progress=True, say=None):
+                   config=None, readout=None, upsampling=None, saturation=None, batch_size=16,
+                   batch_pixels=DEFAULT_BATCH_PIXELS, hints=None, overwrite=False, max_pixels=imageio.MAX_FILE_PIXELS,
+                   quality=95, bit_depth=8, progress=True, verbose=False, say=None):
     """Colorize image files and folders ``sources`` into the folder ``out`` on the Ray cluster at ``address``
     (``local``, ``auto``, ``HOST:PORT``, ``ray://HOST:PORT``) with ``actors`` model copies (default: one per
     ``CPUS_PER_ACTOR`` CPUs of each node, or one per GPU) -> ``Summary``. The outputs, skips and failures are
-    those of ``colorize predict`` with the same options; ``hints``: a hints JSON file or its dict. ``say(line)``
-    reports skips and failures (default: stderr); ``progress`` shows photos done / total and photos a second."""
+    those of ``colorize predict`` with the same options (``quality``, ``bit_depth``: of the outputs, as its
+    ``--quality`` and ``--bit-depth``); ``hints``: a hints JSON file or its dict (with no model named, the hint
+    preset colorizes). ``say(line)`` reports skips and failures (default: stderr), photos already done in one line
+    unless ``verbose``; ``progress`` shows photos done / total and photos a second."""
     start = time.monotonic()
     for what, value in (("batch_size", batch_size), ("batch_pixels", batch_pixels), ("max_pixels", max_pixels),
                         ("actors", 1 if actors is None else actors)):
         if value < 1:
             raise ColorizeError(f"{what} must be at least 1, got {value}")
+    if not 1 <= quality <= 100 or bit_depth not in (8, 16):
+        raise ColorizeError(f"quality must be from 1 to 100 and bit_depth 8 or 16, got {quality} and {bit_depth}")
     connect.check_address(address)
     connect.import_ray()
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise WriteError(f"-o {out} is a file; pass a folder for the colour PNGs")
+    if imageio.output_format(out) is not None and not out.is_dir():
+        raise ColorizeError(f"-o {out} names one file; on a cluster, -o names a folder (the outputs are PNGs named "
+                            "after the inputs)")
     summary, report = Summary(), _Report(say, progress)
     scan = imageio.scan_inputs(sources, exclude=out)
     for path, message, failed in scan.problems:
@@ -73,10 +81,22 @@ def colorize_files(sources, out, address="local", actors=None, *, preset=None, w
     outputs = output_names.output_paths(scan.files, scan.roots, out)
     hints = _hints(hints, scan)
     todo, skipped = output_names.pending(scan.files, outputs, overwrite)
+    inputs = {os.path.realpath(f) for f in scan.files}
+    done = {f for f, _ in skipped if os.path.realpath(outputs[f]) not in inputs}  # the rest would replace an input
     for f, why in skipped:
-        report.skip(summary, f, why)
-    recipe = ModelRecipe(preset, weights, sha256, _config(config), readout, upsampling, max_pixels)
+        if verbose or f not in done:
+            report.skip(summary, f, why)
+    if done and not verbose:  # a re-run of a big folder: one line, not one per photo
+        summary.skipped += len(done)
+        report.line(f"colorize: {len(done)} already done (pass --overwrite to redo them)")
+    hinted = any(hints.values()) and not (preset or weights)
+    if hinted:
+        from colorize.presets import DEFAULT_HINT_PRESET as preset
+    recipe = ModelRecipe(preset, weights, sha256, _config(config), readout, upsampling, max_pixels, saturation)
     if todo:
+        if hinted:
+            report.line(f"colorize: hints given and no model named: using the hint preset {preset} (--preset names "
+                        "another)")
         with connect.connected(address) as (ray, report.stream):
             colorizer = recipe.build()  # here first: a bad model option is one line, before any actor starts
             if any(hints.values()) and not colorizer.hints:
@@ -87,7 +107,7 @@ def colorize_files(sources, out, address="local", actors=None, *, preset=None, w
             for folder in sorted({outputs[f].parent for f in todo}):
                 atomic.clean_stale(folder)
             batches = _batches(todo, outputs, hints, batch_size, batch_pixels)
-            _run(ray, batches, recipe, overwrite, actors, summary, report, start)
+            _run(ray, batches, recipe, Writing(overwrite, quality, bit_depth), actors, summary, report, start)
         report.stream = sys.stderr
     if summary.failed or (out / FAILED).exists():
         atomic.write_text(out / FAILED, "".join(json.dumps({"path": str(f), "reason": why}) + "\n"
@@ -157,7 +177,7 @@ def _pool(ray, actors):
         {"num_cpus": 1}
 
 
-def _run(ray, batches, recipe, overwrite, actors, summary, report, start):
+def _run(ray, batches, recipe, writing, actors, summary, report, start):
     from tqdm import tqdm
     context = ray.data.DataContext.get_current()
     context.max_errored_blocks = -1  # a batch lost TASK_RETRIES + 1 times fails its photos, not the run
@@ -167,7 +187,7 @@ def _run(ray, batches, recipe, overwrite, actors, summary, report, start):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Ray's deprecation notice for max_restarts / max_task_retries
         ds = ray.data.from_items([{"batch": b} for b in batches], override_num_blocks=len(batches)).map_batches(
-            ColorizeActor, fn_constructor_kwargs={"recipe": recipe, "overwrite": overwrite}, batch_size=1,
+            ColorizeActor, fn_constructor_kwargs={"recipe": recipe, "writing": writing}, batch_size=1,
             compute=ray.data.ActorPoolStrategy(size=size), max_restarts=-1, max_task_retries=TASK_RETRIES,
             **resources)
     seen = set()
