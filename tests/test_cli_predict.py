@@ -365,3 +365,104 @@ def test_deeply_nested_hints_file_is_one_line(tmp_path, hint_model_args, capsys)
     err = capsys.readouterr().err
     assert "nests too deep" in err and len(err.strip().splitlines()) == 1
 
+
+# ---------------------------------------------------------------- first contact (issue 25)
+
+def test_hints_without_a_named_model_use_the_hint_preset_and_say_so(tmp_path, model_args, capsys):
+    photo = _photo(tmp_path / "grey.png", 0, (48, 32))
+    out = tmp_path / "out"
+    assert main(["predict", str(photo), "-o", str(out), "--hint", "10,10,#1f4e9c", "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "using the hint preset bigru_fusion_64_hints" in err[0], err
+    assert _pngs(out) == ["grey.png"]
+    for named in (["--preset", "bigru_fusion_64"], model_args):  # a named model without hint inputs stays an error
+        assert main(["predict", str(photo), "-o", str(tmp_path / "o2"), "--hint", "10,10,#1f4e9c", "--quiet"]
+                    + named) == 1
+        assert "takes none" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, fmt", [("out.png", "PNG"), ("out.jpg", "JPEG"), ("out.webp", "WEBP"),
+                                       ("out.tif", "TIFF")])
+def test_one_input_and_an_image_name_as_output_writes_that_file(tmp_path, model_args, capsys, name, fmt):
+    photo = _photo(tmp_path / "in" / "photo.png", 0, (40, 30))
+    target = tmp_path / "result" / name
+    assert main(["predict", str(photo), "-o", str(target), "--quality", "80"] + model_args) == 0
+    assert target.is_file() and "written 1" in _summary(capsys.readouterr().out)
+    with Image.open(target) as im:
+        assert im.format == fmt and im.size == (40, 30) and im.mode == "RGB"
+    assert sorted(p.name for p in target.parent.iterdir()) == [name]  # no folder named out.jpg, no temporaries
+    assert main(["predict", str(photo), "-o", str(target)] + model_args) == 0  # a re-run: done
+    assert "1 already done" in capsys.readouterr().err
+    second = _photo(tmp_path / "in" / "other.png", 1)
+    assert main(["predict", str(photo), str(second), "-o", str(tmp_path / "two.jpg")] + model_args) == 1
+    assert "names one file, and 2 images were given" in capsys.readouterr().err
+
+
+def test_outputs_keep_the_inputs_metadata_with_the_orientation_reset(tmp_path, model_args, capsys):
+    from PIL import ImageCms
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F] = 6, "ScanCo"  # rotated 90 degrees, as a camera or scanner may say
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')
+    photo = tmp_path / "scan.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (30, 40), dtype=np.uint8)).save(
+        photo, exif=exif.tobytes(), icc_profile=icc, dpi=(600, 600), xmp=xmp, quality=95)
+    for target in (tmp_path / "folder", tmp_path / "scan.jpg.png", tmp_path / "scan_out.jpg",
+                   tmp_path / "scan_out.tif", tmp_path / "scan_out.webp"):
+        assert main(["predict", str(photo), "-o", str(target)] + model_args) == 0, capsys.readouterr().err
+        path = target / "scan.png" if target.name == "folder" else target
+        with Image.open(path) as im:
+            assert im.size == (30, 40)  # upright: the rotation was applied to the pixels...
+            assert im.getexif().get(0x0112) == 1 and im.getexif().get(0x010F) == "ScanCo"  # ...and reset
+            assert im.info.get("icc_profile") == icc
+            if im.format != "WEBP":  # WebP has no resolution field
+                assert [round(d) for d in im.info["dpi"]] == [600, 600]
+            found = im.info.get("xmp") or (im.tag_v2.get(700) if im.format == "TIFF" else None)
+            assert found and b'tiff:Orientation="1"' in found
+
+
+def test_folder_pngs_of_inputs_without_metadata_are_the_bytes_they_always_were(tmp_path, model_args, capsys):
+    from colorize.io.png import encode_png
+    photo = _photo(tmp_path / "plain.png", 0)
+    assert main(["predict", str(photo), "-o", str(tmp_path / "out")] + model_args) == 0
+    written = (tmp_path / "out" / "plain.png").read_bytes()
+    assert written == encode_png(np.asarray(Image.open(tmp_path / "out" / "plain.png")))
+
+
+def test_a_16_bit_input_is_written_at_16_bits_when_asked(tmp_path, model_args, capsys):
+    import skimage.color
+
+    from colorize.io import images as imageio
+    from colorize.io.png import encode_png
+    ramp = np.linspace(5000, 60000, 64 * 48).reshape(48, 64).astype(np.uint16)
+    photo = tmp_path / "deep.png"
+    photo.write_bytes(encode_png(np.repeat(ramp[..., None], 3, axis=2)))
+    for name in ("deep16.png", "deep16.tif"):
+        assert main(["predict", str(photo), "-o", str(tmp_path / name), "--bit-depth", "16"] + model_args) == 0
+    import tifffile
+    for out in (imageio.load_array(tmp_path / "deep16.png"), tifffile.imread(tmp_path / "deep16.tif")):
+        assert out.dtype == np.uint16 and out.shape == (48, 64, 3)
+        lightness = skimage.color.rgb2lab(out / 65535.0)[..., 0]
+        grey = np.repeat(ramp[..., None], 3, axis=2) / 65535.0
+        assert np.abs(lightness - skimage.color.rgb2lab(grey)[..., 0]).max() < 0.05  # the input's tones
+        assert len(np.unique(out[..., 1])) > 1000  # more than 8 bits could hold
+    assert main(["predict", str(photo), "-o", str(tmp_path / "deep.jpg"), "--bit-depth", "16"] + model_args) == 1
+    assert "--bit-depth 16 needs a PNG or TIFF output" in capsys.readouterr().err
+
+
+def test_a_rerun_of_a_folder_says_in_one_line_how_many_are_done(tmp_path, model_args, capsys):
+    folder = tmp_path / "in"
+    for i in range(4):
+        _photo(folder / f"p{i}.png", i)
+    out = tmp_path / "out"
+    assert main(["predict", str(folder), "-o", str(out)] + model_args) == 0
+    capsys.readouterr()
+    _photo(folder / "p9.png", 9)
+    assert main(["predict", str(folder), "-o", str(out)] + model_args) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == ["colorize: 4 already done (pass --overwrite to redo them)"]
+    assert "written 1, skipped 4, failed 0" in _summary(captured.out)
+    assert main(["predict", str(folder), "-o", str(out), "--verbose"] + model_args) == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 5 and all("exists (pass --overwrite to replace it)" in line for line in lines)

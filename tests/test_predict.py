@@ -157,3 +157,43 @@ def test_colorize_prepared_of_something_not_prepared_is_an_input_error(colorizer
     """Issue 26.12: Colorizer.colorize_prepared("nope") raised a bare AttributeError."""
     with pytest.raises(InputError, match="Colorizer.prepare"):
         colorizer.colorize_prepared(bad)
+
+
+# ---------------------------------------------------------------- issue 25: repr, type hints, 16 bits
+
+def test_repr_says_which_weights_readout_and_size(colorizer, tiny_weights):
+    text = repr(colorizer)
+    assert text.startswith("Colorizer(") and f"weights={str(tiny_weights[0])!r}" in text
+    assert f"readout={colorizer.readout.kind!r}" in text and "network=32x32" in text and "hints=False" in text
+    preset = colorize.load_pretrained()
+    assert "preset='bigru_fusion_64'" in repr(preset) and "readout='restrained'" in repr(preset)
+    assert "network=64x64" in repr(preset)
+
+
+def test_the_public_api_has_type_hints():
+    import inspect
+    functions = [colorize.Colorizer.__init__, colorize.Colorizer.from_preset, colorize.Colorizer.from_weights,
+                 colorize.Colorizer.colorize, colorize.Colorizer.colorize_batch, colorize.Colorizer.prepare,
+                 colorize.load_pretrained, colorize.train, colorize.load_config, colorize.rgb_to_lab,
+                 colorize.lab_to_rgb]
+    for function in functions:
+        hints = inspect.get_annotations(function)  # present (colorize.train's "Config" resolves only lazily)
+        parameters = [name for name, p in inspect.signature(function).parameters.items()
+                      if name not in ("self", "cls", "model") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        missing = [name for name in parameters + ["return"] if name not in hints]
+        assert not missing, f"{function.__qualname__}: no type hint for {missing}"
+
+
+def test_to_16_bits_keeps_a_16_bit_inputs_tones_and_the_colour(colorizer):
+    from colorize.pipeline import to_16_bits
+    ramp = np.linspace(9000, 50000, 96 * 64).reshape(64, 96).astype(np.uint16)  # finer than 8 bits
+    source = np.repeat(ramp[..., None], 3, axis=2)
+    colour = colorizer.colorize(source)
+    deep = to_16_bits(colour, source)
+    assert deep.dtype == np.uint16 and deep.shape == source.shape
+    assert len(np.unique(deep[..., 1])) > 4 * len(np.unique(colour[..., 1]))  # more tones than 8 bits hold
+    lab_in = skimage.color.rgb2lab(source / 65535.0)
+    lab_out = skimage.color.rgb2lab(deep / 65535.0)
+    assert np.abs(lab_out[..., 0] - lab_in[..., 0]).max() < 0.05  # the input's L, not the 8-bit result's
+    lab_colour = skimage.color.rgb2lab(colour / 255.0)
+    assert np.abs(lab_out[..., 1:] - lab_colour[..., 1:]).mean() < 1.0  # the colour is the colorized one

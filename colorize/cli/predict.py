@@ -2,7 +2,10 @@
 
 Names: ``colorize.io.output_names`` (unique, and the same on every re-run). Nothing under the output folder is
 read as input. Outputs are written with no-clobber renames (``colorize.atomic``): an output another run
-finished meanwhile is a skip, not a failure; temporary files of killed runs are removed at the start.
+finished meanwhile is a skip, not a failure; temporary files of killed runs are removed at the start. With one
+input, ``-o out.jpg`` writes that file instead, in the format of its suffix. Every output keeps the input's
+metadata where its format can (``imageio.read_metadata``; folder PNGs of inputs without any are the same bytes as
+ever); ``--bit-depth 16`` writes the input's lightness at its own precision (``pipeline.bit_depth``).
 
 Memory: photos are decoded ahead of the network in their own samples (``imageio.load_array``) and colorized in
 batches of at most ``--batch-size`` photos and ``--batch-pixels`` pixels (a larger photo is a batch of its own,
@@ -24,9 +27,20 @@ DEFAULT_BATCH_PIXELS = 16_000_000
 
 
 def add_parser(sub):
-    p = sub.add_parser("predict", help="colorize image files and folders into an output folder")
+    p = sub.add_parser("predict", help="colorize image files and folders into an output folder",
+                       description="Colorize greyscale photos: each INPUT file, and every image in each INPUT folder, "
+                                   "into a same-size colour image. -o names a folder (colour PNGs, named after the "
+                                   "inputs and kept on re-runs: what is done is skipped) or, for one input, the file "
+                                   "to write (.png, .jpg, .webp, .tif). Outputs keep the input's EXIF, ICC profile, "
+                                   "XMP and DPI where the format holds them. Steer colours with --hint/--hints.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the colour PNGs")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR|FILE",
+                   help="folder for the colour PNGs, or with one INPUT the file to write, its format by its suffix "
+                        f"({', '.join(sorted(imageio.OUTPUT_FORMATS))})")
+    p.add_argument("--quality", type=int, default=95, metavar="1-100", help="JPEG and WebP quality")
+    p.add_argument("--bit-depth", type=int, choices=(8, 16), default=8,
+                   help="bits a sample of PNG and TIFF outputs; 16 keeps a 16-bit scan's tones (its lightness) "
+                        "exactly")
     p.add_argument("--batch-size", type=int, default=16, help="most photos per network batch (default 16)")
     p.add_argument("--batch-pixels", type=int, default=DEFAULT_BATCH_PIXELS, metavar="N",
                    help=f"most pixels per batch, and decoded ahead or waiting to be written (default "
@@ -41,6 +55,7 @@ def add_parser(sub):
                    help='hints for several images: {"photo.jpg": [{"x": 120, "y": 40, "color": "#1f4e9c"}], ...}, '
                         "keyed by file name, path relative to the input folder, or path as given")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true", help="name each input skipped because its output exists")
     p.add_argument("--ray", metavar="ADDRESS",
                    help="colorize on a Ray cluster (the cluster extra): local (a Ray instance for this run), auto (the "
                         "cluster this machine joined), HOST:PORT or ray://HOST:PORT; the same outputs")
@@ -81,6 +96,8 @@ def cmd_predict(args):
     cli_common.check_model_args(args)  # before any photo is looked at: conflicting or unused model options
     if args.ray is not None or args.ray_actors is not None:
         return _on_cluster(args)
+    if not 1 <= args.quality <= 100:
+        raise ColorizeError(f"--quality must be from 1 to 100, got {args.quality}")
     outdir = Path(args.output)
     try:
         is_file = not os.path.isdir(outdir) and os.stat(outdir) is not None
@@ -88,10 +105,15 @@ def cmd_predict(args):
         is_file = False
     except (OSError, ValueError) as err:  # a file on the way, name too long, NUL byte, no permission
         raise WriteError(f"-o {args.output!r} cannot be used ({err}); pass a folder for the colour PNGs") from None
-    if is_file:
-        raise WriteError(f"-o {outdir} is a file; pass a folder for the colour PNGs")
+    single = imageio.output_format(outdir) is not None and not os.path.isdir(outdir)  # -o out.jpg: that file
+    if is_file and not single:
+        raise WriteError(f"-o {outdir} is a file; pass a folder for the colour PNGs, or a file name ending in "
+                         f"{', '.join(sorted(imageio.OUTPUT_FORMATS))}")
+    if args.bit_depth == 16 and (imageio.output_format(outdir) if single else "PNG") not in imageio.DEEP_FORMATS:
+        raise ColorizeError(f"--bit-depth 16 needs a PNG or TIFF output; {outdir.name} is "
+                            f"{imageio.output_format(outdir)}")
     tally = _Tally(args.quiet)
-    scan = imageio.scan_inputs(args.inputs, exclude=outdir)
+    scan = imageio.scan_inputs(args.inputs, exclude=None if single else outdir)
     for path, message, failed in scan.problems:
         (tally.fail if failed else tally.skip)(path, message)
     if not scan.files:
@@ -100,15 +122,19 @@ def cmd_predict(args):
                                 f"folder {outdir}, which is never read as input; pass another -o")
         if not scan.problems:
             raise ColorizeError(f"no images found in {', '.join(args.inputs)}")
-    outputs = output_names.output_paths(scan.files, scan.roots, outdir)
+    if single and len(scan.files) > 1:
+        raise ColorizeError(f"-o {outdir} names one file, and {len(scan.files)} images were given; pass a folder "
+                            "as -o for several")
+    outputs = {f: outdir for f in scan.files} if single else output_names.output_paths(scan.files, scan.roots, outdir)
     hints = hints_for(args, scan)
-    todo = _to_do(scan.files, outputs, args.overwrite, tally)
+    todo = _to_do(scan.files, outputs, args.overwrite, tally, args.verbose)
     if todo:
-        colorizer = cli_common.colorizer(args, max_pixels=args.max_pixels)
+        steered = any(hints.values()) or bool(getattr(args, "reference", None))
+        colorizer = cli_common.colorizer(args, hints=steered, max_pixels=args.max_pixels)
         if any(hints.values()) and not colorizer.hints:
             raise InputError(f"colour hints were given, but the model {colorizer.name} takes none; use a hint "
                              "preset such as bigru_fusion_64_hints (--preset)")
-        atomic.check_writable(outdir)
+        atomic.check_writable(outdir.parent if single else outdir)
         for folder in sorted({outputs[f].parent for f in todo}):
             atomic.clean_stale(folder)
         _run(colorizer, todo, outputs, hints, args, tally)
@@ -132,10 +158,16 @@ def _on_cluster(args):
     return 1 if summary.failed else 0
 
 
-def _to_do(files, outputs, overwrite, tally):
+def _to_do(files, outputs, overwrite, tally, verbose=False):
     todo, skipped = output_names.pending(files, outputs, overwrite)
+    inputs = {os.path.realpath(f) for f in files}
+    done = [f for f, _ in skipped if os.path.realpath(outputs[f]) not in inputs]  # the rest would replace an input
     for f, why in skipped:
-        tally.skip(f, why)
+        if verbose or f not in done:
+            tally.skip(f, why)
+    if done and not verbose:  # a re-run of a big folder: one line, not one per photo
+        tally.skipped += len(done)
+        tally.say(f"colorize: {len(done)} already done (pass --overwrite to redo them)")
     return todo
 
 
@@ -194,6 +226,8 @@ class _ReadAhead:
 def _run(colorizer, todo, outputs, hints, args, tally):
     from tqdm import tqdm
 
+    from colorize.pipeline.bit_depth import to_16_bits
+
     def decode(f):
         try:
             return colorizer.preprocessor.decode(f, name=str(f))
@@ -229,14 +263,23 @@ def _run(colorizer, todo, outputs, hints, args, tally):
             good = [(f, image) for f, image in batch if not isinstance(image, Exception)]
             count = len(batch)
             del batch
+            sources = dict(good) if args.bit_depth == 16 else {}
             for f, rgb in _colorize(colorizer, good, hints, tally):
                 pixels = rgb.shape[0] * rgb.shape[1]
                 settle(args.batch_pixels - pixels)
-                writes.append((f, pixels, writers.submit(imageio.save_png, rgb, outputs[f], overwrite=args.overwrite)))
+                if args.bit_depth == 16:  # the input's own lightness, at its precision
+                    rgb = to_16_bits(rgb, sources[f])
+                writes.append((f, pixels, writers.submit(_write, rgb, f, outputs[f], args)))
             bar.update(count)
             del good
         settle(-1)
         tally.bar = None
+
+
+def _write(rgb, source, path, args):
+    """One output, in the format of its name, with the input's metadata (see ``imageio.save_image``)."""
+    imageio.save_image(rgb, path, overwrite=args.overwrite, quality=args.quality,
+                       metadata=imageio.read_metadata(source))
 
 
 def _colorize(colorizer, batch, hints, tally):

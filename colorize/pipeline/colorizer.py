@@ -10,12 +10,15 @@ task split):
 Build one with ``Colorizer.from_preset(name)`` (``load_pretrained`` is the short form) or
 ``Colorizer.from_weights(path, config, sha256)``.
 """
+from __future__ import annotations
+
 import os
+import typing
 
 import numpy as np
 import tensorflow as tf
 
-from colorize.config import ModelConfig
+from colorize.config import Config, ModelConfig
 from colorize.errors import InputError, WeightsError
 from colorize.io import images as imageio
 from colorize.model.network import build_model
@@ -26,13 +29,22 @@ from colorize.pipeline.preprocess import Preprocessor
 from colorize.pipeline.readout import Readout
 from colorize.presets import get_preset
 
+if typing.TYPE_CHECKING:
+    from PIL import Image
+
+    from colorize.pipeline.preprocess import Prepared
+
+ImageLike = typing.Union[str, os.PathLike, np.ndarray, "Image.Image"]  # what colorize() takes
+HintLike = typing.Sequence  # (x, y, colour[, radius]) tuples or {"x", "y", "color"[, "radius"]} dicts
+
 
 class Colorizer:
     """Colorizes images with one network: ``colorize``, ``colorize_batch``, or ``prepare`` once and
     ``colorize_prepared`` as often as the hints change."""
 
-    def __init__(self, model, config, readout="regression", upsampling="guided", fit="pad",
-                 max_pixels=imageio.MAX_FILE_PIXELS, name="model"):
+    def __init__(self, model, config: Config | ModelConfig, readout: str | Readout = "regression",
+                 upsampling: str = "guided", fit: str = "pad", max_pixels: int | None = imageio.MAX_FILE_PIXELS,
+                 name: str = "model") -> None:
         """``readout``: a ``colorize.pipeline.readout.Readout``, or its kind (regression, annealed, restrained)."""
         config = _model_config(config)
         readout = readout if isinstance(readout, Readout) else Readout(kind=readout)
@@ -48,7 +60,7 @@ class Colorizer:
             tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
 
     @classmethod
-    def from_preset(cls, name=None, **kwargs):
+    def from_preset(cls, name: str | None = None, **kwargs) -> Colorizer:
         """The Colorizer of a registered preset (default: the shipped one), its weights sha256-checked. ``kwargs``
         override the preset's readout kind (its tuned parameters are kept), upsampling, fit, max_pixels."""
         preset = get_preset(name)
@@ -65,7 +77,8 @@ class Colorizer:
         return cls(model, config, name=preset.name, **options)
 
     @classmethod
-    def from_weights(cls, path, config, sha256, **kwargs):
+    def from_weights(cls, path: str | os.PathLike, config: Config | ModelConfig, sha256: str,
+                     **kwargs) -> Colorizer:
         """A Colorizer for your own ``.weights.h5`` (checked against ``sha256``) and its ``ModelConfig``."""
         config = _model_config(config)
         if sha256 is not None and not isinstance(sha256, str):
@@ -73,8 +86,15 @@ class Colorizer:
         if not isinstance(path, (str, os.PathLike)):
             raise WeightsError(f"weights path must be a file path, got {type(path).__name__}")
         model = build_model(config)
-        load_weights(model, path, sha256, f"model {config}")
+        load_weights(model, path, sha256, "the model its config describes")
         return cls(model, config, name=str(path), **kwargs)
+
+    def __repr__(self) -> str:
+        from colorize.presets import list_presets
+        source = f"preset={self.name!r}" if self.name in list_presets() else f"weights={self.name!r}"
+        size = self.config.input_size
+        return (f"Colorizer({source}, readout={self.readout.kind!r}, upsampling={self.upsampling!r}, "
+                f"network={size}x{size}, hints={self.hints})")
 
     # -- the parts' settings -------------------------------------------------------------------------------
     @property
@@ -124,7 +144,7 @@ class Colorizer:
         """Decode and check an input image (see ``colorize.io.images.load_rgb``) -> float32 (H, W, 3)."""
         return self.preprocessor.load(image, name)
 
-    def prepare(self, image, name=None, max_side=None):
+    def prepare(self, image: ImageLike, name: str | None = None, max_side: int | None = None) -> Prepared:
         """Decode, check and preprocess one image once -> ``colorize.pipeline.preprocess.Prepared``; re-colorize it
         with ``colorize_prepared`` as often as its hints change. ``max_side``: work on the photo shrunk (area
         resampling) to this longest side where it is longer (a quick preview, as the web app's clicks use)."""
@@ -173,14 +193,16 @@ class Colorizer:
         ab = self.predict_ab(prepared, parsed)
         return [self.finish(p, ab_i, h) for p, ab_i, h in zip(prepared, ab, parsed)]
 
-    def colorize(self, image, hints=None, name=None):
+    def colorize(self, image: ImageLike, hints: HintLike | None = None, name: str | None = None) -> np.ndarray:
         """Colorize one image: a path, a PIL image or an array ((H,W), (H,W,1), (H,W,3) or (H,W,4); uint8, or
         float in [0, 1]). ``hints``: ``[(x, y, color[, radius]), ...]`` (see ``colorize.hints``). Returns a uint8
         (H, W, 3) RGB array of the same height and width."""
         return self.colorize_batch([image], names=None if name is None else [name],
                                    hints=None if hints is None else [hints])[0]
 
-    def colorize_batch(self, images, batch_size=16, names=None, hints=None):
+    def colorize_batch(self, images: typing.Iterable[ImageLike] | np.ndarray, batch_size: int = 16,
+                       names: typing.Sequence[str] | None = None,
+                       hints: typing.Sequence[HintLike | None] | None = None) -> list[np.ndarray]:
         """Colorize several images (any iterable, or an (N, H, W, C) array), running the network on up to
         ``batch_size`` at a time; ``names`` and ``hints`` (one hint list per image) are optional."""
         images = _as_list(images, "images")
@@ -229,7 +251,7 @@ def _as_list(values, what):
     return list(values)
 
 
-def load_pretrained(name=None, **kwargs):
+def load_pretrained(name: str | None = None, **kwargs) -> Colorizer:
     """The Colorizer of a registered preset (default: the shipped 64x64 BiGRU fusion model), weights verified.
     The short form of ``Colorizer.from_preset``."""
     return Colorizer.from_preset(name, **kwargs)
