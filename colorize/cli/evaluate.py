@@ -21,7 +21,7 @@ def add_parser(sub):
     p.add_argument("--json", metavar="OUT", help="write the full results, per image included, here ('-': stdout)")
     p.add_argument("--sheet", metavar="PNG", help="write a contact sheet (grey | colorized | truth) here")
     p.add_argument("--sheet-count", type=int, default=8, metavar="N", help="rows of the contact sheet")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=32, help="photos per network batch")
     p.add_argument("--hints", type=int, default=0, metavar="N",
                    help="give a hint model N colour hints per photo, sampled from the truth (patch-mean colours)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled hints")
