@@ -25,6 +25,10 @@ def add_parser(sub):
     p.add_argument("--hints", type=int, default=0, metavar="N",
                    help="give a hint model N colour hints per photo, sampled from the truth (patch-mean colours)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled hints")
+    p.add_argument("--reference-pairs", nargs="?", const="matched", choices=("matched", "shuffled", "none"),
+                   help="split each photo into overlapping left and right crops (60%% of its width each) and colorize "
+                        "the left crop's grey with the right crop as colour reference (shuffled: another photo's "
+                        "right crop; none: no reference, the same crops); the automatic colours are scored beside")
     cli_common.add_model_args(p)
     p.set_defaults(func=cmd_evaluate)
     return p
@@ -46,9 +50,10 @@ def cmd_evaluate(args):
     colorizer = cli_common.colorizer(args)
     result = evaluate(colorizer, iter_dataset(args.data, limit=args.limit, data_dir=args.data_dir),
                       sheet_path=args.sheet, sheet_count=args.sheet_count, batch_size=args.batch_size,
-                      hints=args.hints, seed=args.seed)
+                      hints=args.hints, seed=args.seed, reference_pairs=args.reference_pairs)
     options = f"readout {colorizer.readout.kind}, upsampling {colorizer.upsampling}" + (
-        f", {args.hints} hints per photo (seed {args.seed})" if args.hints else "")
+        f", {args.hints} hints per photo (seed {args.seed})" if args.hints else "") + (
+        f", reference pairs ({args.reference_pairs})" if args.reference_pairs else "")
     print(format_table(result, f"{colorizer.name} ({options}) on {args.data}"))
     if result.get("sheet"):
         print(f"contact sheet: {result['sheet']}")

@@ -23,6 +23,9 @@ def add_parser(sub):
     p.add_argument("--hints", metavar="HINTS.json",
                    help='colour hints by frame number: {"0": [{"x": 120, "y": 40, "color": "#1f4e9c"}], ...}; each '
                         "frame's hints hold, following the motion, until the next shot cut (needs a hint preset)")
+    p.add_argument("--reference", metavar="IMAGE",
+                   help="a colour photo or a frame someone coloured: its colours are matched onto every frame "
+                        "(needs a hint preset)")
     p.add_argument("--per-frame", action="store_true", help="colour each frame on its own (no stabilisation)")
     p.add_argument("--strength", type=float, help="share of the colour carried along the motion, 0-1 "
                                                   "(default 0.8; 0 = per frame)")
@@ -46,13 +49,14 @@ def cmd_video(args):
     require_av()
     _refuse_still_image(args.input)
     crf = int(args.crf) if float(args.crf).is_integer() else args.crf
-    colorizer = cli_common.colorizer(args, hints=bool(args.hints))
+    colorizer = cli_common.colorizer(args, hints=bool(args.hints) or bool(args.reference))
     try:
         report = colorize_video(colorizer, args.input, args.output, overwrite=args.overwrite,
                                 codec=args.codec, crf=crf, encoder_preset=args.encoder_preset, hints=args.hints,
                                 stabilize=not args.per_frame, strength=args.strength,
                                 cut_threshold=args.cut_threshold, batch_size=args.batch_size,
-                                progress=not args.quiet, allow_truncated=args.allow_truncated)
+                                progress=not args.quiet, allow_truncated=args.allow_truncated,
+                                reference=args.reference)
     except KeyboardInterrupt:
         print(f"colorize: interrupted; {args.output} was not written (no half-written video is left)",
               file=sys.stderr)

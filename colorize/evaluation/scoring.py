@@ -10,6 +10,7 @@ PSNR is capped at ``PSNR_CAP`` dB, so that identical images (an oracle, or a gre
 version) give a finite, averageable number rather than infinity.
 """
 import math
+import typing
 
 import numpy as np
 import tensorflow as tf
@@ -33,7 +34,7 @@ def _to_uint8(rgb):
 
 # -- evaluation --------------------------------------------------------------------------------------------------
 def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batch_size=32, on_image=None,
-             hints=0, seed=0):
+             hints=0, seed=0, reference_pairs=None):
     """Score ``colorizer`` on colour truth images; returns a dict of means and per-image metrics.
 
     ``images``: an iterable of RGB arrays (uint8, or float in [0, 1]; any sizes; anything ``imageio.load_rgb``
@@ -42,9 +43,23 @@ def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batc
     truth) is written there as PNG. ``on_image(name, grey, output, truth)``, if given, is called for every
     image with the three uint8 arrays (e.g. to save the outputs). ``hints`` > 0 gives the colorizer that many
     colour hints per image sampled from the truth (``colorize.pipeline.hints.evaluation_hints``, seeded by ``seed``).
+
+    ``reference_pairs`` (``REFERENCE_PAIRS``): each photo is split into overlapping left and right crops
+    (``reference_crops``); the left crop is the truth, and its grey is colorized with a colour reference: the
+    same photo's right crop (``matched``), another photo's (``shuffled``: the previous photo's, the first photo
+    the last one's; an unrelated reference), or none (``none``: the crops alone, e.g. for the hint baseline).
+    The automatic colours of the same crops are scored beside them (``automatic`` in the result).
     """
     if hints and not colorizer.hints:
         raise InputError(f"hints requested, but the model {colorizer.name!r} takes no hints; use a hint preset")
+    if reference_pairs is not None:
+        if reference_pairs not in REFERENCE_PAIRS:
+            raise InputError(f"reference_pairs must be one of {REFERENCE_PAIRS}, got {reference_pairs!r}")
+        if reference_pairs != "none" and not colorizer.hints:
+            raise InputError(f"reference pairs need a model with hint inputs; {colorizer.name!r} has none: use a "
+                             "hint preset such as bigru_fusion_64_hints")
+        images = _reference_pairs(images, names, reference_pairs)
+        names = None
     names = iter(names) if names is not None else None
     per_image, panels, chunk = [], [], []
     index = 0
@@ -54,8 +69,11 @@ def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batc
         else:
             name = next(names, None) if names is not None else None
             name, image = (f"image_{index:05d}" if name is None else name), item
+        reference = None
+        if isinstance(image, ReferencePair):
+            image, reference = image.truth, image.reference
         rgb = imageio.load_rgb(image, name=str(name))
-        chunk.append((str(name), rgb, hint_lib.evaluation_hints(_to_uint8(rgb), hints, seed, index)))
+        chunk.append((str(name), rgb, hint_lib.evaluation_hints(_to_uint8(rgb), hints, seed, index), reference))
         index += 1
         if len(chunk) == batch_size:
             _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count, on_image)
@@ -71,8 +89,51 @@ def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batc
     return result
 
 
+REFERENCE_PAIRS = ("matched", "shuffled", "none")
+REFERENCE_SHARE = 0.6  # each crop's share of the photo's width (two crops of 60% overlap by a third of each)
+
+
+class ReferencePair(typing.NamedTuple):
+    """A truth crop and its colour reference (an RGB array; ``False`` for none)."""
+    truth: np.ndarray
+    reference: object
+
+
+def reference_crops(rgb, share=REFERENCE_SHARE):
+    """A colour photo (H, W, 3) -> its left and right crops, each ``share`` of its width (they overlap)."""
+    width = rgb.shape[1]
+    cut = max(1, int(round(share * width)))
+    return rgb[:, :cut], rgb[:, width - cut:]
+
+
+def _reference_pairs(images, names, mode):
+    """(name, image) items -> (name, ``ReferencePair``) items for ``evaluate(reference_pairs=mode)``."""
+    names = iter(names) if names is not None else None
+    first, previous_right = None, None
+    for index, item in enumerate(images):
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            name, image = item
+        else:
+            name = next(names, None) if names is not None else None
+            name, image = (f"image_{index:05d}" if name is None else name), item
+        left, right = reference_crops(imageio.load_array(image, name=str(name)))
+        if mode == "matched":
+            yield name, ReferencePair(left, right)
+        elif mode == "none":
+            yield name, ReferencePair(left, False)
+        elif first is None:
+            first = (name, left)
+        else:
+            yield name, ReferencePair(left, previous_right)
+        previous_right = right
+    if first is not None:
+        if previous_right is None or index == 0:
+            raise InputError("shuffled reference pairs need at least two photos")
+        yield first[0], ReferencePair(first[1], previous_right)
+
+
 def _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count, on_image):
-    truths = [t for _, t, _ in chunk]
+    truths = [t for _, t, _, _ in chunk]
     groups = {}
     for i, t in enumerate(truths):
         groups.setdefault(t.shape, []).append(i)
@@ -83,9 +144,14 @@ def _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count
         grey = np.repeat(grey[..., None], 3, axis=-1)
         for i, g in zip(indices, grey):
             greys[i] = g
+    references = [r for _, _, _, r in chunk]
+    paired = any(r is not None for r in references) or isinstance(references[0], bool)
+    references = [None if r is False else r for r in references]
     outputs = colorizer.colorize_batch(greys, batch_size=batch_size,
-                                       hints=[h for _, _, h in chunk] if colorizer.hints else None)
-    rows = [{"name": name} for name, _, _ in chunk]
+                                       hints=[h for _, _, h, _ in chunk] if colorizer.hints else None,
+                                       references=references if any(r is not None for r in references) else None)
+    automatic = colorizer.colorize_batch(greys, batch_size=batch_size) if paired else None
+    rows = [{"name": name} for name, _, _, _ in chunk]
     for shape, indices in groups.items():
         step = max(1, _METRIC_PIXELS // (shape[0] * shape[1]))
         for start in range(0, len(indices), step):
@@ -94,14 +160,17 @@ def _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count
             model = _image_metrics(np.stack([outputs[i] for i in part]), truth)
             grey = _image_metrics(np.stack([greys[i] for i in part]), truth)
             truth_cf = metrics.colorfulness(truth).numpy()
+            auto = None if automatic is None else _image_metrics(np.stack([automatic[i] for i in part]), truth)
             for j, i in enumerate(part):
                 rows[i].update(height=shape[0], width=shape[1],
                                model={k: float(v[j]) for k, v in model.items()},
                                grey={k: float(v[j]) for k, v in grey.items()},
                                truth={"colorfulness": float(truth_cf[j])})
+                if auto is not None:
+                    rows[i]["automatic"] = {k: float(v[j]) for k, v in auto.items()}
     per_image += rows
     if on_image is not None:
-        for (name, truth, _), grey, output in zip(chunk, greys, outputs):
+        for (name, truth, _, _), grey, output in zip(chunk, greys, outputs):
             on_image(name, grey, output, _to_uint8(truth))
     for i in range(min(len(chunk), sheet_count - len(panels))):
         panels.append(tuple(sheet.fit_height(a, sheet.SHEET_HEIGHT)
@@ -135,7 +204,11 @@ def summarize(per_image):
     model = {k: mean("model", k) for k in METRICS}
     grey = {k: mean("grey", k) for k in METRICS}
     truth_cf = mean("truth", "colorfulness")
+    extra = {}
+    if per_image and all("automatic" in r for r in per_image):  # reference pairs: the same crops, no reference
+        extra["automatic"] = {k: mean("automatic", k) for k in METRICS}
     return {
+        **extra,
         "images": len(per_image),
         "model": model,
         "grey": grey,
@@ -152,9 +225,13 @@ def format_table(result, title=None):
     lines = [title] if title else []
     lines.append(f"{'metric':<16}{'model':>10}{'grey':>10}{'truth':>10}")
     labels = {"psnr": "PSNR (dB)", "ssim": "SSIM", "auc": "AuC (%)", "colorfulness": "colorfulness"}
+    auto = result.get("automatic")
+    if auto is not None:
+        lines[-1] += f"{'automatic':>10}"
     for key in METRICS:
         truth = f"{result['truth']['colorfulness']:10.3f}" if key == "colorfulness" else f"{'':>10}"
-        lines.append(f"{labels[key]:<16}{result['model'][key]:10.3f}{result['grey'][key]:10.3f}{truth}")
+        lines.append(f"{labels[key]:<16}{result['model'][key]:10.3f}{result['grey'][key]:10.3f}{truth}"
+                     + ("" if auto is None else f"{auto[key]:10.3f}"))
     ratio = result["colorfulness_ratio"]
     lines.append(f"images: {result['images']}; model PSNR above grey on {100 * result['share_beating_grey_psnr']:.1f}%"
                  f" of them; colorfulness model - truth = {result['delta_colorfulness']:+.3f}"

@@ -6,6 +6,7 @@ _NAMES = {
     "Colorizer": "colorizer", "load_pretrained": "colorizer",
     "Preprocessor": "preprocess", "Prepared": "preprocess", "Postprocessor": "postprocess", "Readout": "readout",
     "Hint": "hints", "parse_hints": "hints", "parse_cli_hint": "hints", "load_hints_file": "hints",
+    "Reference": "reference", "prepare_reference": "reference",
     "to_16_bits": "bit_depth",
 }
 __all__ = list(_NAMES)

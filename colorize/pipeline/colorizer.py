@@ -24,6 +24,7 @@ from colorize.io import images as imageio
 from colorize.model.network import build_model
 from colorize.model.weights import load_weights
 from colorize.pipeline import hints as hint_lib
+from colorize.pipeline import reference as reference_lib
 from colorize.pipeline.postprocess import Postprocessor
 from colorize.pipeline.preprocess import Preprocessor
 from colorize.pipeline.readout import Readout
@@ -167,15 +168,26 @@ class Colorizer:
                              "use a hint preset such as bigru_fusion_64_hints (see colorize.list_presets())")
         return hint_lib.parse_hints(hints, prepared.height, prepared.width, name or "the image")
 
-    def predict_ab(self, prepared, hints=None):
+    def prepare_reference(self, image, name=None):
+        """A colour reference photo (path, PIL image, array) -> ``colorize.pipeline.reference.Reference``, prepared
+        once and re-usable for any number of photos (``InputError`` if unreadable, greyscale, or this model takes
+        no hints)."""
+        return reference_lib.prepare_reference(self, image, name)
+
+    def predict_ab(self, prepared, hints=None, references=None):
         """The network step: ``Prepared`` photos and their parsed hints (a list of ``Hint`` lists, from
-        ``parse_hints``, or None) -> ab (B, S, S, 2) on the network's canvas, the readout applied (numpy)."""
+        ``parse_hints``, or None) and references (a list of ``Reference`` or None, from ``prepare_reference``)
+        -> ab (B, S, S, 2) on the network's canvas, the readout applied (numpy). A user's hint wins over the
+        reference's colour at its point."""
         channels = None
         if self.hints:
             hints = [None] * len(prepared) if hints is None else hints
-            channels = np.stack([hint_lib.network_channels(h or [], p.height, p.width, int(p.box_height),
-                                                           int(p.box_width), self.config.input_size)
-                                 for h, p in zip(hints, prepared)])
+            references = [None] * len(prepared) if references is None else references
+            channels = np.stack([reference_lib.combine(
+                None if r is None else reference_lib.channels_for(self, p, r),
+                hint_lib.network_channels(h or [], p.height, p.width, int(p.box_height), int(p.box_width),
+                                          self.config.input_size))
+                for h, p, r in zip(hints, prepared, references)])
         return self.network(prepared, channels).numpy()
 
     def finish(self, prepared, ab, hints=None):
@@ -183,28 +195,35 @@ class Colorizer:
         hints -> uint8 (H, W, 3) RGB (guided upsampling by the photo's L, hints honoured, Lab -> sRGB)."""
         return self.postprocessor.finish(prepared.lightness, ab, prepared.box_height, prepared.box_width, hints or [])
 
-    def colorize_prepared(self, prepared, hints=None, name=None):
-        """Colorize a ``Prepared`` photo with optional ``hints`` -> uint8 (H, W, 3)."""
+    def colorize_prepared(self, prepared, hints=None, name=None, reference=None):
+        """Colorize a ``Prepared`` photo with optional ``hints`` and colour ``reference`` (a photo, or a
+        ``Reference`` from ``prepare_reference``, re-used as is) -> uint8 (H, W, 3)."""
         _check_prepared(prepared)
-        return self._colorize([prepared], [hints], [name])[0]
+        return self._colorize([prepared], [hints], [name], [reference])[0]
 
-    def _colorize(self, prepared, hints, names):
+    def _colorize(self, prepared, hints, names, references=None):
         parsed = [self.parse_hints(h, p, n) for p, h, n in zip(prepared, hints, names)]
-        ab = self.predict_ab(prepared, parsed)
+        references = [None] * len(prepared) if references is None else references
+        ab = self.predict_ab(prepared, parsed, [None if r is None else self.prepare_reference(r) for r in references])
         return [self.finish(p, ab_i, h) for p, ab_i, h in zip(prepared, ab, parsed)]
 
-    def colorize(self, image: ImageLike, hints: HintLike | None = None, name: str | None = None) -> np.ndarray:
+    def colorize(self, image: ImageLike, hints: HintLike | None = None, name: str | None = None,
+                 reference=None) -> np.ndarray:
         """Colorize one image: a path, a PIL image or an array ((H,W), (H,W,1), (H,W,3) or (H,W,4); uint8, or
-        float in [0, 1]). ``hints``: ``[(x, y, color[, radius]), ...]`` (see ``colorize.hints``). Returns a uint8
-        (H, W, 3) RGB array of the same height and width."""
+        float in [0, 1]). ``hints``: ``[(x, y, color[, radius]), ...]`` (see ``colorize.hints``). ``reference``: a
+        colour photo (path, PIL image, array, or a ``prepare_reference`` result) whose colours are matched onto
+        this one (a hint model). Returns a uint8 (H, W, 3) RGB array of the same height and width."""
         return self.colorize_batch([image], names=None if name is None else [name],
-                                   hints=None if hints is None else [hints])[0]
+                                   hints=None if hints is None else [hints],
+                                   references=None if reference is None else [reference])[0]
 
     def colorize_batch(self, images: typing.Iterable[ImageLike] | np.ndarray, batch_size: int = 16,
                        names: typing.Sequence[str] | None = None,
-                       hints: typing.Sequence[HintLike | None] | None = None) -> list[np.ndarray]:
+                       hints: typing.Sequence[HintLike | None] | None = None,
+                       references=None) -> list[np.ndarray]:
         """Colorize several images (any iterable, or an (N, H, W, C) array), running the network on up to
-        ``batch_size`` at a time; ``names`` and ``hints`` (one hint list per image) are optional."""
+        ``batch_size`` at a time; ``names``, ``hints`` (one hint list per image) and ``references`` (one colour
+        reference per image, or None; the same one is prepared once) are optional."""
         images = _as_list(images, "images")
         if not images:
             raise InputError("empty batch: pass at least one image to colorize_batch")
@@ -212,14 +231,20 @@ class Colorizer:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
         names = [None] * len(images) if names is None else _as_list(names, "names")
         hints = [None] * len(images) if hints is None else _as_list(hints, "hints")
-        for what, values in (("names", names), ("hints", hints)):
+        references = [None] * len(images) if references is None else _as_list(references, "references")
+        for what, values in (("names", names), ("hints", hints), ("references", references)):
             if len(values) != len(images):
                 raise InputError(f"{len(values)} {what} for {len(images)} images; pass one per image")
+        prepared_refs = {}  # each distinct reference prepared once, and before any photo is colorized
+        for r in references:
+            if r is not None and id(r) not in prepared_refs:
+                prepared_refs[id(r)] = self.prepare_reference(r)
+        references = [None if r is None else prepared_refs[id(r)] for r in references]
         results = []
         for start in range(0, len(images), batch_size):
             end = start + batch_size
             prepared = [self.prepare(image, name) for image, name in zip(images[start:end], names[start:end])]
-            results += self._colorize(prepared, hints[start:end], names[start:end])
+            results += self._colorize(prepared, hints[start:end], names[start:end], references[start:end])
         return results
 
 

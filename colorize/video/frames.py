@@ -99,9 +99,10 @@ class _Pipeline:
     """Consecutive frames -> colour frames, a batch at a time; owns the smoother, the hints and the cut list.
     Stabilised frames come out up to the smoother's lookahead later than they go in; ``flush`` at the end."""
 
-    def __init__(self, colorizer, hints, stabilize, strength, cut_threshold, name, on_cut):
+    def __init__(self, colorizer, hints, stabilize, strength, cut_threshold, name, on_cut, reference=None):
         from colorize.pipeline import hints as hint_lib
         self.hint_lib = hint_lib
+        self.reference = reference  # a prepared colour reference, matched onto every frame
         self.colorizer, self.hints, self.stabilize, self.name, self.on_cut = \
             colorizer, hints, stabilize, name, on_cut
         self.smoother = None
@@ -109,7 +110,7 @@ class _Pipeline:
             try:
                 from colorize.video.temporal import TemporalSmoother
             except ImportError as err:
-                raise InputError(f"stable video colours need OpenCV ({err}): pip install 'colorize[video]'") \
+                raise InputError(f"stable video colours need OpenCV ({err}): pip install 'colorize-photos[video]'") \
                     from None
             self.smoother = TemporalSmoother(strength, cut_threshold)
         self.active, self.cuts, self.index = [], [], 0
@@ -138,7 +139,7 @@ class _Pipeline:
             motions.append(motion)
             parsed.append(self.active)
             self.index += 1
-        abs_ = c.predict_ab(prepared, parsed)
+        abs_ = c.predict_ab(prepared, parsed, None if self.reference is None else [self.reference] * len(prepared))
         done = []
         for p, ab, motion, h, extra in zip(prepared, abs_, motions, parsed, extras):
             if not self.stabilize:
@@ -194,7 +195,7 @@ def _check_options(batch_size, strength, cut_threshold):
 
 
 def colorize_frames(colorizer, frames, *, hints=None, stabilize=True, strength=None, cut_threshold=None,
-                    batch_size=DEFAULT_BATCH_SIZE, on_cut=None, name="frames"):
+                    batch_size=DEFAULT_BATCH_SIZE, on_cut=None, name="frames", reference=None):
     """Colorize a stream of frames, stable in time: a generator of uint8 (H, W, 3) RGB frames, one per input.
 
     ``frames``: any iterable of images (arrays as ``Colorizer.colorize`` takes them), consecutive frames of a
@@ -202,14 +203,17 @@ def colorize_frames(colorizer, frames, *, hints=None, stabilize=True, strength=N
     ...]}`` (or a JSON file's path, see ``load_video_hints``), each list holding until the next shot cut.
     ``stabilize=False`` gives per-frame colorization. ``strength`` (default 0.8) is the share of the colour carried
     along the motion; ``cut_threshold`` (default 0.4) the L-histogram distance that marks a cut; ``on_cut(frame
-    number)`` is called for each cut found."""
+    number)`` is called for each cut found. ``reference``: a colour photo (a path, an array, or
+    ``Colorizer.prepare_reference``'s result; e.g. one frame someone coloured), prepared once and matched onto
+    every frame (a hint model)."""
     from colorize.video.temporal import DEFAULT_CUT_THRESHOLD, DEFAULT_STRENGTH
     strength = DEFAULT_STRENGTH if strength is None else strength
     cut_threshold = DEFAULT_CUT_THRESHOLD if cut_threshold is None else cut_threshold
     _check_options(batch_size, strength, cut_threshold)
     table = _hint_table(hints, "hints")
     _check_hints(colorizer, table, name=name)
-    pipeline = _Pipeline(colorizer, table, stabilize, strength, cut_threshold, name, on_cut)
+    reference = None if reference is None else colorizer.prepare_reference(reference)
+    pipeline = _Pipeline(colorizer, table, stabilize, strength, cut_threshold, name, on_cut, reference=reference)
     # uint8 frames stay uint8 (the preprocessor takes them as they are): a quarter of float32's memory
     loaded = ((colorizer.preprocessor.decode(frame, name=f"{name} frame {i}"),) for i, frame in enumerate(frames))
     for batch in _batches(loaded, batch_size):
@@ -222,14 +226,15 @@ def colorize_frames(colorizer, frames, *, hints=None, stabilize=True, strength=N
 
 def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC, crf=DEFAULT_CRF,
                    encoder_preset=DEFAULT_ENCODER_PRESET, hints=None, stabilize=True, strength=None, cut_threshold=None,
-                   batch_size=DEFAULT_BATCH_SIZE, progress=False, allow_truncated=False):
+                   batch_size=DEFAULT_BATCH_SIZE, progress=False, allow_truncated=False, reference=None):
     """Colorize the video file ``src`` into ``dst`` (format from its suffix: .mp4, .mkv, .mov) -> ``VideoReport``.
 
     Same size, frame rate and timing, frame count and rotation; audio and subtitle streams copied without
     re-encoding; video encoded with ``codec`` (default libx264) at ``crf`` (default 18), x264/x265 speed
     ``encoder_preset`` (default veryfast).
     ``dst`` appears only when complete and is never replaced unless ``overwrite``. ``hints``, ``stabilize``,
-    ``strength``, ``cut_threshold``, ``batch_size``: as ``colorize_frames``. ``progress``: a tqdm bar on stderr.
+    ``strength``, ``cut_threshold``, ``batch_size``, ``reference``: as ``colorize_frames``. ``progress``: a tqdm
+    bar on stderr.
     Unusable input raises ``InputError`` naming the file; so does one that ends before its container's declared
     end (cut off), unless ``allow_truncated``: then the frames it has are written, and the report says why.
     Temporary files that killed runs left beside ``dst`` are removed first."""
@@ -247,6 +252,7 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
                          f"{', '.join(X264_PRESETS)}")
     table = _hint_table(hints, "hints")
     _check_hints(colorizer, table, name=str(src))
+    reference = None if reference is None else colorizer.prepare_reference(reference)  # once, before any frame
     dst = Path(dst)
     if dst.is_dir():
         raise InputError(f"{dst} is a directory; pass an output file name such as out.mp4")
@@ -263,7 +269,8 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
         tmp = stack.enter_context(writing(dst, overwrite, suffix=dst.suffix))  # the suffix names the format
         sink = VideoSink(tmp, source, codec, crf, encoder_preset)
         stack.callback(sink.abort)
-        pipeline = _Pipeline(colorizer, table, stabilize, strength, cut_threshold, str(src), None)
+        pipeline = _Pipeline(colorizer, table, stabilize, strength, cut_threshold, str(src), None,
+                             reference=reference)
         frames = _run_threads(source, sink, pipeline, colorizer, batch_size, progress, str(src), table)
     return VideoReport(dst, frames, tuple(pipeline.cuts), time.perf_counter() - started, source.ended_early)
 
