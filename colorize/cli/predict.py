@@ -54,6 +54,10 @@ def add_parser(sub):
     p.add_argument("--hints", metavar="HINTS.json",
                    help='hints for several images: {"photo.jpg": [{"x": 120, "y": 40, "color": "#1f4e9c"}], ...}, '
                         "keyed by file name, path relative to the input folder, or path as given")
+    p.add_argument("--reference", metavar="REF",
+                   help="a colour photo of the same scene, person or kind of thing: its colours are matched onto "
+                        "every input (a hint model; per file: {\"photo.jpg\": {\"reference\": \"ref.jpg\"}} in "
+                        "--hints, paths relative to the hints file)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true", help="name each input skipped because its output exists")
     p.add_argument("--ray", metavar="ADDRESS",
@@ -96,6 +100,8 @@ def cmd_predict(args):
     cli_common.check_model_args(args)  # before any photo is looked at: conflicting or unused model options
     if args.ray is not None or args.ray_actors is not None:
         return _on_cluster(args)
+        if getattr(args, "reference", None):
+            raise ColorizeError("--reference is not available with --ray yet; colorize without --ray")
     if not 1 <= args.quality <= 100:
         raise ColorizeError(f"--quality must be from 1 to 100, got {args.quality}")
     outdir = Path(args.output)
@@ -128,8 +134,9 @@ def cmd_predict(args):
     outputs = {f: outdir for f in scan.files} if single else output_names.output_paths(scan.files, scan.roots, outdir)
     hints = hints_for(args, scan)
     todo = _to_do(scan.files, outputs, args.overwrite, tally, args.verbose)
+    references = references_for(args, scan)
     if todo:
-        steered = any(hints.values()) or bool(getattr(args, "reference", None))
+        steered = any(hints.values()) or bool(getattr(args, "reference", None)) or bool(references)
         colorizer = cli_common.colorizer(args, hints=steered, max_pixels=args.max_pixels)
         if any(hints.values()) and not colorizer.hints:
             raise InputError(f"colour hints were given, but the model {colorizer.name} takes none; use a hint "
@@ -138,6 +145,8 @@ def cmd_predict(args):
         for folder in sorted({outputs[f].parent for f in todo}):
             atomic.clean_stale(folder)
         _run(colorizer, todo, outputs, hints, args, tally)
+        if references:  # each reference decoded, checked and prepared once, before any photo
+            colorizer = _WithReferences(colorizer, references)
     print(f"written {tally.written}, skipped {tally.skipped}, failed {tally.failed} -> {args.output}")
     return 1 if tally.failed else 0
 
@@ -184,8 +193,44 @@ def hints_for(args, scan):
         return {scan.files[0]: [hint_lib.parse_cli_hint(text) for text in args.hint]}
     if not args.hints:
         return {}
-    return input_keys.files_for_keys(hint_lib.load_hints_file(args.hints), scan.files, scan.roots,
-                                     f"hints file {args.hints}")
+    entries = input_keys.files_for_keys(hint_lib.load_hints_file(args.hints, references=True), scan.files,
+                                        scan.roots, f"hints file {args.hints}")
+    return {f: hint_lib.file_entry(entry, args.hints)[0] for f, entry in entries.items()}
+
+
+def references_for(args, scan):
+    """The colour reference of each input file ({file: path}): --reference for all, a ``"reference"`` in the
+    --hints file's entry for its file (a path relative to the hints file's folder) instead."""
+    from colorize.pipeline import hints as hint_lib
+    found = {f: Path(args.reference) for f in scan.files} if getattr(args, "reference", None) else {}
+    if args.hints:
+        entries = input_keys.files_for_keys(hint_lib.load_hints_file(args.hints, references=True), scan.files,
+                                            scan.roots, f"hints file {args.hints}")
+        for f, entry in entries.items():
+            reference = hint_lib.file_entry(entry, args.hints)[1]
+            if reference is not None:
+                found[f] = Path(args.hints).parent / reference
+    return found
+
+
+class _WithReferences:
+    """A Colorizer whose ``colorize_batch`` adds each photo's colour reference (found by the photo's name); each
+    distinct reference file is prepared once, here (``InputError`` naming it if unusable)."""
+
+    def __init__(self, colorizer, references):
+        prepared = {}
+        for path in references.values():
+            if path not in prepared:
+                prepared[path] = colorizer.prepare_reference(path, name=str(path))
+        self._colorizer = colorizer
+        self._references = {str(f): prepared[path] for f, path in references.items()}
+
+    def __getattr__(self, name):
+        return getattr(self._colorizer, name)
+
+    def colorize_batch(self, images, names=None, **kwargs):
+        references = [self._references.get(n) for n in names]
+        return self._colorizer.colorize_batch(images, names=names, references=references, **kwargs)
 
 
 # -- the pipeline ------------------------------------------------------------------------------------------------
