@@ -327,7 +327,7 @@ def test_without_the_web_extra_serve_says_what_to_install(monkeypatch, capsys):
         taken.listen()
         assert cli.main(["serve", "--port", str(taken.getsockname()[1])]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "pip install 'colorize[web]'" in err and "starlette" in err
+    assert err.count("\n") == 1 and "pip install 'colorize-photos[web]'" in err and "starlette" in err
 
 
 def test_busy_port_is_one_line_before_the_model_loads(capsys):

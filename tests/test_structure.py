@@ -96,3 +96,26 @@ def test_every_door_lists_names_that_exist_and_loads_no_tensorflow():
             "print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+def test_the_distribution_has_a_free_name_a_licence_one_version_and_a_changelog_entry_for_it():
+    import pytest
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    import colorize
+    root = PACKAGE.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["name"] != "colorize"  # the Python Package Index's `colorize` is another project
+    assert project["license"] == "MIT" and (root / "LICENSE").read_text().startswith("MIT License")
+    assert project["authors"] and project["urls"] and len(project["classifiers"]) >= 8
+    assert project["scripts"] == {"colorize": "colorize.cli:main"}  # the command keeps its name
+    assert "version" not in project and project["dynamic"] == ["version"]  # written once, in colorize/_version.py
+    dynamic = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["dynamic"]
+    assert dynamic["version"] == {"attr": "colorize._version.__version__"}
+    changelog = (root / "CHANGELOG.md").read_text()
+    released = [line for line in changelog.splitlines() if line.startswith("## [") and "Unreleased" not in line]
+    assert released[0].startswith(f"## [{colorize.__version__}]")
+    readme = (root / "README.md").read_text()
+    assert f"pip install {project['name']}" in readme or f"pip install '{project['name']}" in readme
+    for path in [*PACKAGE.rglob("*.py"), root / "README.md"]:  # no message sends a user to the other project
+        assert "pip install 'colorize[" not in path.read_text(), path

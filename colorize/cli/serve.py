@@ -23,7 +23,7 @@ def cmd_serve(args):
         from colorize.serve import server
     except ImportError as err:
         raise ColorizeError(f"colorize serve needs the web extra ({err.name} is missing): "
-                            "pip install 'colorize[web]'") from None
+                            "pip install 'colorize-photos[web]'") from None
     for flag, value in (("--queue", args.queue), ("--max-upload-mb", args.max_upload_mb),
                         ("--max-pixels", args.max_pixels)):
         if not 0 < value < math.inf:  # nan and inf too: neither is a size
@@ -59,7 +59,7 @@ def add_parser(sub):
     p = sub.add_parser("serve", help="a local web page: open a photo, colorize it, steer its colours with clicks",
                        description="Serve a web page (and its HTTP API: POST /api/colorize, GET /api/info) that "
                                    "colorizes a photo and, with a hints model, lets you click points and pick "
-                                   "their colours. Needs pip install 'colorize[web]'.")
+                                   "their colours. Needs pip install 'colorize-photos[web]'.")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to your "
                         "network, with a warning)")

@@ -10,7 +10,7 @@ def add_parser(sub):
                                    "count and rotation; audio and subtitle streams copied without re-encoding; "
                                    "colours carried along the motion so that they do not flicker, reset at shot "
                                    "cuts. OUTPUT appears only when complete. Needs the video extra: "
-                                   "pip install 'colorize[video]'.")
+                                   "pip install 'colorize-photos[video]'.")
     p.add_argument("input", metavar="INPUT", help="the video file to colorize")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the colour video to write")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")

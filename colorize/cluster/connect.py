@@ -11,7 +11,7 @@ import tempfile
 
 from colorize.errors import ColorizeError
 
-INSTALL = "pip install -e '.[cluster]' (or pip install 'colorize[cluster]')"
+INSTALL = "pip install -e '.[cluster]' (or pip install 'colorize-photos[cluster]')"
 _ADDRESS = re.compile(r"^(ray://)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):(\d{1,5})$")
 _QUIET = ("ray", "ray.data", "ray.util", "ray._private", "ray.air", "ray.train")
 

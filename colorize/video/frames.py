@@ -110,7 +110,7 @@ class _Pipeline:
             try:
                 from colorize.video.temporal import TemporalSmoother
             except ImportError as err:
-                raise InputError(f"stable video colours need OpenCV ({err}): pip install 'colorize[video]'") \
+                raise InputError(f"stable video colours need OpenCV ({err}): pip install 'colorize-photos[video]'") \
                     from None
             self.smoother = TemporalSmoother(strength, cut_threshold)
         self.active, self.cuts, self.index = [], [], 0

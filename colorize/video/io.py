@@ -28,7 +28,8 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 
 def require_av():
     if av is None:
-        raise InputError("video needs PyAV: pip install 'colorize[video]' (or pip install av opencv-python-headless)")
+        raise InputError("video needs PyAV: pip install 'colorize-photos[video]' (or pip install av "
+                         "opencv-python-headless)")
     return av
 
 
