@@ -34,6 +34,7 @@ if typing.TYPE_CHECKING:
     from PIL import Image
 
     from colorize.pipeline.preprocess import Prepared
+    from colorize.pipeline.reference import Reference
 
 ImageLike = typing.Union[str, os.PathLike, np.ndarray, "Image.Image"]  # what colorize() takes
 HintLike = typing.Sequence  # (x, y, colour[, radius]) tuples or {"x", "y", "color"[, "radius"]} dicts
@@ -208,7 +209,7 @@ class Colorizer:
         return [self.finish(p, ab_i, h) for p, ab_i, h in zip(prepared, ab, parsed)]
 
     def colorize(self, image: ImageLike, hints: HintLike | None = None, name: str | None = None,
-                 reference=None) -> np.ndarray:
+                 reference: ImageLike | Reference | None = None) -> np.ndarray:
         """Colorize one image: a path, a PIL image or an array ((H,W), (H,W,1), (H,W,3) or (H,W,4); uint8, or
         float in [0, 1]). ``hints``: ``[(x, y, color[, radius]), ...]`` (see ``colorize.hints``). ``reference``: a
         colour photo (path, PIL image, array, or a ``prepare_reference`` result) whose colours are matched onto
@@ -220,7 +221,8 @@ class Colorizer:
     def colorize_batch(self, images: typing.Iterable[ImageLike] | np.ndarray, batch_size: int = 16,
                        names: typing.Sequence[str] | None = None,
                        hints: typing.Sequence[HintLike | None] | None = None,
-                       references=None) -> list[np.ndarray]:
+                       references: typing.Sequence[ImageLike | Reference | None] | None = None,
+                       ) -> list[np.ndarray]:
         """Colorize several images (any iterable, or an (N, H, W, C) array), running the network on up to
         ``batch_size`` at a time; ``names``, ``hints`` (one hint list per image) and ``references`` (one colour
         reference per image, or None; the same one is prepared once) are optional."""
