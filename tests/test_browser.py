@@ -356,3 +356,71 @@ def test_before_after_split_hold_to_compare_and_zoom(browser, server, photos, tm
     browser.find_element(By.ID, "zoom-fit").click()
     assert browser.execute_script("return document.getElementById('result').getBoundingClientRect().width") == \
         pytest.approx(fit, abs=1)
+
+
+RESULT_MEAN_AB = """
+const img = document.getElementById("result");
+const canvas = document.createElement("canvas");
+canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+const context = canvas.getContext("2d");
+context.drawImage(img, 0, 0);
+const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+let rg = 0, yb = 0;
+for (let i = 0; i < data.length; i += 4) {
+  rg += data[i] - data[i + 1];
+  yb += (data[i] + data[i + 1]) / 2 - data[i + 2];
+}
+return [rg / (data.length / 4), yb / (data.length / 4)];
+"""
+
+
+def test_a_reference_photo_opened_or_dropped_colours_the_photo_and_hints_work_on_top(browser, photos, tmp_path):
+    import colorize
+    left, right = photos["coffee"][:, :360], photos["coffee"][:, 240:]
+    grey = np.repeat(left.mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
+    photo, reference, grey_reference = tmp_path / "cup.png", tmp_path / "cup-colour.jpg", tmp_path / "old.png"
+    Image.fromarray(grey).save(photo)
+    Image.fromarray(right).save(reference, quality=92)
+    Image.fromarray(grey).save(grey_reference)
+    app = serve.create_app(colorize.Colorizer.from_preset("bigru_fusion_64_hints"))
+    with serve.BackgroundServer(app) as running:
+        browser.get(running.url)
+        wait_for(browser, lambda: "hints" in browser.find_element(By.ID, "model").text, "the model's name")
+        assert browser.find_element(By.ID, "reference-tools").is_displayed()
+        assert not browser.find_element(By.ID, "reference-thumb").is_displayed()
+        browser.find_element(By.ID, "file").send_keys(str(photo))
+        wait_for_result(browser, 1)
+        automatic = browser.execute_script(RESULT_MEAN_AB)
+
+        browser.find_element(By.ID, "reference-file").send_keys(str(reference))  # open a reference: it shows
+        wait_for_result(browser, 2)                                              # and the colours change
+        assert browser.find_element(By.ID, "reference-thumb").is_displayed()
+        assert browser.find_element(By.ID, "reference-remove").is_displayed()
+        referenced = browser.execute_script(RESULT_MEAN_AB)
+        truth = [float((left[..., 0].astype(int) - left[..., 1]).mean()),
+                 float(((left[..., 0].astype(int) + left[..., 1]) / 2 - left[..., 2]).mean())]
+        assert np.linalg.norm(np.subtract(referenced, truth)) < np.linalg.norm(np.subtract(automatic, truth))
+
+        click_photo_at(browser, 60, 60)  # a hint on top of the reference
+        wait_for_result(browser, 3)
+        assert len(hint_list(browser)) == 1
+        browser.save_screenshot(str(tmp_path / "reference.png"))
+        if os.environ.get("COLORIZE_REFERENCE_SCREENSHOT"):
+            shutil.copy(tmp_path / "reference.png", os.environ["COLORIZE_REFERENCE_SCREENSHOT"])
+
+        # A greyscale reference dropped on the reference area: one error line, the photo, its hint and its
+        # colours stay, the reference is taken off.
+        browser.execute_script(DROP.replace("document.body.dispatchEvent",
+                                            "document.getElementById('reference-tools').dispatchEvent"),
+                               base64.b64encode(grey_reference.read_bytes()).decode(), "old.png")
+        wait_for(browser, lambda: browser.find_element(By.ID, "error").is_displayed(), "the error line")
+        assert "reference old.png is greyscale" in browser.find_element(By.ID, "error").text
+        assert browser.execute_script("return document.body.dataset.photo") == "360x400"
+        assert len(hint_list(browser)) == 1 and not browser.find_element(By.ID, "reference-thumb").is_displayed()
+
+        browser.find_element(By.ID, "reference-file").send_keys(str(reference))
+        wait_for_result(browser, 4)
+        browser.find_element(By.ID, "reference-remove").click()  # remove it: the hint alone again
+        wait_for_result(browser, 5)
+        assert not browser.find_element(By.ID, "reference-thumb").is_displayed()
+        assert len(hint_list(browser)) == 1

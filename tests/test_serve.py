@@ -443,3 +443,24 @@ def test_odd_serve_numbers_are_one_line_before_the_model_loads(monkeypatch, caps
     assert cli.main(["serve", *argv]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err and "--host" not in err
+
+
+def test_a_reference_photo_brings_its_colours_and_a_grey_one_is_a_400_naming_it(server, photos):
+    photo = photos["coffee"]
+    grey = np.repeat(photo.mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
+    data = encode(grey)
+    fields = {"image": ("photo.png", data), "reference": ("same.jpg", encode(photo, "JPEG"))}
+    automatic = decoded(post(server, data))
+    first = requests.post(server.url + "api/colorize", files=fields, timeout=60)
+    again = requests.post(server.url + "api/colorize", files=fields, timeout=60)
+    assert again.headers["x-photo-cached"] == "1"  # the photo (and the reference) are prepared once
+    referenced = decoded(first)
+    np.testing.assert_array_equal(referenced, decoded(again))
+    # the reference's colours reached the network (this random test model does not reproduce them faithfully:
+    # tests/test_reference.py checks that with the shipped preset), and the photo keeps its lightness
+    assert np.abs(referenced.astype(int) - automatic).mean() > 1.0
+    assert np.abs(lab(referenced)[..., 0] - lab(grey)[..., 0]).max() < 1.5
+    refused = requests.post(server.url + "api/colorize", timeout=60,
+                            files={"image": ("photo.png", data), "reference": ("old.png", data)})
+    message = assert_one_line_error(refused, 400)
+    assert "reference old.png is greyscale" in message

@@ -2,8 +2,9 @@
 
     POST /api/colorize   multipart: ``image`` (the photo's bytes), optional ``hints`` (a JSON list of
                          {"x", "y", "color"[, "radius"]} in the photo's pixels), optional ``preview`` (a longest
-                         side in pixels) -> image/png of the photo's size (or the preview's); the photo's size
-                         in the header X-Photo-Size: WxH
+                         side in pixels), optional ``reference`` (a colour photo's bytes whose colours are
+                         matched onto the photo; a hint model; prepared once and kept like the photo) -> image/png
+                         of the photo's size (or the preview's); the photo's size in the header X-Photo-Size: WxH
     GET  /api/info       {"preset", "hints", "max_upload_bytes", "max_pixels", "preview_side", ...}
 
 Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form), 403 (a cross-site request), 404,
@@ -121,6 +122,7 @@ class Engine:
     def __init__(self, colorizer, max_pixels=MAX_UPLOAD_PIXELS, queue_size=DEFAULT_QUEUE_SIZE, cache=None):
         self.colorizer, self.max_pixels, self.queue_size = colorizer, max_pixels, queue_size
         self.cache = cache if cache is not None else PhotoCache()
+        self.reference_cache = PhotoCache(max(self.cache.entries, 1), self.cache.ttl_s)  # prepared references
         self.pending = 0  # requests admitted and not yet answered; only touched on the event loop
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="colorize-model")
 
@@ -132,10 +134,21 @@ class Engine:
     def release(self):
         self.pending -= 1
 
-    async def colorize_png(self, data, name, hints, preview=None):
-        return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints, preview))
+    async def colorize_png(self, data, name, hints, preview=None, reference=None):
+        return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints, preview, reference))
 
-    def _run(self, data, name, hints, preview):
+    def _reference(self, reference):
+        """(name, bytes) of a colour reference -> (its ``Reference``, prepared once and cached, and its digest)."""
+        name, data = reference
+        digest = hashlib.sha256(data).hexdigest()
+        prepared = self.reference_cache.get(digest)
+        if prepared is None:
+            image = open_checked(data, f"reference {name}", self.max_pixels)
+            prepared = self.colorizer.prepare_reference(image, name=name)
+            self.reference_cache.put(digest, prepared)
+        return prepared, digest
+
+    def _run(self, data, name, hints, preview, reference=None):
         """On the worker thread: bytes -> (PNG bytes, the photo's (width, height), whether the prepared photo came
         from the cache, stage timings)."""
         start = time.perf_counter()
@@ -143,7 +156,8 @@ class Engine:
         if hints and (prepared.width, prepared.height) != (width, height):
             hints = _scaled_hints(hints, width, height, prepared.width / width, prepared.height / height, name)
         ready = time.perf_counter()
-        rgb = self.colorizer.colorize_prepared(prepared, hints=hints, name=name)
+        reference = self._reference(reference)[0] if reference else None
+        rgb = self.colorizer.colorize_prepared(prepared, hints=hints, name=name, reference=reference)
         colorized = time.perf_counter()
         png = encode_png(rgb)
         timings = {"prepare": ready - start, "colorize": colorized - ready, "png": time.perf_counter() - colorized}
@@ -181,6 +195,7 @@ class Engine:
     def close(self):
         self._worker.shutdown(wait=False, cancel_futures=True)
         self.cache.clear()
+        self.reference_cache.clear()
 
 
 def _scaled_hints(hints, width, height, sx, sy, name):
@@ -261,9 +276,11 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
             hints_raw = fields.get("hints", (None, b""))[1].decode("utf-8", "replace")
             hints = parse_hints_field(hints_raw, colorizer.hints)
             preview = parse_preview_field(fields.get("preview", (None, b""))[1].decode("utf-8", "replace"))
+            reference = fields.get("reference", (None, b""))
+            reference = (display_name(reference[0]), reference[1]) if reference[1] else None
             try:
                 png, (width, height), cached, timings = await engine.colorize_png(
-                    data, display_name(filename), hints, preview)
+                    data, display_name(filename), hints, preview, reference)
             except ColorizeError as err:
                 raise RequestError(400, str(err)) from None
         finally:
@@ -289,6 +306,7 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
             while True:
                 await asyncio.sleep(min(30.0, cache_ttl_s))
                 engine.cache.purge()
+                engine.reference_cache.purge()
 
         task = asyncio.create_task(purge())
         try:

@@ -18,6 +18,7 @@ const state = {
   hints: [], selected: -1, undo: [], editStart: null,      // hints: {x, y, color}, pixels of the photo
   resultUrl: null, fullUrl: null, previewed: false, greyUrl: null, greyFailed: false,
   inFlight: false, again: false, requests: 0, results: 0,
+  reference: null, referenceUrl: null, // a colour photo whose colours are matched onto the photo (kept across photos)
 };
 
 // -- messages and the busy indicator ---------------------------------------------------------------------
@@ -120,6 +121,11 @@ async function request(preview, photo = state) {
   form.append("image", photo.file, photo.name);
   if (state.info && state.info.hints && photo.hints.length) form.append("hints", JSON.stringify(hintsJson(photo.hints)));
   if (preview) form.append("preview", String(preview));
+  if (state.reference) form.append("reference", state.reference, state.reference.name || "reference");
+  // The vividness slider: the server keeps the network's colours of this photo and these hints, so a new value
+  // re-runs only the full-resolution finish.
+  const saturation = $("saturation") ? Number($("saturation").value) : 1;
+  if (saturation !== 1) form.append("saturation", String(saturation));
   const response = await fetch("api/colorize", { method: "POST", body: form });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
@@ -135,7 +141,20 @@ function requestFailed(err) {
     return;
   }
   showError(err.message);
+  if (err.message.startsWith("reference ")) { setReference(null, false); return; } // the photo stays
   if (!state.resultUrl) closePhoto(); // the photo itself was refused: back to "open or drop a photo"
+}
+
+// -- the colour reference ---------------------------------------------------------------------------------
+function setReference(file, recolorize = true) {
+  if (state.referenceUrl) URL.revokeObjectURL(state.referenceUrl);
+  Object.assign(state, { reference: file || null, referenceUrl: file ? URL.createObjectURL(file) : null });
+  const thumb = $("reference-thumb");
+  if (file) thumb.src = state.referenceUrl; else thumb.removeAttribute("src");
+  thumb.hidden = !file;
+  $("reference-remove").hidden = !file;
+  document.body.dataset.reference = file ? "1" : "0";
+  if (recolorize && state.file) { clearError(); colorize(); }
 }
 
 async function colorize() {
@@ -512,6 +531,18 @@ async function start() {
     $("swatches").append(swatch);
   }
   $("file").addEventListener("change", (event) => { openFile(event.target.files[0]); event.target.value = ""; });
+  $("reference-file").addEventListener("change", (event) => { setReference(event.target.files[0]); event.target.value = ""; });
+  $("reference-remove").addEventListener("click", () => setReference(null));
+  const referenceArea = $("reference-tools");
+  referenceArea.addEventListener("dragover", (event) => { event.preventDefault(); referenceArea.classList.add("dragging"); });
+  referenceArea.addEventListener("dragleave", () => referenceArea.classList.remove("dragging"));
+  referenceArea.addEventListener("drop", (event) => { // dropped here: the reference, not a new photo
+    event.preventDefault();
+    event.stopPropagation();
+    referenceArea.classList.remove("dragging");
+    document.body.classList.remove("dragging");
+    if (event.dataTransfer.files[0]) setReference(event.dataTransfer.files[0]);
+  });
   $("color").addEventListener("input", (event) => setColor(event.target.value, false));
   $("color").addEventListener("change", (event) => setColor(event.target.value, true));
   $("undo").addEventListener("click", undo);
