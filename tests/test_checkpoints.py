@@ -150,7 +150,7 @@ def test_the_config_change_guard_holds_whatever_happened_to_the_json(tmp_path, d
 def test_dead_temporaries_of_a_killed_tensorflow_write_are_removed(tmp_path):
     """Issue 26.10: a kill during TensorFlow's own write left ckpt-N_temp/ for ever."""
     run(tmp_path, 2)
-    dead = tmp_path / "checkpoints" / "ckpt-3_temp"
+    dead = tmp_path / "checkpoints" / "ckpt-9_temp"  # of a step this run does not reach (TensorFlow reuses its own)
     dead.mkdir()
     (dead / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"\0" * 1024)
     assert run(tmp_path, 3)["resumed_from_step"] == 2
