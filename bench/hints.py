@@ -13,10 +13,12 @@ greyscale version of the photo is colorized with the first N of them:
   by more than 2 units.
 
     python bench/hints.py [--preset bigru_fusion_64_hints] [--val 1024] [--photos ../shared/data/dev_photos]
+        [--photo-limit N] [--counts 0,1,10] [--readout-option hint_reach=0 ...]
 
 Prints one JSON object on stdout (progress on stderr).
 """
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -108,6 +110,9 @@ def main():
     parser.add_argument("--val", type=int, default=1024, help="validation photos (0 to skip)")
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "tfds"))
     parser.add_argument("--photos", default=str(REPO.parent / "shared" / "data" / "dev_photos"))
+    parser.add_argument("--photo-limit", type=int, help="only the first N large photos (quicker runs while tuning)")
+    parser.add_argument("--readout-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one of the readout's numbers, e.g. hint_reach=0 (repeatable)")
     parser.add_argument("--counts", default="0,1,2,5,10,20,50")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -117,17 +122,22 @@ def main():
         colorizer = Colorizer.from_weights(args.weights, load_config(args.config), args.sha256, **options)
     else:
         colorizer = Colorizer.from_preset(args.preset, **options)
+    if args.readout_option:
+        changes = {key: float(value) for key, value in (o.split("=", 1) for o in args.readout_option)}
+        colorizer = Colorizer(colorizer.model, colorizer.config, dataclasses.replace(colorizer.readout, **changes),
+                              name=colorizer.name)
     counts = [int(c) for c in args.counts.split(",")]
     sets = {}
     if args.val and Path(args.data_dir).is_dir():
         sets["validation"] = [im for _, im in iter_dataset("tfds:tiny_imagenet_color:validation", limit=args.val,
                                                            data_dir=args.data_dir)]
     if Path(args.photos).is_dir():
-        sets["photos"] = [im for _, im in iter_dataset(args.photos)]
+        sets["photos"] = [im for _, im in iter_dataset(args.photos, limit=args.photo_limit)]
     if not sets:
         _log("no data: neither the validation split nor the photos folder was found")
         return 1
-    report = {"model": colorizer.name, "readout": colorizer.readout.kind, "seed": args.seed, "counts": counts}
+    report = {"model": colorizer.name, "readout": dataclasses.asdict(colorizer.readout), "seed": args.seed,
+              "counts": counts}
     for label, truths in sets.items():
         report[label] = measure(colorizer, truths, counts, args.seed, label)
         if args.baseline_preset:

@@ -82,3 +82,22 @@ def test_hinted_photos_have_their_own_cast_removal():
     np.testing.assert_allclose(out[1], 20.0, atol=1e-4)
     out = Readout(cast_removal=0.5, hinted_cast_removal=0.25)(_outputs(ab), S, hinted=tf.constant([True, False]))
     np.testing.assert_allclose(out.numpy()[0], 15.0, atol=1e-4)
+
+
+def test_a_hint_changes_the_colours_only_near_itself():
+    """``steer``: the automatic colours plus the hints' change, weighted exp(-d^2 / 2 reach^2) by the distance to
+    the nearest hinted pixel."""
+    readout, size = Readout(hint_reach=4.0), 32
+    mask = np.zeros((1, size, size, 1), np.float32)
+    mask[0, 5, 6] = mask[0, 20:22, 20:22] = 1.0
+    near = readout.near_hints(tf.constant(mask)).numpy()[0, ..., 0]
+    rows, cols = np.mgrid[:size, :size]
+    squared = np.minimum((rows - 5) ** 2 + (cols - 6) ** 2,
+                         np.min([(rows - r) ** 2 + (cols - c) ** 2 for r in (20, 21) for c in (20, 21)], axis=0))
+    within = squared <= 12 ** 2  # the Gaussian is cut at 3 reach (exp(-4.5) = 0.011)
+    np.testing.assert_allclose(near[within], np.exp(-squared / 32.0)[within], atol=1e-6)
+    assert near[~within].max() < 0.012
+    automatic, steered = np.zeros((1, size, size, 2), np.float32), np.full((1, size, size, 2), 10.0, np.float32)
+    out = readout.steer(tf.constant(automatic), tf.constant(steered), tf.constant(mask)).numpy()
+    np.testing.assert_allclose(out[0, 5, 6], 10.0, atol=1e-5)
+    assert np.abs(out[0, 5, 26]).max() < 10 * np.exp(-400 / 32) + 1e-5  # 20 pixels from both hints: untouched

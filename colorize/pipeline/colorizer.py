@@ -131,7 +131,13 @@ class Colorizer:
                 hint_channels = tf.zeros(tf.concat([tf.shape(l_inputs)[:3], [3]], 0))
             inputs = [l_inputs, hint_channels]
             hinted = tf.reduce_max(hint_channels[..., 2], axis=[1, 2]) > 0
-        return self.postprocessor.read(self.model(inputs, training=False), heights, widths, hinted)
+        ab = self.postprocessor.read(self.model(inputs, training=False), heights, widths, hinted)
+        if self.hints and self.readout.hint_reach:
+            # the same photos without hints: their automatic colours, which a hint changes only near itself
+            automatic = self.postprocessor.read(self.model([l_inputs, tf.zeros_like(hint_channels)], training=False),
+                                                heights, widths)
+            ab = self.readout.steer(automatic, ab, hint_channels[..., 2:])
+        return ab
 
     def network(self, prepared, hint_channels=None):
         """A list of ``Prepared`` photos (and their hint channels, (B, S, S, 3) or None) -> ab (B, S, S, 2)."""

@@ -8,6 +8,12 @@
 
 Every readout can also remove part of the image's mean colour cast (``cast_removal``, the grey-world assumption
 of white balancing): a colorizer unsure of a photo tends to tint all of it, and a tint costs more than it gives.
+
+Hints stay where they are put (``hint_reach`` > 0): the network carries a hint's information across the whole
+photo, and on its own one click re-tints all of it (the astronaut's grey-blue studio turned orange-yellow with her
+suit). A hinted photo's colours are therefore its automatic colours (the unhinted readout, the unhinted cast
+removal) plus the hints' change weighted by the nearness to the nearest hinted pixel, exp(-d^2 / 2 hint_reach^2)
+for d network pixels (``steer``): a hint colours its own region, and many hints still reach most of the photo.
 """
 import dataclasses
 
@@ -30,12 +36,13 @@ class Readout:
     spread_high: float = 1e9    # restrained: ab spread at or above which the colour fades to grey
     cast_removal: float = 0.0   # share of the image's mean ab subtracted (0: none, 1: mean ab becomes 0)
     hinted_cast_removal: float = 0.0  # the same for photos given colour hints
+    hint_reach: float = 0.0     # > 0: a hint changes the colours this many network pixels (Gaussian) around it
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise InputError(f"readout must be one of {KINDS}, got {self.kind!r}")
         if not 0 < self.temperature <= 10 or not 0 <= self.mix <= 1 or self.gain < 0 or \
-                not 0 <= self.cast_removal <= 1 or not 0 <= self.hinted_cast_removal <= 1:
+                not 0 <= self.cast_removal <= 1 or not 0 <= self.hinted_cast_removal <= 1 or self.hint_reach < 0:
             raise InputError(f"readout parameters out of range: {self}")
         if self.spread_high <= self.spread_low:
             raise InputError("readout spread_high must be above spread_low")
@@ -61,6 +68,22 @@ class Readout:
                 share = tf.where(hinted, self.hinted_cast_removal, share)
             ab = ab - share[:, None, None, None] * cast
         return ab
+
+    def steer(self, automatic, steered, hint_mask):
+        """The colours of a hinted photo: ``automatic`` ab (its readout without hints), plus the change the hints
+        made (``steered``, the readout with them) near the hinted pixels of ``hint_mask`` (B, S, S, 1)."""
+        return automatic + self.near_hints(hint_mask) * (steered - automatic)
+
+    def near_hints(self, hint_mask):
+        """(B, S, S, 1) 0/1 hint mask -> how near each pixel is to its nearest hinted pixel, in [0, 1]:
+        exp(-d^2 / (2 hint_reach^2)) for a distance of d network pixels (a grey dilation by a Gaussian)."""
+        radius = int(3 * self.hint_reach)
+        offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
+        kernel = (-(offsets[:, None] ** 2 + offsets[None, :] ** 2) / (2.0 * self.hint_reach ** 2))[:, :, None]
+        # 0 on hinted pixels, very negative elsewhere: the dilation's max of (input + kernel) is -d^2 / 2 sigma^2
+        log_near = tf.nn.dilation2d(tf.cast(hint_mask > 0, tf.float32) * 1e4 - 1e4, kernel, [1, 1, 1, 1], "SAME",
+                                    "NHWC", [1, 1, 1, 1])
+        return tf.exp(tf.maximum(log_near, -30.0))
 
     def _read(self, outputs, size):
         if self.kind == "regression":
