@@ -54,35 +54,51 @@ def make_photos(folder, count, width, height):
     return folder
 
 
-def _actor_peaks(stop, peaks):
-    """Poll /proc for Ray's MapWorker processes and keep each one's peak resident memory (VmHWM, kB)."""
+def _session(sid):
+    """PIDs of the live processes of session ``sid`` (the run's command and all it started: Ray's local instance
+    and its actors keep the session)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if entry.isdigit() and int(fields[3]) == sid and fields[0] != "Z":
+                pids.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids
+
+
+def _actor_peaks(sid, stop, peaks):
+    """Poll the run's MapWorker processes (Ray's actors) and keep each one's peak resident memory (VmHWM, kB)."""
     while not stop.is_set():
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
+        for pid in _session(sid):
             try:
-                if b"MapWorker" not in Path(f"/proc/{entry}/cmdline").read_bytes():
+                if b"MapWorker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
                     continue
-                status = Path(f"/proc/{entry}/status").read_text()
+                status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
             for line in status.splitlines():
                 if line.startswith("VmHWM:"):
-                    peaks[int(entry)] = max(peaks.get(int(entry), 0), int(line.split()[1]))
+                    peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
         stop.wait(0.5)
 
 
 def run(inputs, out, extra):
     command = [sys.executable, "-m", "colorize.cli", "predict", str(inputs), "-o", str(out), "--quiet", *extra]
     peaks, stop = {}, threading.Event()
-    watcher = threading.Thread(target=_actor_peaks, args=(stop, peaks), daemon=True)
-    watcher.start()
     start_wall, start = time.time(), time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    watcher = threading.Thread(target=_actor_peaks, args=(process.pid, stop, peaks), daemon=True)
+    watcher.start()
     _, status, usage = os.wait4(process.pid, 0)
     total = time.monotonic() - start
     stop.set()
     watcher.join()
+    deadline = time.monotonic() + 60  # Ray's processes may outlive the command a moment: not into the next run
+    while _session(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
     stdout, stderr = process.stdout.read(), process.stderr.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
@@ -111,7 +127,7 @@ def main():
                 _log(f"round {round_ + 1}: {name}")
                 results[name].append(run(inputs, Path(tmp) / f"{name}-{round_}", extra))
                 _log(f"  {results[name][-1]}")
-    rate = {name: statistics.median(r["photos_per_s"] for r in runs) for name, runs in results.items()}
+    rate = {name: round(statistics.median(r["photos_per_s"] for r in runs), 2) for name, runs in results.items()}
     print(json.dumps({
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_at_end": [round(x, 1) for x in os.getloadavg()]},

@@ -66,8 +66,9 @@ class ColorizeActor:
             photos = json.loads(text)
             try:
                 results += self.colorize(photos)
-            except Exception as err:  # reported per photo, never retried
-                results += [_result(p, "failed", f"{type(err).__name__}: {err}") for p in photos]
+            except Exception as err:  # reported per photo, never retried; TensorFlow's messages end in the cause
+                last = next((line.strip() for line in reversed(str(err).splitlines()) if line.strip()), "")
+                results += [_result(p, "failed", f"{type(err).__name__}: {last}") for p in photos]
         return {"result": np.array([json.dumps(r) for r in results], dtype=object)}
 
     def colorize(self, photos):
