@@ -67,10 +67,10 @@ def connected(address):
 
 
 def _connect_error(address, err):
-    causes = [err]
-    while causes[-1].__cause__ is not None and len(causes) < 10:
-        causes.append(causes[-1].__cause__)
-    if any(type(e).__name__ == "AuthenticationError" for e in causes):
+    causes = [err]  # Ray wraps the refusal in a ConnectionError, with its text or its exception as the cause
+    while len(causes) < 10 and (causes[-1].__cause__ or causes[-1].__context__) is not None:
+        causes.append(causes[-1].__cause__ or causes[-1].__context__)
+    if any(type(e).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(e) for e in causes):
         return ColorizeError(f"the Ray cluster at {address!r} wants its token (Ray's token authentication): set "
                              "RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) as on its nodes")
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
