@@ -160,9 +160,10 @@ def _on_cluster(args):
     from colorize.cluster import colorize_files
     summary = colorize_files(args.inputs, args.output, args.ray, args.ray_actors, preset=args.preset,
                              weights=args.weights, sha256=args.sha256, config=args.config, readout=args.readout,
-                             upsampling=args.upsampling, batch_size=args.batch_size, batch_pixels=args.batch_pixels,
-                             hints=args.hints, overwrite=args.overwrite, max_pixels=args.max_pixels,
-                             progress=not args.quiet)
+                             upsampling=args.upsampling, saturation=getattr(args, "saturation", None),
+                             batch_size=args.batch_size, batch_pixels=args.batch_pixels, hints=args.hints,
+                             overwrite=args.overwrite, max_pixels=args.max_pixels, quality=args.quality,
+                             bit_depth=args.bit_depth, progress=not args.quiet, verbose=args.verbose)
     print(f"{summary} -> {args.output}")
     return 1 if summary.failed else 0
 
