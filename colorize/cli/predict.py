@@ -99,9 +99,9 @@ def cmd_predict(args):
         raise ColorizeError("give hints with --hint (one image) or --hints FILE (several), not both")
     cli_common.check_model_args(args)  # before any photo is looked at: conflicting or unused model options
     if args.ray is not None or args.ray_actors is not None:
-        return _on_cluster(args)
         if getattr(args, "reference", None):
             raise ColorizeError("--reference is not available with --ray yet; colorize without --ray")
+        return _on_cluster(args)
     if not 1 <= args.quality <= 100:
         raise ColorizeError(f"--quality must be from 1 to 100, got {args.quality}")
     outdir = Path(args.output)
@@ -144,9 +144,9 @@ def cmd_predict(args):
         atomic.check_writable(outdir.parent if single else outdir)
         for folder in sorted({outputs[f].parent for f in todo}):
             atomic.clean_stale(folder)
-        _run(colorizer, todo, outputs, hints, args, tally)
         if references:  # each reference decoded, checked and prepared once, before any photo
             colorizer = _WithReferences(colorizer, references)
+        _run(colorizer, todo, outputs, hints, args, tally)
     print(f"written {tally.written}, skipped {tally.skipped}, failed {tally.failed} -> {args.output}")
     return 1 if tally.failed else 0
 
