@@ -40,27 +40,29 @@ def _session(sid):
     pids = []
     for entry in os.listdir("/proc"):
         try:
-            if entry.isdigit() and int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[3]) == sid:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if entry.isdigit() and int(fields[3]) == sid and fields[0] != "Z":  # zombies are gone already
                 pids.append(int(entry))
         except (OSError, IndexError, ValueError):
             continue
     return pids
 
 
-def _stop(process):
-    """Stop a ``ray start --block`` we started and everything in its session: SIGTERM, then SIGKILL."""
+def _stop(processes):
+    """Stop the ``ray start --block`` processes we started, and everything in their sessions: SIGTERM, then
+    SIGKILL what is left after 10 s."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in _session(process.pid):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
+        for process in processes:
+            for pid in _session(process.pid):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(Path(f"/proc/{p}/stat").exists() and
-                                                  ") Z " not in Path(f"/proc/{p}/stat").read_text()
-                                                  for p in _session(process.pid)):
+        while time.monotonic() < deadline and any(_session(p.pid) for p in processes):
             time.sleep(0.2)
-    process.wait(10)
+    for process in processes:
+        process.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +105,7 @@ def cluster():
             pytest.skip(f"the second Ray node did not join: {alive.stderr[-500:]}")
         yield {"address": address, "nodes": nodes, "env": token}
     finally:
-        for process in reversed(nodes):
-            _stop(process)
+        _stop(nodes)
         shutil.rmtree(temp, ignore_errors=True)
 
 
@@ -251,13 +252,11 @@ def test_a_wrong_address_is_one_line_before_any_photo_is_read(tmp_path, model_ar
     assert time.monotonic() - started < 20
 
 
-def test_without_ray_the_error_names_the_install_command(tmp_path, model_args):
+def test_without_ray_the_error_names_the_install_command(tmp_path, model_args, capsys, monkeypatch):
     _photos(tmp_path / "in", 1)
-    code = ("import sys\nsys.modules['ray'] = None\nfrom colorize.cli import main\n"
-            f"sys.exit(main(['predict', {str(tmp_path / 'in')!r}, '-o', {str(tmp_path / 'out')!r}, '--ray', "
-            f"'local'] + {model_args!r}))\n")
-    out = _python(code)
-    assert out.returncode == 1, out.stderr[-2000:]
-    assert out.stderr.strip().splitlines() == [line for line in out.stderr.strip().splitlines()
-                                               if line.startswith("colorize: error:")]
-    assert "pip install -e '.[cluster]'" in out.stderr
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the cluster extra were not installed
+    monkeypatch.setitem(sys.modules, "ray.data", None)
+    assert main(["predict", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--ray", "local"] + model_args) == 1
+    _, stderr = capsys.readouterr()
+    assert stderr.count("\n") == 1 and stderr.startswith("colorize: error: ")
+    assert "pip install -e '.[cluster]'" in stderr and not (tmp_path / "out").exists()
