@@ -65,6 +65,9 @@ def _stop(processes):
         process.wait(10)
 
 
+LOOPBACK = "127.0.0.2"
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """-> {"address", "nodes": [head Popen, worker Popen]}: a head and a second node, one CPU each."""
@@ -72,7 +75,10 @@ def cluster():
     if RAY is None:
         pytest.skip("the ray command is not installed")
     port, temp = _free_port(), tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths
-    common = ["--num-cpus", "1", "--block", "--temp-dir", temp, "--disable-usage-stats"]
+    # The nodes register and talk on loopback only: Ray replaces 127.0.0.1 (and localhost) by the machine's network
+    # address, not the rest of 127.0.0.0/8, which Linux routes to the loopback interface as well.
+    common = ["--num-cpus", "1", "--block", "--temp-dir", temp, "--disable-usage-stats",
+              "--node-ip-address", LOOPBACK]
     # the cluster's own token (Ray's token authentication), for its nodes and for the runs' drivers
     token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **token}
@@ -86,13 +92,13 @@ def cluster():
             if head.poll() is not None:
                 pytest.skip(f"Ray cannot start a head here: {head.stderr.read().decode()[-500:]}")
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                socket.create_connection((LOOPBACK, port), timeout=1).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     pytest.skip("Ray's head did not open its port within 90 s")
                 time.sleep(0.5)
-        address = f"127.0.0.1:{port}"
+        address = f"{LOOPBACK}:{port}"
         nodes.append(subprocess.Popen([RAY, "start", "--address", address,
                                        *common], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                                       start_new_session=True))
