@@ -34,6 +34,26 @@ def add_model_args(p):
                    help="how ab is brought to full resolution (default guided: edges follow the photo's L)")
 
 
+def add_saturation_arg(p):
+    """``--saturation``: the chroma multiplier of the results (predict, video, evaluate, demo)."""
+    p.add_argument("--saturation", type=saturation_value, metavar="S",
+                   help="multiply the colours' chroma by S: 1 the model's own (default), 0 grey, 1.3 livelier "
+                        "(clipped to the sRGB gamut; lightness untouched)")
+
+
+def saturation_value(text):
+    """argparse type of ``--saturation``: a finite number of 0 or more."""
+    import math
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of 0 or more (1 = the model's colours, 0 = grey), "
+                                         f"got {text!r}")
+    return value
+
+
 def colorizer(args, hints=False, **extra):
     """The Colorizer the model options in ``args`` ask for; ``extra`` goes to its constructor (e.g. max_pixels).
     ``hints``: the user gave hints. With no model named, the hint preset is used then, and one line says so."""
@@ -43,6 +63,8 @@ def colorizer(args, hints=False, **extra):
     from colorize.presets import DEFAULT_HINT_PRESET
     check_model_args(args)
     options = {k: v for k, v in (("readout", args.readout), ("upsampling", args.upsampling)) if v}
+    if getattr(args, "saturation", None) is not None:
+        options["saturation"] = args.saturation
     options.update(extra)
     if args.weights:
         from colorize.config import load_config

@@ -10,6 +10,7 @@ def add_parser(sub):
     p.add_argument("-o", "--output", default="colorize-demo", metavar="OUTDIR",
                    help="folder for demo.png and the colorized photos (default ./colorize-demo)")
     cli_common.add_model_args(p)
+    cli_common.add_saturation_arg(p)
     p.set_defaults(func=cmd_demo)
     return p
 

@@ -30,6 +30,7 @@ def add_parser(sub):
                         "the left crop's grey with the right crop as colour reference (shuffled: another photo's "
                         "right crop; none: no reference, the same crops); the automatic colours are scored beside")
     cli_common.add_model_args(p)
+    cli_common.add_saturation_arg(p)
     p.set_defaults(func=cmd_evaluate)
     return p
 

@@ -59,13 +59,14 @@ def add_parser(sub):
                         "every input (a hint model; per file: {\"photo.jpg\": {\"reference\": \"ref.jpg\"}} in "
                         "--hints, paths relative to the hints file)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--verbose", action="store_true", help="name each input skipped because its output exists")
     p.add_argument("--ray", metavar="ADDRESS",
                    help="colorize on a Ray cluster (the cluster extra): local (a Ray instance for this run), auto (the "
                         "cluster this machine joined), HOST:PORT or ray://HOST:PORT; the same outputs")
     p.add_argument("--ray-actors", type=int, metavar="N",
                    help="model copies on the cluster (default: one per 2 CPUs of each node, or one per GPU)")
+    p.add_argument("--verbose", action="store_true", help="name each input skipped because its output exists")
     cli_common.add_model_args(p)
+    cli_common.add_saturation_arg(p)
     p.set_defaults(func=cmd_predict)
     return p
 
@@ -133,8 +134,8 @@ def cmd_predict(args):
                             "as -o for several")
     outputs = {f: outdir for f in scan.files} if single else output_names.output_paths(scan.files, scan.roots, outdir)
     hints = hints_for(args, scan)
-    todo = _to_do(scan.files, outputs, args.overwrite, tally, args.verbose)
     references = references_for(args, scan)
+    todo = _to_do(scan.files, outputs, args.overwrite, tally, args.verbose)
     if todo:
         steered = any(hints.values()) or bool(getattr(args, "reference", None)) or bool(references)
         colorizer = cli_common.colorizer(args, hints=steered, max_pixels=args.max_pixels)

@@ -37,6 +37,7 @@ def add_parser(sub):
                         "end is refused)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     cli_common.add_model_args(p)
+    cli_common.add_saturation_arg(p)
     p.set_defaults(func=cmd_video)
     return p
 

@@ -25,7 +25,7 @@ from colorize.model.network import build_model
 from colorize.model.weights import load_weights
 from colorize.pipeline import hints as hint_lib
 from colorize.pipeline import reference as reference_lib
-from colorize.pipeline.postprocess import Postprocessor
+from colorize.pipeline.postprocess import Postprocessor, check_saturation
 from colorize.pipeline.preprocess import Preprocessor
 from colorize.pipeline.readout import Readout
 from colorize.presets import get_preset
@@ -46,7 +46,7 @@ class Colorizer:
 
     def __init__(self, model, config: Config | ModelConfig, readout: str | Readout = "regression",
                  upsampling: str = "guided", fit: str = "pad", max_pixels: int | None = imageio.MAX_FILE_PIXELS,
-                 name: str = "model") -> None:
+                 name: str = "model", saturation: float = 1.0) -> None:
         """``readout``: a ``colorize.pipeline.readout.Readout``, or its kind (regression, annealed, restrained)."""
         config = _model_config(config)
         readout = readout if isinstance(readout, Readout) else Readout(kind=readout)
@@ -54,6 +54,7 @@ class Colorizer:
             raise InputError(f"readout {readout.kind!r} needs a model with a bins head; this model has none: "
                              "use --readout regression")
         self.model, self.config, self.name = model, config, name
+        self.saturation = check_saturation(saturation)
         self.preprocessor = Preprocessor(config.input_size, fit, max_pixels)
         self.postprocessor = Postprocessor(config.input_size, readout, upsampling)
         size = config.input_size
@@ -197,41 +198,49 @@ class Colorizer:
                 for h, p, r in zip(hints, prepared, references)])
         return self.network(prepared, channels).numpy()
 
-    def finish(self, prepared, ab, hints=None):
+    def finish(self, prepared, ab, hints=None, saturation=None):
         """The full-resolution step: a ``Prepared`` photo, its ab from ``predict_ab`` (S, S, 2) and its parsed
-        hints -> uint8 (H, W, 3) RGB (guided upsampling by the photo's L, hints honoured, Lab -> sRGB)."""
-        return self.postprocessor.finish(prepared.lightness, ab, prepared.box_height, prepared.box_width, hints or [])
+        hints -> uint8 (H, W, 3) RGB (guided upsampling by the photo's L, hints honoured, Lab -> sRGB).
+        ``saturation``: the chroma multiplier (default: the Colorizer's)."""
+        saturation = self.saturation if saturation is None else check_saturation(saturation)
+        return self.postprocessor.finish(prepared.lightness, ab, prepared.box_height, prepared.box_width, hints or [],
+                                         saturation)
 
-    def colorize_prepared(self, prepared, hints=None, name=None, reference=None):
+    def colorize_prepared(self, prepared, hints=None, name=None, reference=None, saturation=None):
         """Colorize a ``Prepared`` photo with optional ``hints`` and colour ``reference`` (a photo, or a
-        ``Reference`` from ``prepare_reference``, re-used as is) -> uint8 (H, W, 3)."""
+        ``Reference`` from ``prepare_reference``, re-used as is) -> uint8 (H, W, 3); ``saturation`` as in
+        ``finish``."""
         _check_prepared(prepared)
-        return self._colorize([prepared], [hints], [name], [reference])[0]
+        if saturation is not None:
+            check_saturation(saturation)
+        return self._colorize([prepared], [hints], [name], [reference], saturation)[0]
 
-    def _colorize(self, prepared, hints, names, references=None):
+    def _colorize(self, prepared, hints, names, references=None, saturation=None):
         parsed = [self.parse_hints(h, p, n) for p, h, n in zip(prepared, hints, names)]
         references = [None] * len(prepared) if references is None else references
         ab = self.predict_ab(prepared, parsed, [None if r is None else self.prepare_reference(r) for r in references])
-        return [self.finish(p, ab_i, h) for p, ab_i, h in zip(prepared, ab, parsed)]
+        return [self.finish(p, ab_i, h, saturation) for p, ab_i, h in zip(prepared, ab, parsed)]
 
     def colorize(self, image: ImageLike, hints: HintLike | None = None, name: str | None = None,
-                 reference: ImageLike | Reference | None = None) -> np.ndarray:
+                 reference: ImageLike | Reference | None = None, saturation: float | None = None) -> np.ndarray:
         """Colorize one image: a path, a PIL image or an array ((H,W), (H,W,1), (H,W,3) or (H,W,4); uint8, or
         float in [0, 1]). ``hints``: ``[(x, y, color[, radius]), ...]`` (see ``colorize.hints``). ``reference``: a
         colour photo (path, PIL image, array, or a ``prepare_reference`` result) whose colours are matched onto
         this one (a hint model). Returns a uint8 (H, W, 3) RGB array of the same height and width."""
         return self.colorize_batch([image], names=None if name is None else [name],
                                    hints=None if hints is None else [hints],
-                                   references=None if reference is None else [reference])[0]
+                                   references=None if reference is None else [reference], saturation=saturation)[0]
 
     def colorize_batch(self, images: typing.Iterable[ImageLike] | np.ndarray, batch_size: int = 16,
                        names: typing.Sequence[str] | None = None,
                        hints: typing.Sequence[HintLike | None] | None = None,
                        references: typing.Sequence[ImageLike | Reference | None] | None = None,
-                       ) -> list[np.ndarray]:
+                       saturation: float | None = None) -> list[np.ndarray]:
         """Colorize several images (any iterable, or an (N, H, W, C) array), running the network on up to
         ``batch_size`` at a time; ``names``, ``hints`` (one hint list per image) and ``references`` (one colour
         reference per image, or None; the same one is prepared once) are optional."""
+        if saturation is not None:
+            check_saturation(saturation)
         images = _as_list(images, "images")
         if not images:
             raise InputError("empty batch: pass at least one image to colorize_batch")
@@ -252,7 +261,8 @@ class Colorizer:
         for start in range(0, len(images), batch_size):
             end = start + batch_size
             prepared = [self.prepare(image, name) for image, name in zip(images[start:end], names[start:end])]
-            results += self._colorize(prepared, hints[start:end], names[start:end], references[start:end])
+            results += self._colorize(prepared, hints[start:end], names[start:end], references[start:end],
+                                      saturation)
         return results
 
 

@@ -10,6 +10,8 @@ bilinear resize does (same weights, same float32 operations, so the same bits), 
 coefficients (16 bytes a pixel) never exist at once. Hints are honoured in each strip by the hints whose windows
 meet it (``colorize.pipeline.hints.enforce``), with the same bits as on the whole photo.
 """
+import math
+
 import numpy as np
 import tensorflow as tf
 
@@ -106,10 +108,18 @@ class Postprocessor:
         """The traceable ``finish`` without hints (used inside exported graphs too)."""
         return self.to_rgb(lightness, self.upsample(lightness, ab, h, w))
 
-    def finish(self, lightness, ab, h, w, hints=()):
+    def finish(self, lightness, ab, h, w, hints=(), saturation=1.0):
         """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array; parsed
         ``hints`` (``colorize.pipeline.hints.Hint``) are honoured at full resolution (``hints.enforce``). A photo
-        larger than ``per_pixel.STRIP_PIXELS`` is finished a strip of rows at a time, hints and all."""
+        larger than ``per_pixel.STRIP_PIXELS`` is finished a strip of rows at a time, hints and all.
+        ``saturation`` (``check_saturation``) multiplies the chroma (ab) of the result before the gamut fitting;
+        lightness is untouched and 0 gives the grey photo."""
+        saturation = np.float32(check_saturation(saturation))
+        if saturation == 0:  # the grey photo: R = G = B exactly (a = b = 0 alone leaves 1/255 of float error)
+            rgb = self.finish(lightness, np.zeros([self.input_size, self.input_size, 2], np.float32), h, w)
+            return np.round(rgb.mean(axis=-1, keepdims=True)).astype(np.uint8).repeat(3, axis=-1)
+        if not hints:  # the upsampling is linear in ab: scaling the canvas's ab scales the photo's ab
+            ab = np.asarray(ab, np.float32) * saturation
         lightness = lightness if isinstance(lightness, tf.Tensor) else tf.convert_to_tensor(lightness, tf.float32)
         height, width = (int(n) for n in lightness.shape[:2])
         strips = row_strips(height, width)
@@ -117,7 +127,7 @@ class Postprocessor:
             if not hints:
                 return self._finish(lightness, ab, h, w).numpy()
             coefficients = self._upsample(lightness, ab, h, w).numpy()
-            coefficients = hint_lib.enforce(coefficients, lightness, hints, self.input_size)
+            coefficients = hint_lib.enforce(coefficients, lightness, hints, self.input_size) * saturation
             return self._to_rgb(lightness, coefficients).numpy()
         across = self._across(lightness, ab, h, w)
         lower, upper, weight = row_weights(int(across.shape[0]), height)
@@ -126,11 +136,20 @@ class Postprocessor:
             rows = (across, lower[start:stop], upper[start:stop], weight[start:stop])
             if hints:
                 coefficients = hint_lib.enforce(self._strip_coefficients(*rows).numpy(), lightness, hints,
-                                                self.input_size, start)
+                                                self.input_size, start) * saturation
                 out[start:stop] = self._to_rgb(lightness[start:stop], coefficients).numpy()
             else:
                 out[start:stop] = self._finish_strip(lightness[start:stop], *rows).numpy()
         return out
+
+
+def check_saturation(value, what="saturation"):
+    """A chroma multiplier -> float: a finite number >= 0 (1 the model's own colours, 0 grey), else ``InputError``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or value < 0:
+        raise InputError(f"{what} must be a number of 0 or more (1 = the model's colours, 0 = grey, 1.3 = more "
+                         f"vivid), got {value!r}")
+    return float(value)
 
 
 def row_weights(rows, height):

@@ -2,9 +2,12 @@
 
     POST /api/colorize   multipart: ``image`` (the photo's bytes), optional ``hints`` (a JSON list of
                          {"x", "y", "color"[, "radius"]} in the photo's pixels), optional ``preview`` (a longest
-                         side in pixels), optional ``reference`` (a colour photo's bytes whose colours are
-                         matched onto the photo; a hint model; prepared once and kept like the photo) -> image/png
-                         of the photo's size (or the preview's); the photo's size in the header X-Photo-Size: WxH
+                         side in pixels), optional ``saturation`` (a chroma multiplier, 0-4; 1 the model's own),
+                         optional ``reference`` (a colour photo's bytes whose colours are matched onto the photo;
+                         a hint model; prepared once and kept like the photo)
+                         -> image/png of the photo's size (or the preview's); the photo's size in the header
+                         X-Photo-Size: WxH; X-Network-Cached: 1 when only the finish ran (the same photo and hints
+                         as before, e.g. a new saturation)
     GET  /api/info       {"preset", "hints", "max_upload_bytes", "max_pixels", "preview_side", ...}
 
 Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form), 403 (a cross-site request), 404,
@@ -24,6 +27,7 @@ import collections
 import concurrent.futures
 import contextlib
 import hashlib
+import json
 import threading
 import time
 from importlib import resources
@@ -49,6 +53,7 @@ from colorize.serve.requests import (
     parse_form,
     parse_hints_field,
     parse_preview_field,
+    parse_saturation_field,
     read_body,
 )
 
@@ -122,6 +127,8 @@ class Engine:
     def __init__(self, colorizer, max_pixels=MAX_UPLOAD_PIXELS, queue_size=DEFAULT_QUEUE_SIZE, cache=None):
         self.colorizer, self.max_pixels, self.queue_size = colorizer, max_pixels, queue_size
         self.cache = cache if cache is not None else PhotoCache()
+        # the network's ab per photo, preview side and hints: a new saturation re-runs only the finish
+        self.ab_cache = PhotoCache(max(self.cache.entries, 1) * 4, self.cache.ttl_s)
         self.reference_cache = PhotoCache(max(self.cache.entries, 1), self.cache.ttl_s)  # prepared references
         self.pending = 0  # requests admitted and not yet answered; only touched on the event loop
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="colorize-model")
@@ -134,8 +141,9 @@ class Engine:
     def release(self):
         self.pending -= 1
 
-    async def colorize_png(self, data, name, hints, preview=None, reference=None):
-        return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints, preview, reference))
+    async def colorize_png(self, data, name, hints, preview=None, saturation=None, reference=None):
+        return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints, preview, saturation,
+                                                             reference))
 
     def _reference(self, reference):
         """(name, bytes) of a colour reference -> (its ``Reference``, prepared once and cached, and its digest)."""
@@ -148,25 +156,38 @@ class Engine:
             self.reference_cache.put(digest, prepared)
         return prepared, digest
 
-    def _run(self, data, name, hints, preview, reference=None):
+    def _run(self, data, name, hints, preview, saturation=None, reference=None):
         """On the worker thread: bytes -> (PNG bytes, the photo's (width, height), whether the prepared photo came
-        from the cache, stage timings)."""
+        from the cache, stage timings; "network" is absent when the network's ab came from the cache)."""
         start = time.perf_counter()
-        prepared, width, height, cached = self._prepared(data, name, preview)
+        digest = hashlib.sha256(data).hexdigest()
+        prepared, width, height, cached = self._prepared(data, name, preview, digest)
         if hints and (prepared.width, prepared.height) != (width, height):
             hints = _scaled_hints(hints, width, height, prepared.width / width, prepared.height / height, name)
         ready = time.perf_counter()
-        reference = self._reference(reference)[0] if reference else None
-        rgb = self.colorizer.colorize_prepared(prepared, hints=hints, name=name, reference=reference)
+        reference, reference_digest = self._reference(reference) if reference else (None, None)
+        key = (digest, prepared.width, prepared.height, json.dumps(hints, sort_keys=True, default=str),
+               reference_digest)
+        entry = self.ab_cache.get(key)
+        ran_network = entry is None
+        if ran_network:
+            parsed = self.colorizer.parse_hints(hints, prepared, name)
+            entry = (self.colorizer.predict_ab([prepared], [parsed], [reference])[0], parsed)
+            self.ab_cache.put(key, entry)
+        network = time.perf_counter()
+        rgb = self.colorizer.finish(prepared, entry[0], entry[1], saturation)
         colorized = time.perf_counter()
         png = encode_png(rgb)
-        timings = {"prepare": ready - start, "colorize": colorized - ready, "png": time.perf_counter() - colorized}
+        timings = {"prepare": ready - start, "network": network - ready, "finish": colorized - network,
+                   "png": time.perf_counter() - colorized}
+        if not ran_network:
+            timings.pop("network")
         return png, (width, height), cached, timings
 
-    def _prepared(self, data, name, preview):
+    def _prepared(self, data, name, preview, digest=None):
         """The photo prepared at full resolution, or with its longest side ``preview`` where it is longer, from the
         cache or decoded now -> (prepared, the photo's own width and height, whether it was cached)."""
-        digest = hashlib.sha256(data).hexdigest()
+        digest = digest or hashlib.sha256(data).hexdigest()
         image = open_checked(data, name, self.max_pixels)  # the header only: cheap, and it settles the size
         preview = preview if preview and max(image.size) > preview else None
         entry = self.cache.get((digest, preview))
@@ -195,6 +216,7 @@ class Engine:
     def close(self):
         self._worker.shutdown(wait=False, cancel_futures=True)
         self.cache.clear()
+        self.ab_cache.clear()
         self.reference_cache.clear()
 
 
@@ -276,11 +298,12 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
             hints_raw = fields.get("hints", (None, b""))[1].decode("utf-8", "replace")
             hints = parse_hints_field(hints_raw, colorizer.hints)
             preview = parse_preview_field(fields.get("preview", (None, b""))[1].decode("utf-8", "replace"))
+            saturation = parse_saturation_field(fields.get("saturation", (None, b""))[1].decode("utf-8", "replace"))
             reference = fields.get("reference", (None, b""))
             reference = (display_name(reference[0]), reference[1]) if reference[1] else None
             try:
                 png, (width, height), cached, timings = await engine.colorize_png(
-                    data, display_name(filename), hints, preview, reference)
+                    data, display_name(filename), hints, preview, saturation, reference)
             except ColorizeError as err:
                 raise RequestError(400, str(err)) from None
         finally:
@@ -288,7 +311,7 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
         timing = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timings.items())
         return Response(png, media_type="image/png", headers={
             **SECURITY_HEADERS, "Server-Timing": timing, "X-Photo-Cached": "1" if cached else "0",
-            "X-Photo-Size": f"{width}x{height}"})
+            "X-Network-Cached": "0" if "network" in timings else "1", "X-Photo-Size": f"{width}x{height}"})
 
     async def request_error(request, err):
         return _error(err.status, str(err))
@@ -306,6 +329,7 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
             while True:
                 await asyncio.sleep(min(30.0, cache_ttl_s))
                 engine.cache.purge()
+                engine.ab_cache.purge()
                 engine.reference_cache.purge()
 
         task = asyncio.create_task(purge())

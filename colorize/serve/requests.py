@@ -5,6 +5,7 @@ and no part of a request is used as a path.
 import asyncio
 import io
 import json
+import math
 import re
 import warnings
 
@@ -15,6 +16,7 @@ from starlette.requests import ClientDisconnect
 MAX_HINTS = 200
 MAX_HINTS_BYTES = 2 ** 20
 PREVIEW_RANGE = (64, 8192)
+SATURATION_MAX = 4.0  # the page's slider goes to 2; beyond 4 nearly every colour is at the gamut's edge
 
 
 class RequestError(Exception):
@@ -113,6 +115,21 @@ def parse_hints_field(raw, takes_hints):
     if hints and not takes_hints:
         raise RequestError(400, "this model takes no colour hints; send the photo alone or serve a hints preset")
     return hints or None
+
+
+def parse_saturation_field(raw):
+    """The ``saturation`` form field: a chroma multiplier from 0 (grey) to ``SATURATION_MAX``, or None (the
+    model's default)."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = float(raw) if len(raw) <= 32 else None
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or not 0 <= value <= SATURATION_MAX:
+        raise RequestError(400, f"saturation must be a number from 0 to {SATURATION_MAX:g} (1 = the model's colours)"
+                                f", got {raw[:20]!r}")
+    return value
 
 
 async def read_body(request, limit, idle_timeout_s=None):
