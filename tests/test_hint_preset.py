@@ -91,7 +91,7 @@ def test_one_hint_stays_where_it_is_put(colorizer, photos):
 
     assert off(steered, near) < 0.5 * off(automatic, near)  # the suit around the click turned orange
     change = np.linalg.norm(steered - automatic, axis=-1)
-    assert (change[far] > 2).mean() < 0.15  # measured 0.06 (0.80 with the hint's change taken everywhere)
+    assert (change[far] > 2).mean() < 0.15  # measured 0.07 (0.80 with the hint's change taken everywhere)
     studio = (slice(20, 140), slice(300, 400))  # the grey-blue background right of her head
     assert np.abs(steered[studio].mean(axis=(0, 1)) - automatic[studio].mean(axis=(0, 1))).max() < 2.0
     assert (np.linalg.norm(steered[far] - target, axis=-1) > 20).mean() > 0.9  # most of the photo is not orange

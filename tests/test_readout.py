@@ -8,7 +8,7 @@ from colorize import color
 from colorize.evaluation import metrics
 from colorize.model import bins
 from colorize.pipeline.postprocess import Postprocessor, photo_area
-from colorize.pipeline.readout import Readout
+from colorize.pipeline.readout import Readout, count_patches
 from colorize.presets import get_preset
 
 S = 8
@@ -101,3 +101,8 @@ def test_a_hint_changes_the_colours_only_near_itself():
     out = readout.steer(tf.constant(automatic), tf.constant(steered), tf.constant(mask)).numpy()
     np.testing.assert_allclose(out[0, 5, 6], 10.0, atol=1e-5)
     assert np.abs(out[0, 5, 26]).max() < 10 * np.exp(-400 / 32) + 1e-5  # 20 pixels from both hints: untouched
+    # Two hints (patches) let a share 1 - exp(-1 / 2) of their change reach the whole photo.
+    np.testing.assert_allclose(count_patches(tf.constant(mask)).numpy(), [2.0])
+    several = Readout(hint_reach=4.0, hints_for_photo=2.0)
+    out = several.steer(tf.constant(automatic), tf.constant(steered), tf.constant(mask)).numpy()
+    np.testing.assert_allclose(out[0, 5, 26], 10 * (1 - np.exp(-0.5)), atol=1e-3)
