@@ -210,6 +210,8 @@ def test_readme_command_runs(line, text, argv, tmp_path):
     """Each command as a user runs it: its own process (as the console script), in a folder of stand-ins."""
     if argv[0] in SKIPPED:
         pytest.skip(f"README line {line} `{text}`: {SKIPPED[argv[0]]}")
+    if "--ray" in argv:
+        pytest.skip(f"README line {line} `{text}`: {SKIPPED['cluster']}")
     if any(marker in word for word in argv for marker in NEEDS_SHARED):
         pytest.skip(f"README line {line} `{text}`: needs the prepared data in ../shared (tests/test_evaluate.py)")
     _prepare_command(tmp_path, argv)
