@@ -261,10 +261,10 @@ class BlockingColorizer:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def colorize_prepared(self, *args, **kwargs):
+    def predict_ab(self, *args, **kwargs):  # the network step, which the app runs for a new photo or new hints
         self.running.set()
         assert self.release.wait(30)
-        return self.inner.colorize_prepared(*args, **kwargs)
+        return self.inner.predict_ab(*args, **kwargs)
 
 
 def test_busy_beyond_the_queue_is_503_and_the_queued_request_completes(colorizer):

@@ -147,9 +147,9 @@ def _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count
     references = [r for _, _, _, r in chunk]
     paired = any(r is not None for r in references) or isinstance(references[0], bool)
     references = [None if r is False else r for r in references]
+    extra = {"references": references} if any(r is not None for r in references) else {}  # only with pairs
     outputs = colorizer.colorize_batch(greys, batch_size=batch_size,
-                                       hints=[h for _, _, h, _ in chunk] if colorizer.hints else None,
-                                       references=references if any(r is not None for r in references) else None)
+                                       hints=[h for _, _, h, _ in chunk] if colorizer.hints else None, **extra)
     automatic = colorizer.colorize_batch(greys, batch_size=batch_size) if paired else None
     rows = [{"name": name} for name, _, _, _ in chunk]
     for shape, indices in groups.items():
