@@ -4,8 +4,8 @@ Names: ``colorize.io.output_names`` (unique, and the same on every re-run). Noth
 read as input. Outputs are written with no-clobber renames (``colorize.atomic``): an output another run
 finished meanwhile is a skip, not a failure; temporary files of killed runs are removed at the start. With one
 input, ``-o out.jpg`` writes that file instead, in the format of its suffix. Every output keeps the input's
-metadata where its format can (``imageio.read_metadata``; folder PNGs of inputs without any are the same bytes as
-ever); ``--bit-depth 16`` writes the input's lightness at its own precision (``pipeline.bit_depth``).
+metadata where its format can (``colorize.io.outputs.read_metadata``; folder PNGs of inputs without any are the
+same bytes as ever); ``--bit-depth 16`` writes the input's lightness at its own precision (``pipeline.bit_depth``).
 
 Memory: photos are decoded ahead of the network in their own samples (``imageio.load_array``) and colorized in
 batches of at most ``--batch-size`` photos and ``--batch-pixels`` pixels (a larger photo is a batch of its own,
@@ -21,6 +21,7 @@ from colorize.cli import common as cli_common
 from colorize.errors import ColorizeError, InputError, OutputExistsError, WriteError
 from colorize.io import atomic, input_keys, output_names
 from colorize.io import images as imageio
+from colorize.io import outputs as output_files
 from colorize.pipeline.batches import colorize_or_each
 
 DEFAULT_BATCH_PIXELS = 16_000_000
@@ -36,7 +37,7 @@ def add_parser(sub):
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR|FILE",
                    help="folder for the colour PNGs, or with one INPUT the file to write, its format by its suffix "
-                        f"({', '.join(sorted(imageio.OUTPUT_FORMATS))})")
+                        f"({', '.join(sorted(output_files.OUTPUT_FORMATS))})")
     p.add_argument("--quality", type=int, default=95, metavar="1-100", help="JPEG and WebP quality")
     p.add_argument("--bit-depth", type=int, choices=(8, 16), default=8,
                    help="bits a sample of PNG and TIFF outputs; 16 keeps a 16-bit scan's tones (its lightness) "
@@ -112,13 +113,14 @@ def cmd_predict(args):
         is_file = False
     except (OSError, ValueError) as err:  # a file on the way, name too long, NUL byte, no permission
         raise WriteError(f"-o {args.output!r} cannot be used ({err}); pass a folder for the colour PNGs") from None
-    single = imageio.output_format(outdir) is not None and not os.path.isdir(outdir)  # -o out.jpg: that file
+    single = output_files.output_format(outdir) is not None and not os.path.isdir(outdir)  # -o out.jpg: that file
     if is_file and not single:
         raise WriteError(f"-o {outdir} is a file; pass a folder for the colour PNGs, or a file name ending in "
-                         f"{', '.join(sorted(imageio.OUTPUT_FORMATS))}")
-    if args.bit_depth == 16 and (imageio.output_format(outdir) if single else "PNG") not in imageio.DEEP_FORMATS:
+                         f"{', '.join(sorted(output_files.OUTPUT_FORMATS))}")
+    deep = output_files.DEEP_FORMATS
+    if args.bit_depth == 16 and (output_files.output_format(outdir) if single else "PNG") not in deep:
         raise ColorizeError(f"--bit-depth 16 needs a PNG or TIFF output; {outdir.name} is "
-                            f"{imageio.output_format(outdir)}")
+                            f"{output_files.output_format(outdir)}")
     tally = _Tally(args.quiet)
     scan = imageio.scan_inputs(args.inputs, exclude=None if single else outdir)
     for path, message, failed in scan.problems:
@@ -324,9 +326,9 @@ def _run(colorizer, todo, outputs, hints, args, tally):
 
 
 def _write(rgb, source, path, args):
-    """One output, in the format of its name, with the input's metadata (see ``imageio.save_image``)."""
-    imageio.save_image(rgb, path, overwrite=args.overwrite, quality=args.quality,
-                       metadata=imageio.read_metadata(source))
+    """One output, in the format of its name, with the input's metadata (see ``colorize.io.outputs.save_image``)."""
+    output_files.save_image(rgb, path, overwrite=args.overwrite, quality=args.quality,
+                       metadata=output_files.read_metadata(source))
 
 
 def _colorize(colorizer, batch, hints, tally):

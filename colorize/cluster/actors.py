@@ -13,6 +13,7 @@ import numpy as np
 
 from colorize.errors import ColorizeError, OutputExistsError
 from colorize.io import images as imageio
+from colorize.io import outputs as output_files
 from colorize.pipeline.batches import colorize_or_each
 
 
@@ -96,8 +97,8 @@ class ColorizeActor:
 
     def write(self, photo, rgb):
         try:
-            imageio.save_image(rgb, photo["out"], overwrite=self.writing.overwrite, quality=self.writing.quality,
-                               metadata=imageio.read_metadata(photo["path"]))
+            output_files.save_image(rgb, photo["out"], overwrite=self.writing.overwrite, quality=self.writing.quality,
+                               metadata=output_files.read_metadata(photo["path"]))
             return _result(photo, "written")
         except OutputExistsError:
             # Written since the run began: by this batch's earlier try on a worker that was lost (the same pixels:

@@ -21,6 +21,7 @@ from colorize.cluster.actors import ColorizeActor, ModelRecipe, Writing
 from colorize.errors import ColorizeError, InputError, WriteError
 from colorize.io import atomic, input_keys, output_names
 from colorize.io import images as imageio
+from colorize.io import outputs as output_files
 from colorize.pipeline.batches import plan_batches
 
 DEFAULT_BATCH_PIXELS = 16_000_000  # as colorize predict's --batch-pixels
@@ -66,7 +67,7 @@ def colorize_files(sources, out, address="local", actors=None, *, preset=None, w
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise WriteError(f"-o {out} is a file; pass a folder for the colour PNGs")
-    if imageio.output_format(out) is not None and not out.is_dir():
+    if output_files.output_format(out) is not None and not out.is_dir():
         raise ColorizeError(f"-o {out} names one file; on a cluster, -o names a folder (the outputs are PNGs named "
                             "after the inputs)")
     summary, report = Summary(), _Report(say, progress)

@@ -7,7 +7,7 @@ _NAMES = {
     "scan_inputs": "images", "list_images": "images", "MAX_FILE_PIXELS": "images", "IMAGE_SUFFIXES": "images",
     "encode_png": "png", "writing": "atomic", "write_bytes": "atomic", "write_text": "atomic",
     "check_writable": "atomic", "clean_stale": "atomic", "output_paths": "output_names",
-    "save_image": "images", "read_metadata": "images", "Metadata": "images", "OUTPUT_FORMATS": "images",
+    "save_image": "outputs", "read_metadata": "outputs", "Metadata": "outputs", "OUTPUT_FORMATS": "outputs",
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_door(__name__, _NAMES)

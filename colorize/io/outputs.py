@@ -1,0 +1,170 @@
+"""Outputs in the format their name asks for (PNG, JPEG, WebP, TIFF; 16 bits a sample in PNG and TIFF), with the
+input's metadata carried over where the format can hold it (EXIF with the orientation reset, ICC profile, XMP,
+DPI): ``save_image``, ``read_metadata``. PNGs go through ``colorize.io.png``; every file is written atomically
+(``colorize.io.atomic``)."""
+import dataclasses
+import os
+import re
+import struct
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from colorize.errors import InputError
+from colorize.io import atomic
+from colorize.io.images import save_png
+from colorize.io.png import png_pieces
+
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+DEEP_FORMATS = ("PNG", "TIFF")  # those that hold 16 bits a sample
+_ORIENTATION = 0x0112
+_XMP_ORIENTATION = re.compile(rb'(tiff:Orientation(?:="|>))[1-8]')
+
+
+@dataclasses.dataclass(frozen=True)
+class Metadata:
+    """What an output keeps of its input: EXIF (orientation reset: the pixels are already upright), an RGB ICC
+    profile (a grey one does not describe the colour output, which is then sRGB as untagged files are), XMP (its
+    orientation reset too) and the resolution in dots per inch (an archive scan's)."""
+    exif: bytes = None
+    icc: bytes = None
+    xmp: bytes = None
+    dpi: tuple = None
+
+    def __bool__(self):
+        return any(v is not None for v in (self.exif, self.icc, self.xmp, self.dpi))
+
+    def png_chunks(self):
+        """As PNG chunks: ``[(tag, payload)]`` (eXIf, iCCP, pHYs, iTXt XML:com.adobe.xmp)."""
+        chunks = []
+        if self.icc:
+            chunks.append((b"iCCP", b"ICC Profile\0\0" + zlib.compress(self.icc)))
+        if self.exif:
+            chunks.append((b"eXIf", self.exif[6:] if self.exif.startswith(b"Exif\0\0") else self.exif))
+        if self.dpi:
+            chunks.append((b"pHYs", struct.pack(">IIB", *(round(d / 0.0254) for d in self.dpi), 1)))
+        if self.xmp:
+            chunks.append((b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + self.xmp))
+        return chunks
+
+
+def read_metadata(source):
+    """The ``Metadata`` of an image file (or PIL image); empty for arrays and files without any. Reads the header
+    only; damaged metadata is left out, never an error."""
+    if isinstance(source, Image.Image):
+        return _metadata_of(source)
+    if not isinstance(source, (str, os.PathLike)):
+        return Metadata()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(source) as im:
+                return _metadata_of(im)
+    except Exception:  # the decoder reports unreadable files; metadata is a bonus
+        return Metadata()
+
+
+def _metadata_of(im):
+    info, exif, icc, xmp, dpi = im.info, None, None, None, None
+    try:
+        found = im.getexif()
+        if len(found):
+            if _ORIENTATION in found:
+                found[_ORIENTATION] = 1
+            exif = found.tobytes()
+    except Exception:
+        exif = None
+    profile = info.get("icc_profile")
+    if isinstance(profile, bytes) and len(profile) >= 20 and profile[16:20] == b"RGB ":
+        icc = profile
+    found = info.get("xmp") or info.get("XML:com.adobe.xmp")
+    if isinstance(found, str):
+        found = found.encode("utf-8")
+    if isinstance(found, bytes) and found:
+        xmp = _XMP_ORIENTATION.sub(rb"\g<1>1", found)
+    resolution = info.get("dpi")
+    try:
+        if resolution and all(float(d) > 0 for d in resolution[:2]):
+            dpi = tuple(float(d) for d in resolution[:2])
+    except (TypeError, ValueError):
+        dpi = None
+    return Metadata(exif, icc, xmp, dpi)
+
+
+def output_format(path):
+    """The format an output path asks for by its suffix (``PNG``, ``JPEG``, ``WEBP``, ``TIFF``); None if none."""
+    return OUTPUT_FORMATS.get(Path(path).suffix.lower())
+
+
+def save_image(rgb, path, overwrite=False, quality=95, metadata=None):
+    """Write (H, W, 3) uint8 (or uint16, for PNG and TIFF) to ``path`` atomically, in the format of its suffix
+    (PNG, JPEG, WebP, TIFF), with ``metadata`` (``read_metadata`` of the input) where the format holds it; JPEG and
+    WebP at ``quality`` (1-100). A PNG without metadata is exactly ``save_png``'s file."""
+    path = Path(path)
+    fmt = output_format(path)
+    if fmt is None:
+        raise InputError(f"{path}: unknown output format {path.suffix!r}; end the name in "
+                         f"{', '.join(sorted(OUTPUT_FORMATS))}")
+    a = rgb
+    if not (isinstance(a, np.ndarray) and a.dtype in (np.uint8, np.uint16) and a.ndim == 3 and a.shape[2] == 3
+            and a.size):
+        shape = getattr(a, "shape", None)
+        raise InputError(f"image for {path} must be a non-empty (H, W, 3) uint8 or uint16 array, got "
+                         f"{type(a).__name__} {getattr(a, 'dtype', '')} {shape}")
+    if a.dtype == np.uint16 and fmt not in DEEP_FORMATS:
+        raise InputError(f"{path}: {fmt} holds 8 bits a sample; write 16 bits to a .png or .tif file")
+    if not (isinstance(quality, int) and 1 <= quality <= 100):
+        raise InputError(f"quality must be an integer from 1 to 100, got {quality!r}")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; pass a file name")
+    metadata = metadata or Metadata()
+    if fmt == "PNG":
+        if a.dtype == np.uint8 and not metadata:
+            return save_png(a, path, overwrite)
+        return atomic.write_bytes(path, png_pieces(a, metadata.png_chunks()), overwrite, sync_folder=False)
+    if fmt == "TIFF" and a.dtype == np.uint16:
+        return atomic.write_with(path, lambda tmp: _write_tiff16(a, tmp, metadata), overwrite)
+    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {"compression": "tiff_adobe_deflate"}
+    if fmt == "JPEG":
+        options["subsampling"] = 0 if quality >= 90 else 2  # full-resolution colour where quality is asked for
+    if metadata.exif and fmt == "TIFF":  # a TIFF's EXIF lives in its own tags: the first IFD's text ones are kept
+        options["tiffinfo"] = _tiff_tags(metadata.exif)
+    elif metadata.exif:
+        options["exif"] = metadata.exif
+    if metadata.icc:
+        options["icc_profile"] = metadata.icc
+    if metadata.dpi and fmt != "WEBP":
+        options["dpi"] = metadata.dpi
+    if metadata.xmp:
+        if fmt == "TIFF":
+            options.setdefault("tiffinfo", {})[700] = metadata.xmp
+        else:
+            options["xmp"] = metadata.xmp
+    image = Image.fromarray(a)
+    return atomic.write_with(path, lambda tmp: image.save(tmp, fmt, **options), overwrite)
+
+
+_TIFF_TEXT_TAGS = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298)  # description, make, model, software,
+# date, artist, copyright: EXIF's first IFD tags that a TIFF holds as they are (camera settings sit in a sub-IFD)
+
+
+def _tiff_tags(exif_bytes):
+    exif = Image.Exif()
+    try:
+        exif.load(exif_bytes)
+    except Exception:
+        return {}
+    return {tag: exif[tag] for tag in _TIFF_TEXT_TAGS if isinstance(exif.get(tag), str)}
+
+
+def _write_tiff16(rgb, path, metadata):
+    # Pillow writes 8-bit RGB only; tifffile (a scikit-image dependency) writes 16. Its EXIF would need an EXIF IFD
+    # of its own: left out; the ICC profile, XMP and resolution are kept.
+    import tifffile
+    extra = [(700, "B", len(metadata.xmp), metadata.xmp, True)] if metadata.xmp else []
+    options = {"resolution": metadata.dpi, "resolutionunit": "INCH"} if metadata.dpi else {}
+    tifffile.imwrite(path, rgb, photometric="rgb", compression="zlib", iccprofile=metadata.icc, extratags=extra,
+                     metadata=None, **options)
