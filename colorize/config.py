@@ -54,8 +54,11 @@ class DataConfig:
     cache: bool = False             # keep the decoded colour images in memory after the first pass (H*W*3 bytes
     #                                 each; folder images are kept at twice the input size, short side)
     random_crop: bool = True
+    mosaic: float = 0.0             # share of training inputs made of 2x2 or 3x3 shrunken training photos (half
+    #                                 each): scenes of many small things, as a large photo reaches the network
 
     def check(self):
+        _require(0 <= self.mosaic <= 1, "data.mosaic", "between 0 and 1")
         _require(0 <= self.val_limit <= MAX_RECORDS, "data.val_limit", f"between 0 and {MAX_RECORDS:,}")
         _require(0 <= self.val_share <= 0.5, "data.val_share", "between 0 and 0.5")
         _require(1 <= self.shuffle_buffer <= MAX_RECORDS, "data.shuffle_buffer", f"between 1 and {MAX_RECORDS:,}")
@@ -66,6 +69,7 @@ MAX_RECORDS = 10 ** 8    # of images in memory at once (shuffle buffer, validati
 MAX_BATCH = 65536        # a global batch: a TPU pod's largest; larger overflowed inside TensorFlow
 
 LOSSES = ("regression", "classification", "both")
+BINS_TARGETS = ("sample", "pixels", "block")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
 
@@ -86,6 +90,9 @@ class TrainConfig:
     init_weights: str | None = None  # start from these weights: preset:NAME or a .weights.h5 (see
     #                                 colorize.warm_start; grown layers start as the old ones, new inputs at zero)
     rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
+    bins_target: str = "sample"     # the bins head's target per 4x4 block: sample (one random pixel's soft encoding,
+    #                                 an unbiased draw of the block's mean encoding), pixels (that mean, exactly) or
+    #                                 block (the encoding of the block's mean ab: averages a red/green edge to brown)
     precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
     jit_compile: bool = False
     checkpoint_every: int = 500     # steps
@@ -124,6 +131,7 @@ class TrainConfig:
         _require(self.precision in ("float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
                  "float32, mixed_bfloat16 or mixed_float16")
         _require(0 <= self.rebalance <= 1, "train.rebalance", "between 0 and 1")
+        _require(self.bins_target in BINS_TARGETS, "train.bins_target", ", ".join(BINS_TARGETS))
         for name in ("checkpoint_every", "log_every"):
             _require(1 <= getattr(self, name) <= MAX_STEPS, f"train.{name}", f"between 1 and {MAX_STEPS:,}")
         _require(1 <= self.keep_checkpoints <= 1000, "train.keep_checkpoints", "between 1 and 1000")

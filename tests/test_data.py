@@ -303,6 +303,26 @@ def test_folder_stream_is_reproducible_resumable_and_cached_at_training_size(pho
     assert all(min(image.shape[:2]) == 64 for image in cached)  # what the cache keeps: 2x the input, short side
 
 
+def test_mosaics_tile_shrunken_photos_of_the_batch_in_the_share_asked_for():
+    images = tf.random.stateless_uniform([40, 12, 12, 3], [1, 2])
+    same = data.mosaic(images, 0.0, tf.constant([0, 0], tf.int64))
+    np.testing.assert_array_equal(same.numpy(), images.numpy())
+    half = data.mosaic(images, 0.5, tf.constant([0, 5], tf.int64)).numpy()
+    np.testing.assert_array_equal(half, data.mosaic(images, 0.5, tf.constant([0, 5], tf.int64)).numpy())
+    changed = [i for i in range(40) if not np.array_equal(half[i], images[i].numpy())]
+    assert 8 <= len(changed) <= 32
+    small2 = tf.image.resize(images, (6, 6), method="area").numpy()
+    small3 = tf.image.resize(images, (4, 4), method="area").numpy()
+    for i in changed:  # each a 2x2 of this photo and the next three, or a 3x3 of this one and the next eight
+        if np.allclose(half[i, :6, :6], small2[i]):
+            np.testing.assert_allclose(half[i, 6:, 6:], small2[(i + 3) % 40], atol=1e-6)
+        else:
+            np.testing.assert_allclose(half[i, :4, :4], small3[i], atol=1e-6)
+            np.testing.assert_allclose(half[i, 8:, 4:8], small3[(i + 7) % 40], atol=1e-6)
+    every = data.mosaic(images, 1.0, tf.constant([0, 5], tf.int64)).numpy()
+    assert not any(np.array_equal(every[i], images[i].numpy()) for i in range(40))
+
+
 def test_each_epoch_has_its_own_order_and_crops_and_every_colour_image_once(monkeypatch):
     use_fake_tfds(monkeypatch)  # 11 images, one of them greyscale
     for cache in ("false", "true"):

@@ -180,11 +180,42 @@ def test_jit_compile_trains(tmp_path):
     assert record["steps"] == 3 and np.isfinite(record["final_loss"])
 
 
-def test_bins_target_pools_like_an_area_resize():
+def test_bins_target_of_the_old_block_mode_pools_like_an_area_resize():
     from colorize.training.losses import bins_target
     ab = tf.random.uniform([2, 16, 16, 2], -0.5, 0.5)
-    np.testing.assert_allclose(bins_target(ab, 4).numpy(),
+    np.testing.assert_allclose(bins_target(ab, 4, "block").numpy(),
                                bins.soft_encode(tf.image.resize(ab, [4, 4], method="area") * 110.0).numpy(), atol=1e-5)
+
+
+def _red_green_stripes():
+    """Scaled ab (1, 8, 8, 2): columns alternate a = +60 and a = -60 (red and green), so every 4x4 block is both."""
+    ab = np.zeros((1, 8, 8, 2), np.float32)
+    ab[..., 0::2, 0], ab[..., 1::2, 0] = 60 / 110.0, -60 / 110.0
+    return tf.constant(ab)
+
+
+def test_bins_targets_keep_a_red_green_block_red_and_green_instead_of_its_brown_mean():
+    from colorize.training.losses import bins_target
+    centers = bins.bin_centers()
+    red, green = np.argmin(np.abs(centers - (55, 5)).sum(-1)), np.argmin(np.abs(centers - (-55, 5)).sum(-1))
+    neutral = np.argmin(np.abs(centers - (5, 5)).sum(-1))
+    pixels = bins_target(_red_green_stripes(), 2, "pixels").numpy()[0, 0, 0]
+    block = bins_target(_red_green_stripes(), 2, "block").numpy()[0, 0, 0]
+    assert pixels[red] > 0.1 and pixels[green] > 0.1 and pixels[neutral] < 1e-3  # two modes, nothing between
+    assert block[neutral] > 0.1 and block[red] < 1e-3  # the old target: the mean's grey-brown, neither colour
+    sample = bins_target(_red_green_stripes(), 2, "sample", tf.constant([0, 1], tf.int64)).numpy()[0]
+    assert all(sample[i, j, red] > 0.1 or sample[i, j, green] > 0.1 for i in range(2) for j in range(2))
+
+
+def test_a_sampled_bins_target_is_an_unbiased_draw_of_the_mean_encoding_and_repeats_with_its_seed():
+    from colorize.training.losses import bins_target
+    ab = tf.random.stateless_uniform([1, 8, 8, 2], [3, 4], -0.5, 0.5)
+    draws = [bins_target(ab, 2, "sample", tf.constant([0, i], tf.int64)).numpy() for i in range(400)]
+    mean = bins_target(ab, 2, "pixels").numpy()
+    assert np.abs(np.mean(draws, 0) - mean).max() < 0.06 < np.abs(draws[0] - mean).max()
+    again = bins_target(ab, 2, "sample", tf.constant([0, 7], tf.int64)).numpy()
+    np.testing.assert_array_equal(again, draws[7])
+    assert not np.array_equal(draws[7], draws[8])
 
 
 def test_greyscale_images_are_dropped():
@@ -330,6 +361,16 @@ def test_a_resumed_run_trains_on_exactly_the_photos_of_an_uninterrupted_one(tmp_
     old = train(config, tmp_path / "old", verbose=False)
     assert "the data resumes at the start of epoch 1" in capsys.readouterr().err
     assert old["weights_checksum"] != whole["weights_checksum"]
+
+
+def test_a_resumed_run_with_mosaics_and_sampled_bins_targets_is_bit_identical(tmp_path):
+    """The mosaics (seeded by the batch's stream position) and the bins targets' pixels (by the step) repeat."""
+    config = smoke("data.val_limit=0", "train.steps=4", "train.steps_per_epoch=null", "train.batch_size=3",
+                   "train.deterministic=true", "train.checkpoint_every=100", "train.loss=both", "data.mosaic=0.7")
+    whole = train(config, tmp_path / "whole", verbose=False)
+    train(config, tmp_path / "resumed", max_steps=2, verbose=False)
+    resumed = train(config, tmp_path / "resumed", verbose=False)
+    assert resumed["resumed_from_step"] == 2 and resumed["weights_checksum"] == whole["weights_checksum"]
 
 
 def test_the_record_is_cumulative_across_resumes_and_reruns(tmp_path):

@@ -150,6 +150,25 @@ def crop_and_resize(image, size, seed=None, random_crop=True):
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
+def mosaic(images, share, seed):
+    """A batch of float (B, S, S, 3) with about ``share`` of its images replaced, half by 2x2 and half by 3x3
+    mosaics of shrunken images of the same batch (the image itself and the next ones, cyclically): scenes of many
+    small things with edges between them, what a large photo looks like to the network once shrunk to its input.
+    Stateless: the same ``seed`` (2,) gives the same batch."""
+    size = images.shape[1]
+    count = tf.shape(images)[0]
+    result, draw = images, tf.random.stateless_uniform(tf.reshape(count, [1]), seed)
+    for grid, low, high in ((2, 0.0, share / 2), (3, share / 2, share)):
+        tile = -(-size // grid)  # ceil: a 3x3 mosaic of 64 is three 22-pixel tiles, cropped to 64
+        small = tf.image.resize(images, (tile, tile), method="area")
+        rows = [tf.concat([tf.roll(small, -(r * grid + c), axis=0) for c in range(grid)], axis=2)
+                for r in range(grid)]
+        tiled = tf.concat(rows, axis=1)[:, :size, :size]
+        chosen = (draw >= low) & (draw < high)
+        result = tf.where(chosen[:, None, None, None], tiled, result)
+    return result
+
+
 def _decode_checked(element, is_path, size, then=lambda image: image):
     """-> (is_colour, then(image)); an empty or greyscale image is swapped for a 1x1 stand-in, filtered later."""
     image = decode(element, is_path, size)
@@ -292,7 +311,11 @@ def train_dataset(config, start=0, input_context=None):
     stream = stream.filter(lambda colour, image, label, p: colour)
     stream = stream.map(lambda colour, image, label, p: {"rgb": image, "label": label, "position": p} if labels
                         else {"rgb": image, "position": p})
-    return stream.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(_options())
+    stream = stream.batch(batch, drop_remainder=True)
+    if config.data.mosaic:  # seeded by the batch's last stream position: a resumed run makes the same mosaics
+        stream = stream.map(lambda b: {**b, "rgb": mosaic(b["rgb"], config.data.mosaic, tf.stack(
+            [tf.cast(seed, tf.int64) + (1 << 40), tf.reduce_max(b["position"])]))}, num_parallel_calls=tf.data.AUTOTUNE)
+    return stream.prefetch(tf.data.AUTOTUNE).with_options(_options())
 
 
 def val_dataset(config, batch_size=None):

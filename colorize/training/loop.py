@@ -228,7 +228,8 @@ def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_
             hint_channels = hint_simulation.simulate(ab, tf.stack([replica_seed * 1000 + replica, step_value]), recipe)
         with tf.GradientTape() as tape:
             outputs = model(model_inputs(config.model, l, hint_channels), training=True)
-            loss = loss_fn(outputs, ab, labels_of(batch))
+            loss = loss_fn(outputs, ab, labels_of(batch),  # the bins targets' draw: by step and replica too
+                           seed=tf.stack([-1 - (replica_seed * 1000 + replica), tf.cast(step_value, tf.int64)]))
             scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
         grads = tape.gradient(scaled, model.trainable_variables)
         finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in grads if g is not None]))

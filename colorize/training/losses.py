@@ -16,24 +16,40 @@ LOG_MSE_FLOOR = (1.0 / color.AB_SCALE) ** 2  # 1 Lab unit RMS: below it a photo 
 LOG_MSE_WEIGHT = 2.0  # matches the L2 term's gradient at a typical error of 15 Lab units
 
 
-def bins_target(ab, size):
-    """Soft-encoded bin targets of scaled ab (B, S, S, 2) at the bins head's resolution ``size``: the mean of each
-    (S/size)^2 block, i.e. an area resize, written as average pooling because XLA (``jit_compile``) has no
-    ResizeArea kernel."""
+def bins_target(ab, size, mode="pixels", seed=None):
+    """Soft-encoded bin targets of scaled ab (B, S, S, 2) at the bins head's resolution ``size``, one per
+    (S/size)^2 block:
+
+    - ``pixels``: the mean of the block's per-pixel soft encodings (a red/green edge stays red and green);
+    - ``sample``: the soft encoding of one pixel per block, drawn uniformly (stateless, from ``seed``). The
+      cross-entropy is linear in its target, so its expected loss and gradient equal those of ``pixels``, at the
+      cost of ``block`` (Zhang et al. 2016 take one pixel per block too, always the same one);
+    - ``block``: the soft encoding of the block's mean ab (area pooling first): what colorize did before 0.9, which
+      averages the very multimodality the bins head exists to model.
+    """
     factor = ab.shape[1] // size
     if factor * size != ab.shape[1]:
         raise ValueError(f"ab of size {ab.shape[1]} does not divide into {size}x{size} blocks")
-    pooled = tf.nn.avg_pool2d(ab, factor, factor, "VALID") if factor > 1 else ab
-    return bins.soft_encode(pooled * color.AB_SCALE)
+    if factor == 1:
+        return bins.soft_encode(ab * color.AB_SCALE)
+    if mode == "block":
+        return bins.soft_encode(tf.nn.avg_pool2d(ab, factor, factor, "VALID") * color.AB_SCALE)
+    blocks = tf.nn.space_to_depth(ab, factor)  # (B, size, size, factor^2 * 2): each block's pixels, in order
+    blocks = tf.reshape(blocks, tf.concat([tf.shape(blocks)[:3], [factor * factor, 2]], 0))
+    if mode == "pixels":
+        return tf.reduce_mean(bins.soft_encode(blocks * color.AB_SCALE), axis=3)
+    seed = tf.constant([0, 0], tf.int64) if seed is None else seed
+    pick = tf.random.stateless_uniform(tf.shape(blocks)[:3], seed, maxval=factor * factor, dtype=tf.int32)
+    return bins.soft_encode(tf.gather(blocks, pick, batch_dims=3) * color.AB_SCALE)
 
 
 def bin_loss_weights(batches, rebalance, sample_images=512):
     """Class-rebalancing weights from the ab histogram of the first training images (deterministic), at the
-    bins head's quarter resolution, the same targets the loss sees."""
+    bins head's quarter resolution: the mean per-pixel encodings, which the loss's targets are (or estimate)."""
     hist = np.zeros(bins.num_bins(), np.float64)
     pairs = batches.map(lambda *b: as_training_pair(b if len(b) == 2 else b[0]))
     for _, ab in pairs.unbatch().take(sample_images).batch(64):
-        soft = bins_target(ab, ab.shape[1] // 4)
+        soft = bins_target(ab, ab.shape[1] // 4, "pixels")
         hist += tf.reduce_sum(soft, axis=[0, 1, 2]).numpy()
     return bins.rebalance_weights(hist, rebalance)
 
@@ -73,10 +89,13 @@ class Losses:
         self.kind, self.bins_weight = config.train.loss, config.train.bins_weight
         self.class_weight = config.train.class_weight if with_labels else 0.0
         self.regression = config.train.regression_loss
+        self.target_mode = config.train.bins_target
         self.global_batch = global_batch
         self.weights = tf.constant(bin_weights) if bin_weights is not None else None
 
-    def __call__(self, outputs, ab_true, labels=None):
+    def __call__(self, outputs, ab_true, labels=None, seed=None):
+        """``seed``: a (2,) int64 stateless seed for ``train.bins_target: sample`` (the step's, so a resumed run
+        draws the same pixels)."""
         per_image = tf.zeros([tf.shape(ab_true)[0]])
         if self.class_weight and labels is not None:  # Iizuka et al. 2016: the global features name the scene
             per_image += self.class_weight * tf.nn.sparse_softmax_cross_entropy_with_logits(
@@ -85,7 +104,7 @@ class Losses:
             per_image += regression_penalty(self.regression, outputs["ab"], ab_true)
         if self.kind in ("classification", "both"):
             half = outputs["ab_bins"].shape[1]
-            target = bins_target(ab_true, half)
+            target = bins_target(ab_true, half, self.target_mode, seed)
             pixel_weight = tf.gather(self.weights, tf.argmax(target, axis=-1))
             ce = soft_cross_entropy(target, outputs["ab_bins"])
             scale = self.bins_weight if self.kind == "both" else 1.0
