@@ -1,4 +1,5 @@
-"""The configuration dataclasses, read from YAML files in ``configs/`` with command-line overrides.
+"""The configuration dataclasses, read from YAML files with command-line overrides, and the configs shipped in the
+package (``colorize/configs/``, found by name: ``load_config("my_photos")``).
 
 Unknown keys are rejected by name and values are range-checked, so a typo never silently trains the wrong thing.
 """
@@ -261,13 +262,34 @@ def apply_overrides(data, overrides):
     return data
 
 
+CONFIGS_DIR = Path(__file__).parent / "configs"
+
+
+def shipped_configs():
+    """Name -> path of each config shipped in the package (``colorize configs`` lists them)."""
+    return {path.stem: path for path in sorted(CONFIGS_DIR.glob("*.yaml"))}
+
+
+def find_config(spec: str | Path) -> Path:
+    """The YAML file ``spec`` names: an existing file, else a shipped config's name (``my_photos``, with or
+    without ``.yaml``; ``configs/my_photos.yaml``, as a checkout spells it, finds it too)."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = shipped_configs()
+    name = path.name[:-len(".yaml")] if path.name.endswith(".yaml") else path.name
+    if name in shipped and path.parts in ((path.name,), ("configs", path.name)):
+        return shipped[name]
+    raise ConfigError(f"config {spec} is neither a file nor a shipped config; give a YAML file's path or one of "
+                      f"{', '.join(shipped)} (colorize configs lists them)")
+
+
 def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> Config:
-    """Read a YAML config (or the defaults when ``path`` is None), apply overrides, validate."""
+    """Read a YAML config (a file, or a shipped config by name; the defaults when ``path`` is None), apply
+    overrides, validate."""
     data = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist; the shipped ones are in configs/")
+        path = find_config(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError as err:

@@ -1,4 +1,4 @@
-"""The ``colorize`` command line: predict, presets, summary, train, evaluate, demo, export (and the web app, video).
+"""The ``colorize`` command line: predict, presets, summary, train, configs, evaluate, demo, export, serve, video.
 
 Errors a user can cause print one line (``colorize: error: ...``) and exit non-zero, never a traceback; neither
 TensorFlow nor absl prints log lines (``common.quiet_tensorflow``), and ``--help`` does not load TensorFlow.
@@ -9,7 +9,7 @@ import sys
 
 from colorize._version import __version__
 from colorize.cli import common as cli_common
-from colorize.cli import demo, evaluate, export, predict, presets, serve, summary, train, video
+from colorize.cli import configs, demo, evaluate, export, predict, presets, serve, summary, train, video
 from colorize.errors import ColorizeError, OutputExistsError
 
 __all__ = ["main", "build_parser"]
@@ -24,7 +24,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"colorize {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for command in (predict, presets, summary, train, evaluate, demo, export, serve, video):
+    for command in (predict, presets, summary, train, configs, evaluate, demo, export, serve, video):
         command.add_parser(sub)
     for command_parser in sub.choices.values():  # every command's --help shows the defaults
         command_parser.formatter_class = cli_common.HelpFormatter

@@ -6,12 +6,14 @@ from pathlib import Path
 
 def add_parser(sub):
     p = sub.add_parser("train", help="train from a YAML config (same as scripts/train.py)",
-                       description="Train a model from a YAML config (configs/*.yaml; e.g. train.init_weights: "
-                                   "preset:bigru_fusion_64 and data.source: a folder of your own colour photos to "
-                                   "fine-tune on them). Re-running the same command resumes from the newest "
+                       description="Train a model from a YAML config: a shipped one by name (colorize configs "
+                                   "lists them) or a file of your own. colorize train --config my_photos --set "
+                                   "data.source=PHOTOS fine-tunes the default model on a folder of your colour "
+                                   "photos. Re-running the same command resumes from the newest "
                                    "checkpoint. At the end it prints the colorize predict line that uses the new "
                                    "weights; TensorBoard logs are in WORKDIR/tensorboard.")
-    p.add_argument("--config", required=True, help="the YAML config to train (see configs/)")
+    p.add_argument("--config", required=True,
+                   help="a shipped config's name (colorize configs lists them) or a YAML file of your own")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a value of the config (repeatable), e.g. --set train.steps=2000")
     p.add_argument("--workdir", help="checkpoints, logs and weights (default runs/<config name>)")
