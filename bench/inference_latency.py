@@ -18,6 +18,9 @@ JPEG (quality 90): one 768x512 and one 1920x1080 photo (width x height) and a fo
 * folder: images/s over the whole folder, one by one (``colorize`` + ``save_png`` per file) and batched the
   way ``colorize predict`` does it (``colorize_batch`` with ``--batch-size``, default 16, while the next batch
   is decoded in a 2-thread pool and the PNGs are written in another).
+* compare (``--compare-preset NAME``): the end-to-end latency of that preset on the same unhinted photos, its runs
+  interleaved with the main preset's (so a busy machine slows both alike), and ``ratio`` = its median over ours
+  (the hint preset against the default: what the page's first view costs).
 * zhang_reference: the ECCV 2016 network (random weights, ~32M parameters, 256x256 input, 313 bins) run end to
   end on the same two photos with the same decoding / colour / encoding code; ``ratio_zhang_over_ours`` is its
   median latency over ours.
@@ -177,6 +180,23 @@ def _end_to_end(colorizer, path, output):
     return imageio.save_png(colorizer.colorize(path), output, overwrite=True)
 
 
+def compare(ours, other, singles, out, args):
+    """Both colorizers end to end on each photo, one run of each in turn; medians and other / ours."""
+    result = {"preset": other.name}
+    for key, path in singles.items():
+        _log(f"compare {other.name} {key} ...")
+        times = {"ours": [], "other": []}
+        for run in range(args.warmup + args.runs):
+            for who, colorizer in (("ours", ours), ("other", other)):
+                start = time.perf_counter()
+                _end_to_end(colorizer, path, out / f"compare_{who}_{key}.png")
+                if run >= args.warmup:
+                    times[who].append(time.perf_counter() - start)
+        result[key] = {"ours": _stats(times["ours"]), "other": _stats(times["other"]),
+                       "ratio": round(float(np.median(times["other"]) / np.median(times["ours"])), 3)}
+    return result
+
+
 def folder_one_by_one(colorizer, files, outdir):
     from colorize.io import images as imageio
     for f in files:
@@ -210,6 +230,7 @@ def main(argv=None):
     parser.add_argument("--folder-size", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--preset", help="default: the shipped preset")
+    parser.add_argument("--compare-preset", help="also time this preset end to end, interleaved (see compare)")
     parser.add_argument("--zhang-runs", type=int, help="timed runs of the Zhang reference (default: --runs)")
     parser.add_argument("--no-zhang", action="store_true", help="skip the Zhang et al. reference")
     parser.add_argument("--seed", type=int, default=0)
@@ -244,6 +265,9 @@ def main(argv=None):
         stage_out = stages.run(singles["768x512"], out / "check.png")[1]
         report["latency"] = latency
         report["stages_match_colorize"] = bool(np.array_equal(stage_out, colorizer.colorize(singles["768x512"])))
+
+        if args.compare_preset:
+            report["compare"] = compare(colorizer, make_colorizer(args.compare_preset)[0], singles, out, args)
 
         _log(f"folder of {len(files)} ...")
         n_warm = min(args.batch_size, len(files))

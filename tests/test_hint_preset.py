@@ -95,3 +95,32 @@ def test_one_hint_stays_where_it_is_put(colorizer, photos):
     studio = (slice(20, 140), slice(300, 400))  # the grey-blue background right of her head
     assert np.abs(steered[studio].mean(axis=(0, 1)) - automatic[studio].mean(axis=(0, 1))).max() < 2.0
     assert (np.linalg.norm(steered[far] - target, axis=-1) > 20).mean() > 0.9  # most of the photo is not orange
+
+
+class _CountingModel:
+    """The preset's network, counting the passes the compiled step really runs (a variable, so a branch not
+    taken by ``tf.cond`` does not count)."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, tf.Variable(0)
+
+    def __call__(self, inputs, training=False):
+        self.calls.assign_add(1)
+        return self.model(inputs, training=training)
+
+
+def test_an_unhinted_photo_costs_one_pass_and_keeps_its_colours(colorizer, cat):
+    """Without hints the hint preset runs its network once (no second, unhinted pass, no dilation) and its colours
+    are what the same network gives with the hint reach off; with a hint it runs twice."""
+    _, grey = cat
+    counting = _CountingModel(colorizer.model)
+    counted = colorize.Colorizer(counting, colorizer.config, colorizer.readout, name=NAME)
+    unhinted = counted.colorize(grey)
+    assert int(counting.calls.numpy()) == 1
+    import dataclasses
+    no_reach = colorize.Colorizer(colorizer.model, colorizer.config,
+                                  dataclasses.replace(colorizer.readout, hint_reach=0.0), name=NAME)
+    np.testing.assert_array_equal(unhinted, no_reach.colorize(grey))
+    counting.calls.assign(0)
+    counted.colorize(grey, hints=[(100, 100, "#2040c0")])
+    assert int(counting.calls.numpy()) == 2

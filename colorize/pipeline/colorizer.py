@@ -134,10 +134,13 @@ class Colorizer:
             hinted = tf.reduce_max(hint_channels[..., 2], axis=[1, 2]) > 0
         ab = self.postprocessor.read(self.model(inputs, training=False), heights, widths, hinted)
         if self.hints and self.readout.hint_reach:
-            # the same photos without hints: their automatic colours, which a hint changes only near itself
-            automatic = self.postprocessor.read(self.model([l_inputs, tf.zeros_like(hint_channels)], training=False),
-                                                heights, widths)
-            ab = self.readout.steer(automatic, ab, hint_channels[..., 2:])
+            def steered():
+                # the same photos without hints: their automatic colours, which a hint changes only near itself
+                automatic = self.postprocessor.read(
+                    self.model([l_inputs, tf.zeros_like(hint_channels)], training=False), heights, widths)
+                return self.readout.steer(automatic, ab, hint_channels[..., 2:])
+            # a batch without hints already is its automatic colours: no second pass, no dilation
+            ab = tf.cond(tf.reduce_any(hinted), steered, lambda: ab)
         return ab
 
     def network(self, prepared, hint_channels=None):

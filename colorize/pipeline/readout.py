@@ -86,13 +86,16 @@ class Readout:
 
     def near_hints(self, hint_mask):
         """(B, S, S, 1) 0/1 hint mask -> how near each pixel is to its nearest hinted pixel, in [0, 1]:
-        exp(-d^2 / (2 hint_reach^2)) for a distance of d network pixels (a grey dilation by a Gaussian)."""
+        exp(-d^2 / (2 hint_reach^2)) for a distance of d network pixels (a grey dilation by a Gaussian). The
+        Gaussian's exponent is a sum of a row and a column term, so the 2-D dilation is a column one then a row one
+        (the same maximum; 2 (6 reach + 1) terms a pixel instead of (6 reach + 1)^2)."""
         radius = int(3 * self.hint_reach)
         offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
-        kernel = (-(offsets[:, None] ** 2 + offsets[None, :] ** 2) / (2.0 * self.hint_reach ** 2))[:, :, None]
+        line = -offsets ** 2 / (2.0 * self.hint_reach ** 2)
         # 0 on hinted pixels, very negative elsewhere: the dilation's max of (input + kernel) is -d^2 / 2 sigma^2
-        log_near = tf.nn.dilation2d(tf.cast(hint_mask > 0, tf.float32) * 1e4 - 1e4, kernel, [1, 1, 1, 1], "SAME",
-                                    "NHWC", [1, 1, 1, 1])
+        log_near = tf.cast(hint_mask > 0, tf.float32) * 1e4 - 1e4
+        for kernel in (line[:, None, None], line[None, :, None]):
+            log_near = tf.nn.dilation2d(log_near, kernel, [1, 1, 1, 1], "SAME", "NHWC", [1, 1, 1, 1])
         return tf.exp(tf.maximum(log_near, -30.0))
 
     def _read(self, outputs, size):
