@@ -241,7 +241,7 @@ def test_hint_on_the_command_line_steers_the_colour(tmp_path, hint_model_args, c
     Image.fromarray(grey).save(photo)
     plain, hinted = tmp_path / "plain", tmp_path / "hinted"
     assert main(["predict", str(photo), "-o", str(plain)] + hint_model_args) == 0
-    assert main(["predict", str(photo), "-o", str(hinted), "--hint", "20,10,#1f4e9c", "--hint", "50,40,#e0b000,4"]
+    assert main(["predict", str(photo), "-o", str(hinted), "--hint", "20,10,#1f4e9c", "--hint", "50,40,gold,4"]
                 + hint_model_args) == 0
     a = np.asarray(Image.open(plain / "grey.png")).astype(int)
     b = np.asarray(Image.open(hinted / "grey.png")).astype(int)
@@ -253,7 +253,7 @@ def test_hints_file_keys_name_photos_three_ways_and_typos_are_errors(tmp_path, h
     folder = tmp_path / "in"
     for rel in ("a.png", "sub/b.png", "sub/c.png"):
         _photo(folder / rel, len(rel))
-    blue = [{"x": 5, "y": 5, "color": "#0000ff"}]
+    blue = [{"x": 5, "y": 5, "color": "blue"}]   # a CSS name, as in Python and on the command line
     hints = tmp_path / "hints.json"
     hints.write_text(json.dumps({"a.png": blue, "sub/b.png": blue, str(folder / "sub" / "c.png"): blue}))
     out = tmp_path / "out"
@@ -270,7 +270,8 @@ def test_hints_file_keys_name_photos_three_ways_and_typos_are_errors(tmp_path, h
 @pytest.mark.parametrize("case, message", [
     ("two_inputs", "--hint applies to one image"),
     ("no_hint_model", "takes none"),
-    ("bad_hint", "must look like X,Y,#RRGGBB"),
+    ("bad_hint", "must look like X,Y,COLOUR"),
+    ("bad_name", "did you mean red"),
     ("both", "not both"),
 ])
 def test_hint_errors_are_one_line(tmp_path, model_args, hint_model_args, capsys, case, message):
@@ -278,6 +279,7 @@ def test_hint_errors_are_one_line(tmp_path, model_args, hint_model_args, capsys,
     argv = {"two_inputs": [str(a), str(b), "--hint", "1,1,#ff0000"] + hint_model_args,
             "no_hint_model": [str(a), "--hint", "1,1,#ff0000"] + model_args,
             "bad_hint": [str(a), "--hint", "1;1;red"] + hint_model_args,
+            "bad_name": [str(a), "--hint", "1,1,redd"] + hint_model_args,
             "both": [str(a), "--hint", "1,1,#ff0000", "--hints", "h.json"] + hint_model_args}[case]
     assert main(["predict", *argv, "-o", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err

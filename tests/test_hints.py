@@ -39,8 +39,10 @@ def test_parse_accepts_tuples_dicts_hex_and_rgb():
 @pytest.mark.parametrize("bad, message", [
     ([(30, 5, "#ff0000")], "outside the 30x20 image"),
     ([(-1, 5, "#ff0000")], "outside"),
-    ([(3, 5, "#ff00")], "not #rrggbb"),
-    ([(3, 5, "red")], "not #rrggbb"),
+    ([(3, 5, "#ff00")], "neither #rrggbb nor a CSS colour name"),
+    ([(3, 5, "redd")], "did you mean red"),
+    ([(3, 5, "fforestgren")], "did you mean forestgreen"),
+    ([(3, 5, "zzzz")], "e.g. red, navy"),
     ([(3, 5, (255, 0, 256))], "ints 0-255"),
     ([(3, 5, (255, 0, 1.5))], "ints 0-255"),
     ([(float("nan"), 5, "#ff0000")], "not a finite number"),
@@ -54,6 +56,14 @@ def test_bad_hints_name_the_hint(bad, message):
     with pytest.raises(InputError, match=message) as err:
         hints.parse_hints(bad, height=20, width=30, name="photo.jpg")
     assert "photo.jpg" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_css_colour_names_are_colours():
+    """CSS names in any case, with spaces or hyphens, give their colours (navy is #000080)."""
+    parsed = hints.parse_hints([(1, 1, "red"), {"x": 2, "y": 2, "color": "Forest Green"}, (3, 3, "navy", 2)], 20, 30)
+    assert [h.rgb for h in parsed] == [(255, 0, 0), (34, 139, 34), (0, 0, 128)]
+    assert parsed[0].ab == hints.parse_hints([(1, 1, "#ff0000")], 20, 30)[0].ab
+    assert hints.parse_cli_hint("100,100,red") == (100.0, 100.0, "red")
 
 
 def test_cli_hint_and_hints_file(tmp_path):

@@ -49,9 +49,9 @@ def add_parser(sub):
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (and inputs, if they clash)")
     p.add_argument("--max-pixels", type=int, default=imageio.MAX_FILE_PIXELS,
                    help=f"refuse larger images, before decoding (default {imageio.MAX_FILE_PIXELS:,})")
-    p.add_argument("--hint", action="append", default=[], metavar="X,Y,#RRGGBB[,RADIUS]",
+    p.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOUR[,RADIUS]",
                    help="a colour hint (repeatable; one input image only): the point X, Y (pixels from the "
-                        "top-left) was this colour; needs a hint model")
+                        "top-left) was this colour (#rrggbb or a CSS name: red, navy); needs a hint model")
     p.add_argument("--hints", metavar="HINTS.json",
                    help='hints for several images: {"photo.jpg": [{"x": 120, "y": 40, "color": "#1f4e9c"}], ...}, '
                         "keyed by file name, path relative to the input folder, or path as given")

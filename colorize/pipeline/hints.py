@@ -1,11 +1,11 @@
 """Colour hints: a user's "this point was this colour", from parsing to the network's input and back.
 
 A hint is a point of the input image (``x`` = column, ``y`` = row, 0-based pixel coordinates, floats allowed), a
-colour (``"#rrggbb"`` or an ``(r, g, b)`` tuple of 0-255 ints) and an optional radius in input pixels. Only the
-colour's chroma (Lab ab) is used: the photo keeps its own lightness. Hints reach the network as three channels at
-its input size (hint ab, scaled, and a mask; zero where there is no hint), as in Zhang, Zhu et al. 2017,
-"Real-Time User-Guided Image Colorization with Learned Deep Priors", and are honoured again at full resolution
-(``enforce``), because one network pixel covers many pixels of a large photo.
+colour (``"#rrggbb"``, a CSS colour name such as ``"navy"``, or an ``(r, g, b)`` tuple of 0-255 ints) and an
+optional radius in input pixels. Only the colour's chroma (Lab ab) is used: the photo keeps its own lightness. Hints
+reach the network as three channels at its input size (hint ab, scaled, and a mask; zero where there is no hint), as
+in Zhang, Zhu et al. 2017, "Real-Time User-Guided Image Colorization with Learned Deep Priors", and are honoured
+again at full resolution (``enforce``), because one network pixel covers many pixels of a large photo.
 
 Training simulates hints from the ground truth: ``colorize.training.hint_simulation``.
 """
@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from colorize import color
 from colorize.errors import InputError
+from colorize.pipeline import color_names
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 ENFORCE_L_SIGMA = 12.0  # Lab L units: how much lighter or darker a pixel may be and still take a hint's colour
@@ -43,17 +44,18 @@ class Hint:
 
 
 def parse_color(value, what):
-    """``"#rrggbb"`` / ``"rrggbb"`` or an (r, g, b) sequence of 0-255 ints -> (r, g, b)."""
+    """``"#rrggbb"`` / ``"rrggbb"``, a CSS colour name (``"navy"``) or an (r, g, b) sequence of 0-255 ints ->
+    (r, g, b)."""
     if isinstance(value, str):
         match = _HEX.match(value.strip())
         if not match:
-            raise InputError(f"{what}: colour {value!r} is not #rrggbb (e.g. #1f4e9c)")
+            return color_names.named_rgb(value.strip(), what)
         h = match.group(1)
         return tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
     if isinstance(value, (list, tuple)) and len(value) == 3 and all(
             isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v <= 255 for v in value):
         return tuple(int(v) for v in value)
-    raise InputError(f"{what}: colour {value!r} must be '#rrggbb' or (r, g, b) with ints 0-255")
+    raise InputError(f"{what}: colour {value!r} must be '#rrggbb', a CSS colour name or (r, g, b) with ints 0-255")
 
 
 def _number(value, what, field):
@@ -114,7 +116,7 @@ def parse_cli_hint(text):
     """``"120,40,#1f4e9c"`` or ``"120,40,#1f4e9c,8"`` -> a raw hint tuple (checked later against the image)."""
     parts = text.split(",")
     if len(parts) not in (3, 4):
-        raise InputError(f"--hint {text!r} must look like X,Y,#RRGGBB or X,Y,#RRGGBB,RADIUS")
+        raise InputError(f"--hint {text!r} must look like X,Y,COLOUR or X,Y,COLOUR,RADIUS (COLOUR: #RRGGBB or a name)")
     try:
         numbers = [float(p) for p in parts[:2] + parts[3:]]
     except ValueError:
