@@ -106,14 +106,14 @@ def cmd_predict(args):
         return _on_cluster(args)
     if not 1 <= args.quality <= 100:
         raise ColorizeError(f"--quality must be from 1 to 100, got {args.quality}")
-    outdir = Path(args.output)
+    outdir, fmt = output_files.output_target(args.output)
     try:
         is_file = not os.path.isdir(outdir) and os.stat(outdir) is not None
     except FileNotFoundError:
         is_file = False
     except (OSError, ValueError) as err:  # a file on the way, name too long, NUL byte, no permission
         raise WriteError(f"-o {args.output!r} cannot be used ({err}); pass a folder for the colour PNGs") from None
-    single = output_files.output_format(outdir) is not None and not os.path.isdir(outdir)  # -o out.jpg: that file
+    single = fmt is not None  # -o out.jpg: that file; -o out.jpg/: a folder
     if is_file and not single:
         raise WriteError(f"-o {outdir} is a file; pass a folder for the colour PNGs, or a file name ending in "
                          f"{', '.join(sorted(output_files.OUTPUT_FORMATS))}")
@@ -290,7 +290,8 @@ def _run(colorizer, todo, outputs, hints, args, tally):
         while writes and sum(pixels for _, pixels, _ in writes) > limit:
             f, _, future = writes.popleft()
             try:
-                future.result()
+                for line in future.result():
+                    tally.say(f"colorize: warning: {line}")
                 tally.written += 1
             except OutputExistsError:
                 tally.skip(f, f"{outputs[f]} was written by another run meanwhile")
@@ -326,9 +327,12 @@ def _run(colorizer, todo, outputs, hints, args, tally):
 
 
 def _write(rgb, source, path, args):
-    """One output, in the format of its name, with the input's metadata (see ``colorize.io.outputs.save_image``)."""
+    """One output, in the format of its name, with the input's metadata (see ``colorize.io.outputs.save_image``);
+    returns the warning lines about metadata its format cannot hold."""
+    notes = []
     output_files.save_image(rgb, path, overwrite=args.overwrite, quality=args.quality,
-                       metadata=output_files.read_metadata(source))
+                            metadata=output_files.read_metadata(source), warn=notes.append)
+    return notes
 
 
 def _colorize(colorizer, batch, hints, tally):

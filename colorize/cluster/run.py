@@ -67,7 +67,7 @@ def colorize_files(sources, out, address="local", actors=None, *, preset=None, w
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise WriteError(f"-o {out} is a file; pass a folder for the colour PNGs")
-    if output_files.output_format(out) is not None and not out.is_dir():
+    if output_files.output_target(out)[1] is not None:
         raise ColorizeError(f"-o {out} names one file; on a cluster, -o names a folder (the outputs are PNGs named "
                             "after the inputs)")
     summary, report = Summary(), _Report(say, progress)

@@ -3,6 +3,7 @@ input's metadata carried over where the format can hold it (EXIF with the orient
 DPI): ``save_image``, ``read_metadata``. PNGs go through ``colorize.io.png``; every file is written atomically
 (``colorize.io.atomic``)."""
 import dataclasses
+import math
 import os
 import re
 import struct
@@ -22,6 +23,21 @@ OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP
 DEEP_FORMATS = ("PNG", "TIFF")  # those that hold 16 bits a sample
 _ORIENTATION = 0x0112
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation(?:="|>))[1-8]')
+# What each format holds of the metadata, from the formats' specs and what Pillow reads back: a JPEG marker carries
+# 65,533 bytes (EXIF with its "Exif" header; XMP after a 29-byte name) and an ICC profile spans at most 255 markers
+# of 65,519; Pillow reads a PNG's compressed chunks up to 1 MiB (PngImagePlugin.MAX_TEXT_CHUNK) and refuses the file
+# beyond. Resolutions: PNG's pHYs holds whole dots per metre in 32 bits, JFIF whole dots per inch in 16, TIFF a
+# ratio of 32-bit integers, which libtiff fills from a float32 (whole numbers exact up to 2**24).
+_JPEG_MARKER = 65_533
+_LIMITS = {  # format: (EXIF, ICC, XMP, lowest DPI, highest DPI) in bytes and dots per inch
+    "PNG": (None, 1 << 20, 1 << 20, 0.0127, 0xFFFF_FFFF * 0.0254),
+    "JPEG": (_JPEG_MARKER, 255 * (_JPEG_MARKER - 14), _JPEG_MARKER - 29, 1, 65_535),
+    "WEBP": (None, None, None, None, None),
+    "TIFF": (None, None, None, 1 / 65_536, 1 << 24),
+}
+
+
+_NAMES = {"exif": "EXIF", "icc": "ICC profile", "xmp": "XMP"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +52,27 @@ class Metadata:
 
     def __bool__(self):
         return any(v is not None for v in (self.exif, self.icc, self.xmp, self.dpi))
+
+    def fitted(self, fmt):
+        """``(metadata, left_out)``: what ``fmt`` (``PNG``, ``JPEG``, ``WEBP``, ``TIFF``) can hold and read back,
+        and the names of the pieces left out (``"EXIF (70,000 bytes)"``...)."""
+        exif_max, icc_max, xmp_max, dpi_min, dpi_max = _LIMITS[fmt]
+        kept, left_out = {}, []
+        for name, value, most in (("exif", self.exif, exif_max), ("icc", self.icc, icc_max),
+                                  ("xmp", self.xmp, xmp_max)):
+            if value is not None and most is not None and len(value) > most:
+                left_out.append(f"{_NAMES[name]} ({len(value):,} bytes; {fmt} holds {most:,})")
+            else:
+                kept[name] = value
+        dpi = self.dpi
+        if dpi is not None and dpi_min is not None and not all(dpi_min <= d <= dpi_max for d in dpi):
+            left_out.append(f"resolution ({' x '.join(f'{d:g}' for d in dpi)} dpi; {fmt} holds {dpi_min:g} to "
+                            f"{dpi_max:,.0f})")
+            if kept.get("exif"):  # where the EXIF says it too (a TIFF's tags), readers would take it from there
+                kept["exif"] = _without_resolution(kept["exif"])
+        else:
+            kept["dpi"] = dpi
+        return Metadata(**kept), left_out
 
     def png_chunks(self):
         """As PNG chunks: ``[(tag, payload)]`` (eXIf, iCCP, pHYs, iTXt XML:com.adobe.xmp)."""
@@ -87,7 +124,7 @@ def _metadata_of(im):
         xmp = _XMP_ORIENTATION.sub(rb"\g<1>1", found)
     resolution = info.get("dpi")
     try:
-        if resolution and all(float(d) > 0 for d in resolution[:2]):
+        if resolution and all(math.isfinite(float(d)) and float(d) > 0 for d in resolution[:2]):
             dpi = tuple(float(d) for d in resolution[:2])
     except (TypeError, ValueError):
         dpi = None
@@ -99,10 +136,26 @@ def output_format(path):
     return OUTPUT_FORMATS.get(Path(path).suffix.lower())
 
 
-def save_image(rgb, path, overwrite=False, quality=95, metadata=None):
+def output_target(text):
+    """What an output argument (``-o TEXT``) names: ``(path, format)``, the format None for a folder. A trailing
+    slash, an existing folder or a name without an image suffix is a folder; a name ending in an image suffix that
+    no output format writes (``.gif``, ``.bmp``) is refused (``InputError``), never made a folder of that name."""
+    text = os.fspath(text)
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        return path, None
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_FORMATS and suffix in Image.registered_extensions():
+        raise InputError(f"-o {text}: colorize does not write {suffix} images; end the name in "
+                         f"{', '.join(sorted(OUTPUT_FORMATS))}, or end it in / for a folder")
+    return path, OUTPUT_FORMATS.get(suffix)
+
+
+def save_image(rgb, path, overwrite=False, quality=95, metadata=None, warn=None):
     """Write (H, W, 3) uint8 (or uint16, for PNG and TIFF) to ``path`` atomically, in the format of its suffix
     (PNG, JPEG, WebP, TIFF), with ``metadata`` (``read_metadata`` of the input) where the format holds it; JPEG and
-    WebP at ``quality`` (1-100). A PNG without metadata is exactly ``save_png``'s file."""
+    WebP at ``quality`` (1-100). A PNG without metadata is exactly ``save_png``'s file. Metadata the format cannot
+    hold (``Metadata.fitted``) is left out, and said in one line to ``warn`` (a Python warning by default)."""
     path = Path(path)
     fmt = output_format(path)
     if fmt is None:
@@ -120,7 +173,10 @@ def save_image(rgb, path, overwrite=False, quality=95, metadata=None):
         raise InputError(f"quality must be an integer from 1 to 100, got {quality!r}")
     if path.is_dir():
         raise InputError(f"{path} is a directory; pass a file name")
-    metadata = metadata or Metadata()
+    metadata, left_out = (metadata or Metadata()).fitted(fmt)
+    if left_out:
+        line = f"{path}: left out the input's {', '.join(left_out)}"
+        warnings.warn(line, stacklevel=2) if warn is None else warn(line)
     if fmt == "PNG":
         if a.dtype == np.uint8 and not metadata:
             return save_png(a, path, overwrite)
@@ -147,6 +203,18 @@ def save_image(rgb, path, overwrite=False, quality=95, metadata=None):
     return atomic.write_with(path, lambda tmp: image.save(tmp, fmt, **options), overwrite)
 
 
+def _without_resolution(exif_bytes):
+    exif = Image.Exif()
+    try:
+        exif.load(exif_bytes)
+        for tag in _RESOLUTION_TAGS:
+            exif.pop(tag, None)
+        return exif.tobytes()
+    except Exception:  # damaged: left out, as read_metadata does
+        return None
+
+
+_RESOLUTION_TAGS = (0x011A, 0x011B, 0x0128)  # XResolution, YResolution, ResolutionUnit
 _TIFF_TEXT_TAGS = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298)  # description, make, model, software,
 # date, artist, copyright: EXIF's first IFD tags that a TIFF holds as they are (camera settings sit in a sub-IFD)
 
