@@ -25,6 +25,8 @@ class ModelConfig:
     bins_head: bool = True          # also predict a distribution over quantized ab bins (classification)
     hints: bool = False             # take colour hints: hint ab and a mask as 3 more input channels
     classes: int = 0                # > 0: a class head on the global summary (semantic supervision)
+    palette: bool = False           # take a global palette (needs hints): an ab histogram over the bins and a flag,
+    #                                 fused with the global summary (Zhang, Zhu et al. 2017's global hints)
 
     def check(self):
         _require(self.input_size in (32, 64, 128, 256), "model.input_size", "one of 32, 64, 128, 256")
@@ -36,6 +38,7 @@ class ModelConfig:
         for name in ("row_units", "global_units", "fusion_width"):
             _require(1 <= getattr(self, name) <= 2048, f"model.{name}", "between 1 and 2048")
         _require(0 <= self.classes <= 100000, "model.classes", "between 0 and 100000")
+        _require(self.hints or not self.palette, "model.palette", "used with model.hints: true")
 
     @property
     def feature_size(self):
@@ -152,13 +155,22 @@ class HintsConfig:
     max_points: int = 30            # ... at most this many
     max_patch: int = 5              # each the mean truth ab of a square patch of 1..max_patch pixels a side
     dense_share: float = 0.01       # share of images whose whole ab is revealed
+    # a model with model.palette: the share of images given a palette (independently of the hints), the histogram
+    # of their own colours, or of a neighbour crop (a window of palette_min_crop..1 of the side) for a share of
+    # them, every colour shifted by one random ab offset per image (Gaussian, palette_jitter Lab units a channel)
+    palette_share: float = 0.6
+    palette_crop_share: float = 0.5
+    palette_min_crop: float = 0.4
+    palette_jitter: float = 4.0
 
     def check(self):
-        for name in ("none_share", "dense_share"):
+        for name in ("none_share", "dense_share", "palette_share", "palette_crop_share"):
             _require(0 <= getattr(self, name) <= 1, f"hints.{name}", "between 0 and 1")
         _require(0 < self.geometric_p <= 1, "hints.geometric_p", "in (0, 1]")
         _require(1 <= self.max_points <= 1000, "hints.max_points", "between 1 and 1000")
         _require(1 <= self.max_patch <= 64, "hints.max_patch", "between 1 and 64")
+        _require(0.1 <= self.palette_min_crop <= 1, "hints.palette_min_crop", "between 0.1 and 1")
+        _require(0 <= self.palette_jitter <= 50, "hints.palette_jitter", "between 0 and 50 (Lab units)")
 
 
 @dataclasses.dataclass

@@ -13,7 +13,8 @@ from colorize.cli import main
 from colorize.config import CONFIGS_DIR, find_config, load_config, shipped_configs
 from colorize.errors import ConfigError
 
-NAMES = {"tiny_imagenet_64", "tiny_imagenet_64_large", "tiny_imagenet_64_hints", "cifar10_32", "smoke", "my_photos"}
+NAMES = {"tiny_imagenet_64", "tiny_imagenet_64_large", "tiny_imagenet_64_hints", "tiny_imagenet_64_hints_palette",
+         "cifar10_32", "smoke", "my_photos"}
 
 
 def test_the_configs_live_in_the_package_and_the_checkout_link_reads_them():

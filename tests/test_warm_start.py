@@ -44,3 +44,23 @@ def test_warm_start_refuses_what_it_cannot_use(tmp_path):
         warm_start(model, "preset:nope")
     with pytest.raises(colorize.WeightsError, match="shares no layer"):
         warm_start(colorize.model.question_block.build_question_block_fixed(), "preset:bigru_fusion_64")
+
+
+def test_a_palette_model_grown_from_a_hint_model_starts_as_it_whatever_the_palette():
+    """The palette enters the fusion last: grown from a hint model, its weights there are zeros, so any palette
+    (none, or a histogram with its flag) gives the hint model's outputs until training moves them."""
+    hinted = dataclasses.replace(BASE, hints=True)
+    source = colorize.build_model(hinted)
+    rng = np.random.default_rng(1)
+    source.set_weights([rng.normal(0, 0.3, w.shape).astype("float32") for w in source.get_weights()])
+    target = colorize.build_model(dataclasses.replace(hinted, palette=True))
+    assert copy_weights(source, target) == ["palette_dense1", "palette_dense2"]
+    assert target.get_layer("fusion").kernel.shape[-2] == source.get_layer("fusion").kernel.shape[-2] + 8
+    l, hints = tf.random.uniform([2, 32, 32, 1], -1, 1, seed=2), tf.random.uniform([2, 32, 32, 3], seed=3)
+    before = source([l, hints], training=False)
+    palette = tf.concat([tf.nn.softmax(tf.random.normal([2, colorize.model.bins.num_bins()], seed=4)),
+                         tf.ones([2, 1])], -1)
+    for given in (tf.zeros_like(palette), palette):
+        after = target([l, hints, given], training=False)
+        for key in ("ab", "ab_bins"):
+            np.testing.assert_allclose(after[key], before[key], atol=1e-5)

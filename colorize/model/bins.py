@@ -59,6 +59,14 @@ def soft_encode(ab):
     return tf.reshape(tf.nn.softmax(logits, axis=-1), tf.concat([tf.shape(ab)[:-1], [len(centers)]], 0))
 
 
+def histogram(ab, weights):
+    """ab (B, H, W, 2) in Lab units and weights (B, H, W) -> (B, Q): each image's weighted mean soft encoding (a
+    palette: how much of the weighted area has each bin's colour; sums to 1 where the weights are not all 0)."""
+    weights = tf.cast(weights, tf.float32)
+    total = tf.einsum("bhw,bhwq->bq", weights, soft_encode(ab))
+    return total / tf.maximum(tf.reduce_sum(weights, axis=[1, 2])[:, None], 1e-6)
+
+
 def rebalance_weights(bin_histogram, lam=0.5, smoothing_sigma=5.0):
     """Per-bin loss weights from an empirical bin histogram: w ~ ((1-lam) p + lam/Q)^-1, E_p[w] = 1."""
     p = np.asarray(bin_histogram, np.float64)

@@ -32,7 +32,8 @@ def _conv(x, width, name, strides=1, synchronized=False):
 
 def build_model(config=None, synchronized_bn=False):
     """Build the network of a ``ModelConfig`` (or a full ``Config``). Input: scaled L (B, S, S, 1); with
-    ``hints``, a list [L, hint channels (B, S, S, 3)] (see ``colorize.hints``).
+    ``hints``, a list [L, hint channels (B, S, S, 3)] (see ``colorize.hints``); with ``palette`` too, a third
+    input (B, Q + 1): an ab histogram over the bins (``bins.histogram``) and a 1 flag, or zeros for none.
 
     Outputs a dict: ``ab`` (B, S, S, 2), tanh-scaled ab (times ``color.AB_SCALE`` gives Lab units), and, when
     ``bins_head`` is on, ``ab_bins`` (B, S/4, S/4, Q): logits over the quantized ab bins of ``colorize.bins``;
@@ -72,8 +73,16 @@ def build_model(config=None, synchronized_bn=False):
         class_logits = layers.Dense(config.classes, dtype="float32", name="class_logits")(summary)
     summary = layers.RepeatVector(h * w, name="global_summary_repeat")(summary)
     summary = layers.Reshape((h, w, config.global_units), name="global_summary_grid")(summary)
+    fused = [x, row_context, summary]
+    if config.palette:  # a global hint (Zhang, Zhu et al. 2017): a palette, broadcast over the grid like the summary
+        palette_input = keras.Input((bins.num_bins() + 1,), name="palette")
+        palette = layers.Dense(config.global_units, activation="relu", name="palette_dense1")(palette_input)
+        palette = layers.Dense(config.global_units, activation="relu", name="palette_dense2")(palette)
+        palette = layers.RepeatVector(h * w, name="palette_repeat")(palette)
+        # last in the fusion: a model grown from a hint model gets zeros there and starts out as it (warm_start)
+        fused.append(layers.Reshape((h, w, config.global_units), name="palette_grid")(palette))
 
-    x = layers.Concatenate(name="fusion_concat")([x, row_context, summary])
+    x = layers.Concatenate(name="fusion_concat")(fused)
     x = layers.Conv2D(config.fusion_width, 1, activation="relu", name="fusion")(x)
 
     bins_features = x
@@ -96,4 +105,7 @@ def build_model(config=None, synchronized_bn=False):
     if class_logits is not None:
         outputs["class_logits"] = class_logits
     model_inputs = [inputs, hint_input] if config.hints else inputs
-    return keras.Model(model_inputs, outputs, name=f"colorize_bigru_fusion_{size}" + ("_hints" if config.hints else ""))
+    if config.palette:
+        model_inputs.append(palette_input)
+    return keras.Model(model_inputs, outputs, name=f"colorize_bigru_fusion_{size}" + ("_hints" if config.hints else "")
+                       + ("_palette" if config.palette else ""))

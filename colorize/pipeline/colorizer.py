@@ -21,6 +21,7 @@ import tensorflow as tf
 from colorize.config import Config, ModelConfig
 from colorize.errors import InputError, WeightsError
 from colorize.io import images as imageio
+from colorize.model import bins
 from colorize.model.network import build_model
 from colorize.model.weights import load_weights
 from colorize.pipeline import hints as hint_lib
@@ -60,7 +61,7 @@ class Colorizer:
         size = config.input_size
         self._network = tf.function(self.network_fn, input_signature=[
             tf.TensorSpec([None, size, size, 1]), tf.TensorSpec([None, size, size, 3]),
-            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, None])])
 
     @classmethod
     def from_preset(cls, name: str | None = None, **kwargs) -> Colorizer:
@@ -123,33 +124,46 @@ class Colorizer:
                 "finish": self.postprocessor.tracing_count()}
 
     # -- the network ----------------------------------------------------------------------------------------
-    def network_fn(self, l_inputs, hint_channels=None, heights=None, widths=None):
-        """Scaled L (B, S, S, 1) [+ hint channels (B, S, S, 3)] -> ab (B, S, S, 2) in Lab units, the readout
-        applied (its cast estimated on each photo's box ``heights``/``widths``; None: the whole canvas)."""
-        inputs, hinted = l_inputs, None
+    def network_fn(self, l_inputs, hint_channels=None, heights=None, widths=None, palettes=None):
+        """Scaled L (B, S, S, 1) [+ hint channels (B, S, S, 3)] [+ palettes (B, Q + 1), a palette model] -> ab
+        (B, S, S, 2) in Lab units, the readout applied (its cast estimated on each photo's box ``heights``/
+        ``widths``; None: the whole canvas). Hints and palettes default to none (zeros)."""
+        inputs, hinted, extra = l_inputs, None, []
         if self.hints:
             if hint_channels is None:
                 hint_channels = tf.zeros(tf.concat([tf.shape(l_inputs)[:3], [3]], 0))
-            inputs = [l_inputs, hint_channels]
-            hinted = tf.reduce_max(hint_channels[..., 2], axis=[1, 2]) > 0
+            if self.config.palette:
+                if palettes is None:
+                    palettes = tf.zeros([tf.shape(l_inputs)[0], bins.num_bins() + 1])
+                extra = [palettes]
+            inputs = [l_inputs, hint_channels] + extra
+            local = tf.reduce_max(hint_channels[..., 2], axis=[1, 2]) > 0
+            # a palette too says what the colours are: the hinted share of the cast removal
+            given = extra[0][:, -1] > 0 if extra else tf.zeros_like(local)
+            hinted = local | given
         ab = self.postprocessor.read(self.model(inputs, training=False), heights, widths, hinted)
         if self.hints and self.readout.hint_reach:
             def steered():
-                # the same photos without hints: their automatic colours, which a hint changes only near itself
+                # the same photos without local hints: their automatic colours, which a hint changes only near itself
                 automatic = self.postprocessor.read(
-                    self.model([l_inputs, tf.zeros_like(hint_channels)], training=False), heights, widths)
+                    self.model([l_inputs, tf.zeros_like(hint_channels)] + extra, training=False), heights, widths,
+                    given)
                 return self.readout.steer(automatic, ab, hint_channels[..., 2:])
             # a batch without hints already is its automatic colours: no second pass, no dilation
-            ab = tf.cond(tf.reduce_any(hinted), steered, lambda: ab)
+            ab = tf.cond(tf.reduce_any(local), steered, lambda: ab)
         return ab
 
-    def network(self, prepared, hint_channels=None):
-        """A list of ``Prepared`` photos (and their hint channels, (B, S, S, 3) or None) -> ab (B, S, S, 2)."""
+    def network(self, prepared, hint_channels=None, palettes=None):
+        """A list of ``Prepared`` photos (and their hint channels, (B, S, S, 3) or None, and for a palette model
+        their palettes, (B, Q + 1) or None) -> ab (B, S, S, 2)."""
         size = self.config.input_size
         if hint_channels is None:
             hint_channels = np.zeros((len(prepared), size, size, 3), np.float32)
+        if palettes is None:
+            palettes = np.zeros((len(prepared), bins.num_bins() + 1 if self.config.palette else 1), np.float32)
         return self._network(tf.stack([p.l_input for p in prepared]), tf.constant(hint_channels, tf.float32),
-                             tf.stack([p.box_height for p in prepared]), tf.stack([p.box_width for p in prepared]))
+                             tf.stack([p.box_height for p in prepared]), tf.stack([p.box_width for p in prepared]),
+                             tf.constant(palettes, tf.float32))
 
     # -- the public calls ---------------------------------------------------------------------------------
     def load(self, image, name=None):
@@ -190,7 +204,7 @@ class Colorizer:
         ``parse_hints``, or None) and references (a list of ``Reference`` or None, from ``prepare_reference``)
         -> ab (B, S, S, 2) on the network's canvas, the readout applied (numpy). A user's hint wins over the
         reference's colour at its point."""
-        channels = None
+        channels = palettes = None
         if self.hints:
             hints = [None] * len(prepared) if hints is None else hints
             references = [None] * len(prepared) if references is None else references
@@ -199,7 +213,10 @@ class Colorizer:
                 hint_lib.network_channels(h or [], p.height, p.width, int(p.box_height), int(p.box_width),
                                           self.config.input_size))
                 for h, p, r in zip(hints, prepared, references)])
-        return self.network(prepared, channels).numpy()
+            if self.config.palette:  # a reference's palette steers where its matches do not reach
+                none = np.zeros(bins.num_bins() + 1, np.float32)
+                palettes = np.stack([none if r is None else reference_lib.palette(r) for r in references])
+        return self.network(prepared, channels, palettes).numpy()
 
     def finish(self, prepared, ab, hints=None, saturation=None):
         """The full-resolution step: a ``Prepared`` photo, its ab from ``predict_ab`` (S, S, 2) and its parsed

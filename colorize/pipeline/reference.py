@@ -24,6 +24,9 @@ this module is the first half:
 3. ``reference_channels``: the kept cells as the network's hint channels (ab and a mask) at its canvas; cells
    without a confident match stay unhinted, so the network's own colours fill them. ``combine`` lets a user's
    explicit hints win at their points.
+4. ``palette``: for a model with a palette input (``model.palette``), the reference's ab histogram, a global
+   condition that steers the whole photo towards the reference's colours where no cell matched (a reference of
+   the same kind of scene rather than the same scene; Zhang, Zhu et al. 2017's global hints).
 """
 import dataclasses
 import time
@@ -35,6 +38,7 @@ import tensorflow as tf
 from colorize import color
 from colorize.errors import InputError
 from colorize.io import images as imageio
+from colorize.model import bins
 
 GREY_CHROMA = 2.0         # Lab units: a reference whose 99th-percentile chroma is below this is greyscale
 TOP_K = 4                 # best matches whose colours are averaged (and must agree)
@@ -117,7 +121,7 @@ def _encoder(colorizer):
         import keras
         last = "abcd"[colorizer.config.convs_per_stage - 1]
         names = [f"enc{i}{last}_relu" for i in range(len(colorizer.config.encoder_widths))]
-        sub = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+        sub = keras.Model(model.inputs[:2], [model.get_layer(n).output for n in names])  # not a palette
         size = colorizer.config.input_size
         hint_shape = [1, size, size, 3]
 
@@ -260,3 +264,13 @@ def channels_for(colorizer, prepared, reference):
     """The hint channels (S, S, 3) a ``Reference`` gives a ``Prepared`` grey photo (``match`` then
     ``reference_channels``)."""
     return reference_channels(match(colorizer, prepared, reference), colorizer.config.input_size)
+
+
+def palette(reference):
+    """A ``Reference`` -> the palette input of a palette model (Q + 1,): the histogram of its colours over the ab
+    bins (at a quarter of the canvas, as training makes them: ``colorize.training.hint_simulation``) and a 1 flag."""
+    h, w = reference.ab.shape[:2]
+    small = tf.image.resize(tf.constant(reference.ab[None], tf.float32), [max(1, h // 4), max(1, w // 4)],
+                            method="area")
+    histogram = bins.histogram(small, tf.ones(tf.shape(small)[:3]))[0].numpy()
+    return np.append(histogram, np.float32(1.0)).astype(np.float32)

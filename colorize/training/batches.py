@@ -8,6 +8,7 @@ inside the training step, so the Lab maths runs on the accelerator and not on th
 import tensorflow as tf
 
 from colorize.data import streams as data
+from colorize.model import bins
 
 # XLA fuses the conversion's few dozen element-wise ops into one pass over the pixels (docs/benchmarks.md).
 _to_training_pair_fused = tf.function(data.to_training_pair, jit_compile=True)
@@ -28,10 +29,15 @@ def labels_of(batch):
     return batch.get("label") if isinstance(batch, dict) else None
 
 
-def model_inputs(model_config, l, hint_channels=None):
-    """The network's input for scaled L: L itself, or [L, hint channels] (no hints: zeros) for a hint model."""
+def model_inputs(model_config, l, hint_channels=None, palette=None):
+    """The network's input for scaled L: L itself, or [L, hint channels] (no hints: zeros) for a hint model, and
+    the palette (none: zeros) for a palette model."""
     if not model_config.hints:
         return l
     if hint_channels is None:
         hint_channels = tf.zeros(tf.concat([tf.shape(l)[:-1], [3]], 0), l.dtype)
-    return [l, hint_channels]
+    if not model_config.palette:
+        return [l, hint_channels]
+    if palette is None:
+        palette = tf.zeros([tf.shape(l)[0], bins.num_bins() + 1], l.dtype)
+    return [l, hint_channels, palette]
