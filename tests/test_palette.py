@@ -3,6 +3,7 @@ preset's fine-tune recipe running a few steps."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import REPO
 
 import colorize
 from colorize import color
@@ -10,7 +11,6 @@ from colorize.config import HintsConfig, load_config
 from colorize.model import bins
 from colorize.pipeline import reference as reference_lib
 from colorize.training import hint_simulation
-from conftest import REPO
 
 
 def _two_colour_batch():
