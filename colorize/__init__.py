@@ -23,6 +23,7 @@ _PUBLIC = {
     "rgb_to_lab": "color", "lab_to_rgb": "color", "Config": "config", "load_config": "config",
     "ColorizeError": "errors", "InputError": "errors", "ConfigError": "errors", "WeightsError": "errors",
     "TrainingError": "errors", "WriteError": "errors", "OutputExistsError": "errors",
+    "ReferenceReport": "errors",
 }
 
 if typing.TYPE_CHECKING:  # for type checkers only: importing them here would load TensorFlow
@@ -32,6 +33,7 @@ __all__ = [
     "Colorizer", "load_pretrained", "list_presets", "build_model", "build_question_block_fixed",
     "rgb_to_lab", "lab_to_rgb", "Config", "load_config", "train",
     "ColorizeError", "InputError", "ConfigError", "WeightsError", "TrainingError", "WriteError", "OutputExistsError",
+    "ReferenceReport",
 ]
 
 

@@ -72,6 +72,24 @@ def test_the_reference_brings_its_colours_and_an_unrelated_one_changes_less(colo
     assert (matched.shape, unrelated.shape) == (left.shape, left.shape)
 
 
+def test_what_a_reference_did_is_said(colorizer, photos):
+    """Each photo colorized with a reference gets a ``ReferenceReport`` warning carrying its ``ReferenceUse``: the
+    share matched, or "matched nothing: automatic colours"; ``predict_ab(uses=...)`` hands the same to a caller of
+    the steps (the web app)."""
+    left, right = scoring.reference_crops(photos["coffee"])
+    grey = grey_of(left)
+    with pytest.warns(colorize.ReferenceReport) as caught:
+        colorizer.colorize_batch([grey, grey], names=["old.png", "other.png"], references=[right, photos["chelsea"]])
+    matched, unrelated = (w.message.use for w in caught)
+    assert matched.photo == "old.png" and matched.matched > 0.3
+    assert str(matched).startswith("reference ") and f"matched {matched.matched:.0%} of old.png" in str(matched)
+    assert unrelated.matched == 0 and str(unrelated).endswith("matched nothing in other.png: automatic colours")
+    uses = []
+    colorizer.predict_ab([colorizer.prepare(grey)] * 2, references=[None, colorizer.prepare_reference(right)],
+                         uses=uses)
+    assert uses[0] is None and uses[1].matched == pytest.approx(matched.matched)
+
+
 # -- the interface ----------------------------------------------------------------------------------------------
 def test_reference_in_colorize_batch_and_prepared_gives_the_same_colours(colorizer, photos, tmp_path):
     left, right = scoring.reference_crops(photos["chelsea"])
@@ -129,6 +147,7 @@ def pair_files(photos, tmp_path):
     Image.fromarray(grey_of(left)).save(tmp_path / "photo.png")
     Image.fromarray(right).save(tmp_path / "ref.jpg", quality=95)
     Image.fromarray(grey_of(right)).save(tmp_path / "grey_ref.png")
+    Image.fromarray(photos["chelsea"]).save(tmp_path / "other.jpg", quality=95)
     return tmp_path, left
 
 
@@ -138,6 +157,12 @@ def test_cli_reference_for_all_inputs_and_in_the_hints_file(pair_files, colorize
     assert main(["predict", str(photo), "-o", str(folder / "a"), "--reference", str(ref), "--quiet",
                  "--preset", HINT_PRESET]) == 0
     with_flag = np.asarray(Image.open(folder / "a" / "photo.png"))
+    said = capsys.readouterr().err.strip().splitlines()  # what the reference did: one line, even with --quiet
+    assert len(said) == 1 and said[0].startswith(f"reference {ref}: matched ") and "% of " in said[0]
+    assert main(["predict", str(photo), "-o", str(folder / "u"), "--reference", str(folder / "other.jpg"),
+                 "--quiet", "--preset", HINT_PRESET]) == 0
+    assert capsys.readouterr().err.strip() == f"reference {folder / 'other.jpg'}: matched nothing in {photo}: " \
+                                              "automatic colours"
     automatic = colorizer.colorize(grey_of(left))
     assert psnr(with_flag, left) > psnr(automatic, left) + 1.0
     hints_file = folder / "hints.json"  # the new form: a reference (relative to the hints file) and hints

@@ -15,10 +15,11 @@ import collections
 import concurrent.futures
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from colorize.cli import common as cli_common
-from colorize.errors import ColorizeError, InputError, OutputExistsError, WriteError
+from colorize.errors import ColorizeError, InputError, OutputExistsError, ReferenceReport, WriteError
 from colorize.io import atomic, input_keys, output_names
 from colorize.io import images as imageio
 from colorize.io import outputs as output_files
@@ -234,7 +235,15 @@ class _WithReferences:
 
     def colorize_batch(self, images, names=None, **kwargs):
         references = [self._references.get(n) for n in names]
-        return self._colorizer.colorize_batch(images, names=names, references=references, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ReferenceReport)
+            results = self._colorizer.colorize_batch(images, names=names, references=references, **kwargs)
+        for note in caught:  # what each reference did, one line a photo ("matched 34% of ..." / "matched nothing")
+            if issubclass(note.category, ReferenceReport):
+                print(note.message, file=sys.stderr)
+            else:
+                warnings.showwarning(note.message, note.category, note.filename, note.lineno)
+        return results
 
 
 # -- the pipeline ------------------------------------------------------------------------------------------------

@@ -12,14 +12,16 @@ Build one with ``Colorizer.from_preset(name)`` (``load_pretrained`` is the short
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import typing
+import warnings
 
 import numpy as np
 import tensorflow as tf
 
 from colorize.config import Config, ModelConfig
-from colorize.errors import InputError, WeightsError
+from colorize.errors import InputError, ReferenceReport, WeightsError
 from colorize.io import images as imageio
 from colorize.model import bins
 from colorize.model.network import build_model
@@ -199,20 +201,24 @@ class Colorizer:
         no hints)."""
         return reference_lib.prepare_reference(self, image, name)
 
-    def predict_ab(self, prepared, hints=None, references=None):
+    def predict_ab(self, prepared, hints=None, references=None, uses=None):
         """The network step: ``Prepared`` photos and their parsed hints (a list of ``Hint`` lists, from
         ``parse_hints``, or None) and references (a list of ``Reference`` or None, from ``prepare_reference``)
         -> ab (B, S, S, 2) on the network's canvas, the readout applied (numpy). A user's hint wins over the
-        reference's colour at its point."""
+        reference's colour at its point. ``uses``: a list that gets, per photo, what its reference did
+        (``colorize.pipeline.reference.ReferenceUse``, or None without a reference)."""
         channels = palettes = None
         if self.hints:
             hints = [None] * len(prepared) if hints is None else hints
             references = [None] * len(prepared) if references is None else references
+            found = [(None, None) if r is None else reference_lib.channels_and_use(self, p, r)
+                     for p, r in zip(prepared, references)]
+            if uses is not None:
+                uses.extend(use for _, use in found)
             channels = np.stack([reference_lib.combine(
-                None if r is None else reference_lib.channels_for(self, p, r),
-                hint_lib.network_channels(h or [], p.height, p.width, int(p.box_height), int(p.box_width),
-                                          self.config.input_size))
-                for h, p, r in zip(hints, prepared, references)])
+                from_reference, hint_lib.network_channels(h or [], p.height, p.width, int(p.box_height),
+                                                          int(p.box_width), self.config.input_size))
+                for h, p, (from_reference, _) in zip(hints, prepared, found)])
             if self.config.palette:  # a reference's palette steers where its matches do not reach
                 none = np.zeros(bins.num_bins() + 1, np.float32)
                 palettes = np.stack([none if r is None else reference_lib.palette(r) for r in references])
@@ -238,7 +244,12 @@ class Colorizer:
     def _colorize(self, prepared, hints, names, references=None, saturation=None):
         parsed = [self.parse_hints(h, p, n) for p, h, n in zip(prepared, hints, names)]
         references = [None] * len(prepared) if references is None else references
-        ab = self.predict_ab(prepared, parsed, [None if r is None else self.prepare_reference(r) for r in references])
+        uses = []
+        ab = self.predict_ab(prepared, parsed, [None if r is None else self.prepare_reference(r) for r in references],
+                             uses)
+        for use, name in zip(uses, names):
+            if use is not None:  # said, not only done: an unrelated reference looks like no reference at all
+                warnings.warn(ReferenceReport(dataclasses.replace(use, photo=name or "the photo")), stacklevel=4)
         return [self.finish(p, ab_i, h, saturation) for p, ab_i, h in zip(prepared, ab, parsed)]
 
     def colorize(self, image: ImageLike, hints: HintLike | None = None, name: str | None = None,

@@ -260,12 +260,6 @@ def combine(reference, user):
     return np.where(user[..., 2:] > 0, user, reference)
 
 
-def channels_for(colorizer, prepared, reference):
-    """The hint channels (S, S, 3) a ``Reference`` gives a ``Prepared`` grey photo (``match`` then
-    ``reference_channels``)."""
-    return reference_channels(match(colorizer, prepared, reference), colorizer.config.input_size)
-
-
 def palette(reference):
     """A ``Reference`` -> the palette input of a palette model (Q + 1,): the histogram of its colours over the ab
     bins (at a quarter of the canvas, as training makes them: ``colorize.training.hint_simulation``) and a 1 flag."""
@@ -274,3 +268,29 @@ def palette(reference):
                             method="area")
     histogram = bins.histogram(small, tf.ones(tf.shape(small)[:3]))[0].numpy()
     return np.append(histogram, np.float32(1.0)).astype(np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceUse:
+    """What a reference did for one photo: ``matched`` the share of the photo's cells that took its colours (0:
+    nothing matched), ``palette`` whether the model took its palette too (a palette model steers the whole photo
+    with it)."""
+    reference: str
+    photo: str
+    matched: float
+    palette: bool = False
+
+    def __str__(self):
+        if self.matched > 0:
+            return f"reference {self.reference}: matched {self.matched:.0%} of {self.photo}" + \
+                ("; its palette steers the rest" if self.palette else "")
+        if self.palette:
+            return f"reference {self.reference}: matched nothing in {self.photo}; its palette steers the colours"
+        return f"reference {self.reference}: matched nothing in {self.photo}: automatic colours"
+
+
+def channels_and_use(colorizer, prepared, reference, photo="the photo"):
+    """The hint channels (S, S, 3) a ``Reference`` gives a ``Prepared`` grey photo and its ``ReferenceUse``."""
+    matches = match(colorizer, prepared, reference)
+    return (reference_channels(matches, colorizer.config.input_size),
+            ReferenceUse(reference.name, photo, matches.coverage, bool(colorizer.config.palette)))
