@@ -11,7 +11,8 @@ from PIL import Image
 import colorize
 from colorize.cli import main
 
-BAD_VALUES = [-0.5, float("nan"), float("inf"), "1.3", True, [1.0]]
+BAD_VALUES = [-0.5, float("nan"), float("inf"), "1.3", True, [1.0], 4.01, 100, 3000.0, 1e39, 10 ** 400,
+              np.float64(1e39), np.bool_(True)]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_bad_saturation_is_one_line_input_error(colorizer, grey_photo, bad):
              lambda: colorizer.colorize_prepared(prepared, saturation=bad),
              lambda: colorize.Colorizer(colorizer.model, colorizer.config, saturation=bad)]
     for call in calls:
-        with pytest.raises(colorize.InputError, match="saturation must be a number of 0 or more") as err:
+        with pytest.raises(colorize.InputError, match="saturation must be a number from 0 to 4 ") as err:
             call()
         assert "\n" not in str(err.value)
 
@@ -94,16 +95,17 @@ def test_predict_saturation_zero_writes_the_grey_photo(tmp_path, grey_photo):
     assert np.abs(rgb[..., 0] - grey_photo).max() <= 1
 
 
-@pytest.mark.parametrize("command", ["predict", "video", "evaluate"])
-@pytest.mark.parametrize("bad", ["-1", "nan", "inf", "vivid"])
+@pytest.mark.parametrize("command", ["predict", "video", "evaluate", "demo", "ray"])
+@pytest.mark.parametrize("bad", ["-1", "nan", "inf", "vivid", "4.5", "100", "1e39", "1e400"])
 def test_bad_saturation_flag_is_one_line_error(tmp_path, capsys, command, bad):
     target = {"predict": ["x.png", "-o", str(tmp_path / "o")], "video": ["x.mp4", "-o", str(tmp_path / "o.mp4")],
-              "evaluate": ["--data", str(tmp_path)]}[command]
+              "evaluate": ["--data", str(tmp_path)], "demo": ["-o", str(tmp_path / "o")],
+              "ray": ["x.png", "-o", str(tmp_path / "o"), "--ray", "local"]}[command]
     with pytest.raises(SystemExit) as exit_info:
-        main([command, *target, f"--saturation={bad}"])
+        main(["predict" if command == "ray" else command, *target, f"--saturation={bad}"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "--saturation" in err and "must be a number of 0 or more" in err and bad in err
+    assert "--saturation" in err and "must be a number from 0 to 4 " in err and bad in err
     assert not (tmp_path / "o").exists()
 
 

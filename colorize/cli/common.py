@@ -37,20 +37,19 @@ def add_model_args(p):
 def add_saturation_arg(p):
     """``--saturation``: the chroma multiplier of the results (predict, video, evaluate, demo)."""
     p.add_argument("--saturation", type=saturation_value, metavar="S",
-                   help="multiply the colours' chroma by S: 1 the model's own (default), 0 grey, 1.3 livelier "
-                        "(clipped to the sRGB gamut; lightness untouched)")
+                   help="multiply the colours' chroma by S, from 0 to 4: 1 the model's own (default), 0 grey, 1.3 "
+                        "livelier (clipped to the sRGB gamut; lightness untouched)")
 
 
 def saturation_value(text):
-    """argparse type of ``--saturation``: a finite number of 0 or more."""
-    import math
+    """argparse type of ``--saturation``: a number in the dial's range (``colorize.pipeline.saturation``)."""
+    from colorize.pipeline.saturation import SATURATION_HELP, SATURATION_MAX
     try:
         value = float(text)
     except ValueError:
         value = None
-    if value is None or not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number of 0 or more (1 = the model's colours, 0 = grey), "
-                                         f"got {text!r}")
+    if value is None or not 0 <= value <= SATURATION_MAX:
+        raise argparse.ArgumentTypeError(f"must be a number {SATURATION_HELP}, got {text[:40]!r}")
     return value
 
 

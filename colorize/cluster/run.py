@@ -23,6 +23,7 @@ from colorize.io import atomic, input_keys, output_names
 from colorize.io import images as imageio
 from colorize.io import outputs as output_files
 from colorize.pipeline.batches import plan_batches
+from colorize.pipeline.saturation import check_saturation
 
 DEFAULT_BATCH_PIXELS = 16_000_000  # as colorize predict's --batch-pixels
 TASK_RETRIES = 2
@@ -62,6 +63,8 @@ def colorize_files(sources, out, address="local", actors=None, *, preset=None, w
             raise ColorizeError(f"{what} must be at least 1, got {value}")
     if not 1 <= quality <= 100 or bit_depth not in (8, 16):
         raise ColorizeError(f"quality must be from 1 to 100 and bit_depth 8 or 16, got {quality} and {bit_depth}")
+    if saturation is not None:
+        check_saturation(saturation)
     connect.check_address(address)
     connect.import_ray()
     out = Path(out)

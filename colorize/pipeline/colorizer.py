@@ -28,9 +28,10 @@ from colorize.model.network import build_model
 from colorize.model.weights import load_weights
 from colorize.pipeline import hints as hint_lib
 from colorize.pipeline import reference as reference_lib
-from colorize.pipeline.postprocess import Postprocessor, check_saturation
+from colorize.pipeline.postprocess import Postprocessor
 from colorize.pipeline.preprocess import Preprocessor
 from colorize.pipeline.readout import Readout
+from colorize.pipeline.saturation import check_saturation
 from colorize.presets import get_preset
 
 if typing.TYPE_CHECKING:

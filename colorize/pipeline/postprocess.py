@@ -10,7 +10,6 @@ bilinear resize does (same weights, same float32 operations, so the same bits), 
 coefficients (16 bytes a pixel) never exist at once. Hints are honoured in each strip by the hints whose windows
 meet it (``colorize.pipeline.hints.enforce``), with the same bits as on the whole photo.
 """
-import math
 
 import numpy as np
 import tensorflow as tf
@@ -20,6 +19,7 @@ from colorize.pipeline import hints as hint_lib
 from colorize.pipeline import upsample
 from colorize.pipeline.per_pixel import coefficients_to_rgb8, row_strips
 from colorize.pipeline.readout import Readout
+from colorize.pipeline.saturation import check_saturation
 
 UPSAMPLERS = ("bilinear", "guided")
 
@@ -141,15 +141,6 @@ class Postprocessor:
             else:
                 out[start:stop] = self._finish_strip(lightness[start:stop], *rows).numpy()
         return out
-
-
-def check_saturation(value, what="saturation"):
-    """A chroma multiplier -> float: a finite number >= 0 (1 the model's own colours, 0 grey), else ``InputError``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value < 0:
-        raise InputError(f"{what} must be a number of 0 or more (1 = the model's colours, 0 = grey, 1.3 = more "
-                         f"vivid), got {value!r}")
-    return float(value)
 
 
 def row_weights(rows, height):

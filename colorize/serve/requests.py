@@ -13,10 +13,11 @@ from PIL import Image
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
+from colorize.pipeline.saturation import SATURATION_MAX
+
 MAX_HINTS = 200
 MAX_HINTS_BYTES = 2 ** 20
 PREVIEW_RANGE = (64, 8192)
-SATURATION_MAX = 4.0  # the page's slider goes to 2; beyond 4 nearly every colour is at the gamut's edge
 
 
 class RequestError(Exception):
