@@ -31,8 +31,9 @@ sys.path.insert(0, str(REPO))
 
 from colorize import color  # noqa: E402
 from colorize.config import load_config  # noqa: E402
+from colorize.evaluation.hint_sampling import evaluation_hints  # noqa: E402
 from colorize.evaluation.scoring import evaluate, iter_dataset  # noqa: E402
-from colorize.pipeline import hints
+from colorize.pipeline import hints  # noqa: E402
 from colorize.pipeline.colorizer import Colorizer  # noqa: E402
 
 
@@ -53,7 +54,7 @@ def _summary(result):
 def _obedience(truths, outputs, count, seed):
     errors = []
     for index, (truth, output) in enumerate(zip(truths, outputs)):
-        given = hints.evaluation_hints(truth, count, seed, index)
+        given = evaluation_hints(truth, count, seed, index)
         parsed = hints.parse_hints(given, *truth.shape[:2])
         got = _ab(np.stack([output[int(h.y), int(h.x)] for h in parsed]))
         errors += list(np.hypot(*(got - np.array([h.ab for h in parsed])).T))
@@ -65,7 +66,7 @@ def _reach(truths, without, with_one, seed):
     from skimage.segmentation import felzenszwalb
     inside, outside, closer = [], [], []
     for index, (truth, a0, a1) in enumerate(zip(truths, without, with_one)):
-        (hint,) = hints.parse_hints(hints.evaluation_hints(truth, 1, seed, index), *truth.shape[:2])
+        (hint,) = hints.parse_hints(evaluation_hints(truth, 1, seed, index), *truth.shape[:2])
         segments = felzenszwalb(truth, scale=200, sigma=0.8, min_size=max(20, truth.shape[0] * truth.shape[1] // 400))
         own = segments == segments[int(hint.y), int(hint.x)]
         ab0, ab1 = _ab(a0), _ab(a1)

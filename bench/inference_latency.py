@@ -155,7 +155,7 @@ class Stages:
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
 
     def run(self, path, output):
-        from colorize.io import images as imageio
+        from colorize import io as imageio
         clock, marks = time.perf_counter, {}
         t = clock()
         rgb = self.c.load(path)
@@ -176,7 +176,7 @@ class Stages:
 
 
 def _end_to_end(colorizer, path, output):
-    from colorize.io import images as imageio
+    from colorize import io as imageio
     return imageio.save_png(colorizer.colorize(path), output, overwrite=True)
 
 
@@ -198,7 +198,7 @@ def compare(ours, other, singles, out, args):
 
 
 def folder_one_by_one(colorizer, files, outdir):
-    from colorize.io import images as imageio
+    from colorize import io as imageio
     for f in files:
         imageio.save_png(colorizer.colorize(f), Path(outdir) / (f.stem + ".png"), overwrite=True)
 
@@ -206,7 +206,7 @@ def folder_one_by_one(colorizer, files, outdir):
 def folder_batched(colorizer, files, outdir, batch_size):
     """As ``colorize predict`` does it: the next batch decoded (2 threads) while this one is colorized with
     colorize_batch, PNGs written meanwhile (2 threads of their own)."""
-    from colorize.io import images as imageio
+    from colorize import io as imageio
     chunks = [files[start:start + batch_size] for start in range(0, len(files), batch_size)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as readers, \
             concurrent.futures.ThreadPoolExecutor(max_workers=2) as writers:

@@ -17,10 +17,10 @@ import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from colorize import color
+from colorize import io as imageio
 from colorize.config import load_config  # noqa: E402
 from colorize.data import streams as data
 from colorize.evaluation import metrics
-from colorize.io import images as imageio
 from colorize.model import bins  # noqa: E402
 from colorize.model.network import build_model  # noqa: E402
 from colorize.model.weights import load_weights  # noqa: E402

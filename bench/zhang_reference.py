@@ -105,14 +105,14 @@ class ZhangPipeline:
                                                            tf.TensorSpec([64, 64, 2])])
 
     def colorize(self, path):
-        from colorize.io import images as imageio
+        from colorize import io as imageio
         rgb = imageio.load_rgb(path)
         l_scaled, lightness = self.prepare(rgb)
         ab = self.network(l_scaled[None]).numpy()[0]
         return self.finish(lightness, ab).numpy()
 
     def colorize_file(self, path, output):
-        from colorize.io import images as imageio
+        from colorize import io as imageio
         return imageio.save_png(self.colorize(path), output, overwrite=True)
 
 

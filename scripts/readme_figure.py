@@ -11,9 +11,9 @@ import skimage.data
 from PIL import Image, ImageDraw
 
 import colorize
+from colorize.evaluation.hint_sampling import evaluation_hints
 from colorize.evaluation.sheet import contact_sheet
 from colorize.io import atomic
-from colorize.pipeline.hints import evaluation_hints
 
 PHOTOS = ("astronaut", "chelsea", "coffee")
 

@@ -126,7 +126,7 @@ def wait_for_download(folder, name):
 
 
 def test_page_colorizes_and_steers_a_photo_with_clicks(browser, server, photos, tmp_path):
-    from colorize.pipeline.hints import load_hints_file
+    from colorize.pipeline.hint_files import load_hints_file
     grey = np.repeat(photos["coffee"].mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
     photo = tmp_path / "coffee.jpg"
     Image.fromarray(grey).save(photo, quality=92)

@@ -11,9 +11,9 @@ import pytest
 from conftest import REPO
 from PIL import Image
 
+from colorize import io as imageio
 from colorize.cli import main
 from colorize.io import atomic, output_names
-from colorize.io import images as imageio
 
 
 @pytest.fixture
@@ -435,7 +435,7 @@ def test_folder_pngs_of_inputs_without_metadata_are_the_bytes_they_always_were(t
 def test_a_16_bit_input_is_written_at_16_bits_when_asked(tmp_path, model_args, capsys):
     import skimage.color
 
-    from colorize.io import images as imageio
+    from colorize import io as imageio
     from colorize.io.png import encode_png
     ramp = np.linspace(5000, 60000, 64 * 48).reshape(48, 64).astype(np.uint16)
     photo = tmp_path / "deep.png"

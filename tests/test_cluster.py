@@ -244,7 +244,7 @@ def test_a_worker_killed_mid_run_loses_nothing(cluster, tmp_path, model_args):
 def test_a_wrong_address_is_one_line_before_any_photo_is_read(tmp_path, model_args, capsys, monkeypatch, address,
                                                                says):
     pytest.importorskip("ray.data", reason="Ray is not installed (pip install -e '.[cluster]')")
-    from colorize.io import images as imageio
+    from colorize import io as imageio
     inputs = _photos(tmp_path / "in", 3)
     read = []
     monkeypatch.setattr(imageio, "load_array", lambda *a, **k: read.append(a) or pytest.fail("a photo was read"))

@@ -9,11 +9,11 @@ import tensorflow as tf
 from conftest import REPO, SHARED_TFDS, needs_shared_data
 from PIL import Image
 
+from colorize import io as imageio
 from colorize.config import load_config
 from colorize.data import sources
 from colorize.data import streams as data
 from colorize.errors import ConfigError
-from colorize.io import images as imageio
 
 SMOKE = REPO / "configs" / "smoke.yaml"
 

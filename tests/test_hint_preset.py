@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 import colorize
-from colorize.evaluation import metrics
-from colorize.pipeline import hints
+from colorize.evaluation import hint_sampling, metrics
+from colorize.pipeline import hint_channels, hints
 
 NAME = "bigru_fusion_64_hints"
 pytestmark = pytest.mark.skipif(NAME not in colorize.list_presets(), reason=f"the {NAME} preset is not installed")
@@ -43,7 +43,7 @@ def test_a_hint_spreads_over_its_region_through_the_network(colorizer, cat):
     point = (140, 200)  # x, y: the cat's flank, a large region of similar grey
     parsed = colorizer.parse_hints([(*point, "#2a5db0")], prepared)
     plain = colorizer.network([prepared]).numpy()[0]
-    channels = hints.network_channels(parsed, prepared.height, prepared.width, int(prepared.box_height),
+    channels = hint_channels.network_channels(parsed, prepared.height, prepared.width, int(prepared.box_height),
                                       int(prepared.box_width), colorizer.config.input_size)
     hinted = colorizer.network([prepared], channels[None]).numpy()[0]
     target = np.array(parsed[0].ab)
@@ -60,7 +60,7 @@ def test_a_hint_spreads_over_its_region_through_the_network(colorizer, cat):
 def test_hints_from_the_truth_raise_psnr_and_are_obeyed(colorizer, cat):
     truth, grey = cat
     t = tf.constant(truth[None] / 255.0, tf.float32)
-    given = hints.evaluation_hints(truth, 10, seed=0)
+    given = hint_sampling.evaluation_hints(truth, 10, seed=0)
     auto, steered = colorizer.colorize(grey), colorizer.colorize(grey, hints=given)
     psnr = [float(metrics.psnr(tf.constant(x[None] / 255.0, tf.float32), t)[0]) for x in (auto, steered)]
     assert psnr[1] > psnr[0] + 0.3  # measured: 24.90 -> 25.38 dB (grey: 19.4)

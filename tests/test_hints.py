@@ -10,7 +10,7 @@ import tensorflow as tf
 import colorize
 from colorize.config import HintsConfig, ModelConfig
 from colorize.errors import ConfigError, InputError
-from colorize.pipeline import hints, per_pixel
+from colorize.pipeline import hint_channels, hint_enforcement, hint_files, hints, per_pixel
 from colorize.training import hint_simulation
 
 TINY = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16, hints=True)
@@ -74,13 +74,13 @@ def test_cli_hint_and_hints_file(tmp_path):
             hints.parse_cli_hint(bad)
     good = tmp_path / "h.json"
     good.write_text(json.dumps({"a.jpg": [{"x": 1, "y": 2, "color": "#102030"}]}))
-    assert hints.load_hints_file(good)["a.jpg"][0]["color"] == "#102030"
+    assert hint_files.load_hints_file(good)["a.jpg"][0]["color"] == "#102030"
     for text, message in (("{", "not valid JSON"), ("[1, 2]", "must map file names")):
         (tmp_path / "bad.json").write_text(text)
         with pytest.raises(InputError, match=message):
-            hints.load_hints_file(tmp_path / "bad.json")
+            hint_files.load_hints_file(tmp_path / "bad.json")
     with pytest.raises(InputError, match="cannot be read"):
-        hints.load_hints_file(tmp_path / "missing.json")
+        hint_files.load_hints_file(tmp_path / "missing.json")
 
 
 def test_hint_to_json_round_trips():
@@ -91,15 +91,15 @@ def test_hint_to_json_round_trips():
 def test_network_channels_place_hints_on_the_photos_box():
     # A 100 x 200 photo on a 32 canvas fills its top 16 rows: (x=150, y=50) lands at row 8, column 24.
     parsed = hints.parse_hints([(150, 50, "#ff0000")], height=100, width=200)
-    channels = hints.network_channels(parsed, 100, 200, 16, 32, 32)
+    channels = hint_channels.network_channels(parsed, 100, 200, 16, 32, 32)
     assert channels.shape == (32, 32, 3)
     # Without a radius, 3x3 canvas pixels around it (single pixels sway the network little)
     assert np.argwhere(channels[..., 2] == 1).tolist() == [[r, c] for r in (7, 8, 9) for c in (23, 24, 25)]
     np.testing.assert_allclose(channels[8, 24, :2], np.array(parsed[0].ab) / colorize.color.AB_SCALE, atol=1e-6)
     small = hints.parse_hints([(150, 50, "#ff0000", 1)], height=100, width=200)  # radius 1 px: one canvas pixel
-    assert np.argwhere(hints.network_channels(small, 100, 200, 16, 32, 32)[..., 2] == 1).tolist() == [[8, 24]]
+    assert np.argwhere(hint_channels.network_channels(small, 100, 200, 16, 32, 32)[..., 2] == 1).tolist() == [[8, 24]]
     wide = hints.parse_hints([(150, 50, "#ff0000", 20)], height=100, width=200)  # radius 20 px = 3.2 canvas px
-    assert hints.network_channels(wide, 100, 200, 16, 32, 32)[..., 2].sum() == 7 * 7
+    assert hint_channels.network_channels(wide, 100, 200, 16, 32, 32)[..., 2].sum() == 7 * 7
 
 
 # Hints at the borders of 20-row strips of a 150 x 120 photo, wide enough to reach into their neighbours (the
@@ -112,10 +112,10 @@ def test_enforce_strip_by_strip_gives_the_bits_of_the_whole_photo(photos):
     lightness = colorize.rgb_to_lab(tf.constant(rgb, tf.float32)).numpy()[..., :1]
     coefficients = np.random.default_rng(3).normal(0, 20, (150, 120, 4)).astype(np.float32)
     parsed = hints.parse_hints(BORDER_HINTS, 150, 120)
-    whole = hints.enforce(coefficients, lightness, parsed, 32)
+    whole = hint_enforcement.enforce(coefficients, lightness, parsed, 32)
     strips = per_pixel.row_strips(150, 120, pixels=20 * 120)
     assert len(strips) == 8
-    by_strip = np.concatenate([hints.enforce(coefficients[start:stop], lightness, parsed, 32, start)
+    by_strip = np.concatenate([hint_enforcement.enforce(coefficients[start:stop], lightness, parsed, 32, start)
                                for start, stop in strips])
     np.testing.assert_array_equal(by_strip, whole)
     changed = np.flatnonzero(np.any(whole != coefficients, axis=(1, 2)))
@@ -129,7 +129,7 @@ def test_hinted_photo_in_strips_gives_the_bits_of_the_whole_photo(tiny_hint_colo
     rgb = photos["astronaut"][::2, ::3]  # 256 x 171
     prepared = c.prepare(rgb)
     parsed = c.parse_hints([(x * 171 / 120, y * 256 / 150, *rest) for x, y, *rest in BORDER_HINTS], prepared)
-    channels = hints.network_channels(parsed, 256, 171, int(prepared.box_height), int(prepared.box_width), 32)
+    channels = hint_channels.network_channels(parsed, 256, 171, int(prepared.box_height), int(prepared.box_width), 32)
     ab = c.network([prepared], channels[None]).numpy()[0]
     box = prepared.lightness, ab, prepared.box_height, prepared.box_width
     whole = c.postprocessor.finish(*box, parsed)  # one strip: the whole photo's coefficients, then the hints
@@ -241,7 +241,8 @@ def test_a_tiny_radius_colours_its_own_pixel_without_numpy_warnings(tiny_hint_co
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         parsed = hints.parse_hints([(10.5, 10.5, "#ff0000", 1e-300)], 40, 40)
-        out = hints.enforce(np.zeros((40, 40, 4), np.float32), np.full((40, 40, 1), 50.0, np.float32), parsed, 32)
+        out = hint_enforcement.enforce(np.zeros((40, 40, 4), np.float32), np.full((40, 40, 1), 50.0, np.float32),
+                                       parsed, 32)
         tiny_hint_colorizer.colorize(grey, hints=[(10.5, 10.5, "#ff0000", 1e-300)])
     np.testing.assert_allclose(out[10, 10, 2:], parsed[0].ab, rtol=1e-6)
     assert np.all(out[9, 10] == 0) and np.all(out[10, 11] == 0)
@@ -252,7 +253,7 @@ def test_deeply_nested_hints_are_one_line_errors(tmp_path, tiny_hint_colorizer):
     deep = tmp_path / "deep.json"
     deep.write_text('{"a.png": ' + "[" * 5000 + "]" * 5000 + "}")
     with pytest.raises(InputError, match="nests too deep") as err:
-        hints.load_hints_file(deep)
+        hint_files.load_hints_file(deep)
     assert "\n" not in str(err.value)
     nested = []
     for _ in range(5000):

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageCms, ImageFile
 
 from colorize.errors import InputError, OutputExistsError, WriteError
-from colorize.io.images import MAX_FILE_PIXELS, list_images, load_array, load_rgb, save_png, scan_inputs, to_float
+from colorize.io import MAX_FILE_PIXELS, list_images, load_array, load_rgb, save_png, scan_inputs, to_float
 
 
 def _png16(a):

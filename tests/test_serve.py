@@ -22,7 +22,7 @@ pytest.importorskip("python_multipart", reason="colorize serve needs the web ext
 import requests  # noqa: E402  (a dependency of tensorflow)
 
 from colorize import serve  # noqa: E402
-from colorize.serve.app import PhotoCache  # noqa: E402
+from colorize.serve.cache import PhotoCache  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_UPLOAD = 2 ** 20

@@ -17,8 +17,8 @@ from colorize.config import load_config
 from colorize.data import streams as data
 from colorize.errors import TrainingError
 from colorize.model import bins
+from colorize.training import check_workdir
 from colorize.training.batches import as_training_pair
-from colorize.training.checkpoints import check_workdir
 from colorize.training.loop import train
 
 SMOKE = REPO / "configs" / "smoke.yaml"

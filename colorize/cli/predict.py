@@ -18,10 +18,10 @@ import sys
 import warnings
 from pathlib import Path
 
+from colorize import io as imageio
 from colorize.cli import common as cli_common
 from colorize.errors import ColorizeError, InputError, OutputExistsError, ReferenceReport, WriteError
 from colorize.io import atomic, input_keys, output_names
-from colorize.io import images as imageio
 from colorize.io import outputs as output_files
 from colorize.pipeline.batches import colorize_or_each
 
@@ -190,6 +190,7 @@ def _to_do(files, outputs, overwrite, tally, verbose=False):
 def hints_for(args, scan):
     """The hints of each input file ({file: raw hint list}) from --hint or --hints; unknown or ambiguous keys are
     errors, so that a typo never silently does nothing."""
+    from colorize.pipeline import hint_files
     from colorize.pipeline import hints as hint_lib
     if args.hint:
         if len(scan.files) != 1:
@@ -198,21 +199,21 @@ def hints_for(args, scan):
         return {scan.files[0]: [hint_lib.parse_cli_hint(text) for text in args.hint]}
     if not args.hints:
         return {}
-    entries = input_keys.files_for_keys(hint_lib.load_hints_file(args.hints, references=True), scan.files,
+    entries = input_keys.files_for_keys(hint_files.load_hints_file(args.hints, references=True), scan.files,
                                         scan.roots, f"hints file {args.hints}")
-    return {f: hint_lib.file_entry(entry, args.hints)[0] for f, entry in entries.items()}
+    return {f: hint_files.file_entry(entry, args.hints)[0] for f, entry in entries.items()}
 
 
 def references_for(args, scan):
     """The colour reference of each input file ({file: path}): --reference for all, a ``"reference"`` in the
     --hints file's entry for its file (a path relative to the hints file's folder) instead."""
-    from colorize.pipeline import hints as hint_lib
+    from colorize.pipeline import hint_files
     found = {f: Path(args.reference) for f in scan.files} if getattr(args, "reference", None) else {}
     if args.hints:
-        entries = input_keys.files_for_keys(hint_lib.load_hints_file(args.hints, references=True), scan.files,
+        entries = input_keys.files_for_keys(hint_files.load_hints_file(args.hints, references=True), scan.files,
                                             scan.roots, f"hints file {args.hints}")
         for f, entry in entries.items():
-            reference = hint_lib.file_entry(entry, args.hints)[1]
+            reference = hint_files.file_entry(entry, args.hints)[1]
             if reference is not None:
                 found[f] = Path(args.hints).parent / reference
     return found

@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
+from colorize import io as imageio
 from colorize.errors import ColorizeError, OutputExistsError
-from colorize.io import images as imageio
 from colorize.io import outputs as output_files
 from colorize.pipeline.batches import colorize_or_each
 

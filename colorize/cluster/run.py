@@ -16,11 +16,11 @@ import time
 import warnings
 from pathlib import Path
 
+from colorize import io as imageio
 from colorize.cluster import connect
 from colorize.cluster.actors import ColorizeActor, ModelRecipe, Writing
 from colorize.errors import ColorizeError, InputError, WriteError
 from colorize.io import atomic, input_keys, output_names
-from colorize.io import images as imageio
 from colorize.io import outputs as output_files
 from colorize.pipeline.batches import plan_batches
 from colorize.pipeline.saturation import check_saturation
@@ -153,7 +153,7 @@ def _hints(hints, scan):
     if not hints:
         return {}
     if isinstance(hints, (str, os.PathLike)):
-        from colorize.pipeline.hints import load_hints_file
+        from colorize.pipeline.hint_files import load_hints_file
         return input_keys.files_for_keys(load_hints_file(hints), scan.files, scan.roots, f"hints file {hints}")
     return input_keys.files_for_keys(hints, scan.files, scan.roots, "hints")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from colorize import io as imageio
 from colorize.errors import ConfigError, InputError
-from colorize.io import images as imageio
 
 log = logging.getLogger(__name__)
 

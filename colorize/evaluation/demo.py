@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
+from colorize import io as imageio
 from colorize.data.sources import skimage_photos
 from colorize.evaluation.scoring import evaluate, format_table, json_ready
 from colorize.io import atomic
-from colorize.io import images as imageio
 
 
 def run_demo(colorizer, outdir="colorize-demo", photos=None, out=sys.stdout):

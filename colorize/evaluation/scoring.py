@@ -16,11 +16,11 @@ import numpy as np
 import tensorflow as tf
 
 from colorize import color
+from colorize import io as imageio
 from colorize.data.sources import iter_dataset  # noqa: F401  (evaluation sets are read through here by the CLI and scripts)
 from colorize.errors import InputError
 from colorize.evaluation import metrics, sheet
-from colorize.io import images as imageio
-from colorize.pipeline import hints as hint_lib
+from colorize.evaluation.hint_sampling import evaluation_hints
 
 PSNR_CAP = 100.0
 METRICS = ("psnr", "ssim", "auc", "colorfulness")
@@ -42,7 +42,8 @@ def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batc
     time. With ``sheet_path``, a contact sheet of the first ``sheet_count`` images (rows grey | colorized |
     truth) is written there as PNG. ``on_image(name, grey, output, truth)``, if given, is called for every
     image with the three uint8 arrays (e.g. to save the outputs). ``hints`` > 0 gives the colorizer that many
-    colour hints per image sampled from the truth (``colorize.pipeline.hints.evaluation_hints``, seeded by ``seed``).
+    colour hints per image sampled from the truth (``colorize.evaluation.hint_sampling.evaluation_hints``,
+    seeded by ``seed``).
 
     ``reference_pairs`` (``REFERENCE_PAIRS``): each photo is split into overlapping left and right crops
     (``reference_crops``); the left crop is the truth, and its grey is colorized with a colour reference: the
@@ -73,7 +74,7 @@ def evaluate(colorizer, images, names=None, sheet_path=None, sheet_count=8, batc
         if isinstance(image, ReferencePair):
             image, reference = image.truth, image.reference
         rgb = imageio.load_rgb(image, name=str(name))
-        chunk.append((str(name), rgb, hint_lib.evaluation_hints(_to_uint8(rgb), hints, seed, index), reference))
+        chunk.append((str(name), rgb, evaluation_hints(_to_uint8(rgb), hints, seed, index), reference))
         index += 1
         if len(chunk) == batch_size:
             _evaluate_chunk(colorizer, chunk, batch_size, per_image, panels, sheet_count, on_image)

@@ -3,8 +3,8 @@
 from colorize._lazy import lazy_door
 
 _NAMES = {
-    "load_rgb": "images", "load_array": "images", "to_float": "images", "save_png": "images",
-    "scan_inputs": "images", "list_images": "images", "MAX_FILE_PIXELS": "images", "IMAGE_SUFFIXES": "images",
+    "load_rgb": "images", "load_array": "images", "to_float": "images", "save_png": "outputs", "pixels_of": "images",
+    "scan_inputs": "scan", "list_images": "scan", "MAX_FILE_PIXELS": "images", "IMAGE_SUFFIXES": "scan",
     "encode_png": "png", "writing": "atomic", "write_bytes": "atomic", "write_text": "atomic",
     "check_writable": "atomic", "clean_stale": "atomic", "output_paths": "output_names",
     "save_image": "outputs", "read_metadata": "outputs", "Metadata": "outputs", "OUTPUT_FORMATS": "outputs",

@@ -1,12 +1,10 @@
-"""Reading images from users and writing outputs: the one place that touches image files.
+"""Reading images from users: the one place that decodes image files.
 
 ``load_rgb`` turns a path, a PIL image or a numpy array into float32 RGB (H, W, 3) in [0, 1], whatever the
 file's mode, bit depth or EXIF orientation, and refuses anything it cannot read faithfully with an
 ``InputError`` that names the input. ``load_array`` does the same checks but keeps the decoded samples
 (uint8, uint16 or float32 RGB: 3 to 6 bytes a pixel instead of 12), and ``to_float`` converts them, also a strip
-at a time. ``save_png`` writes atomically (``colorize.io.atomic``; other formats and the input's metadata:
-``colorize.io.outputs``); ``scan_inputs`` expands CLI arguments and says what it could not search;
-``list_images`` is its short form.
+at a time. Writing outputs: ``colorize.io.outputs``; finding the inputs: ``colorize.io.scan``.
 
 Choices: 16-bit PNGs keep their 16 bits (grey natively; RGB/RGBA by decoding the file twice, once for the
 high and once for the low byte of each sample, since Pillow only offers 8-bit RGB); 'F' (32-bit float)
@@ -14,23 +12,18 @@ images are accepted only when already in [0, 1]; alpha is dropped, never composi
 give their first frame. Pillow's own hard limit (2 x ``PIL.Image.MAX_IMAGE_PIXELS``) still applies above
 ``max_pixels``.
 """
-import dataclasses
 import os
 import re
-import struct
 import warnings
-import zlib
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from colorize.errors import InputError
-from colorize.io import atomic
-from colorize.io.png import png_pieces
+from colorize.io import png_check
 
 MAX_FILE_PIXELS = 90_000_000
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 _INT16_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 _TOL = 1e-6  # float inputs that went through arithmetic may overshoot [0, 1] by rounding error only
 
@@ -140,7 +133,7 @@ def _decode(get_image, name, path=None):
                 tile = im.tile[0] if path is not None and im.format == "PNG" and len(im.tile) == 1 else None
                 im.load()  # full decode now: truncated files fail here rather than later as grey padding
                 if path is not None and im.format == "PNG":
-                    _check_png_complete(path, name)
+                    png_check.check_complete(path, name)
                 if getattr(tile, "args", None) in ("RGB;16B", "RGBA;16B"):
                     return _rgb16(path, im, tile)
                 return _to_rgb(_orient(im), name)
@@ -178,53 +171,6 @@ def _rgb16(path, hi, tile):
             return (hi.astype(np.uint16) << 8) | np.asarray(_orient(lo).convert("RGB"))
     except Exception:
         return hi
-
-
-# PNG colour type -> samples per pixel
-_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
-
-
-def _check_png_complete(path, name):
-    """Refuse a PNG whose image data ends (cleanly) before its last row, which Pillow fills with black: the
-    IDAT stream is inflated once more, a MiB at a time, and its length compared with the header's."""
-    with open(path, "rb") as f:
-        f.read(8)
-        length, tag = struct.unpack(">I4s", f.read(8))
-        if tag != b"IHDR" or length < 13:
-            return
-        width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", f.read(13))
-        f.seek(length - 13 + 4, 1)
-        bits = depth * _PNG_CHANNELS.get(colour, 1)
-        passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
-        expected = 0
-        for x0, y0, dx, dy in passes:
-            w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
-            if w > 0 and h > 0:
-                expected += h * (1 + (w * bits + 7) // 8)
-        inflate, produced, seen_data = zlib.decompressobj(), 0, False
-        while produced < expected:
-            head = f.read(8)
-            if len(head) < 8:
-                break
-            length, tag = struct.unpack(">I4s", head)
-            if tag != b"IDAT":
-                if seen_data:
-                    break  # the image data is one run of IDAT chunks
-                f.seek(length + 4, 1)
-                continue
-            seen_data = True
-            data = f.read(length)
-            f.seek(4, 1)
-            while data and produced < expected:
-                produced += len(inflate.decompress(data, 1 << 20))
-                data = inflate.unconsumed_tail
-            if inflate.eof:
-                break
-    if produced < expected:
-        row_bytes = max(1, expected // max(1, height))
-        raise InputError(f"{name} is truncated: its image data ends after about {produced // row_bytes} of "
-                         f"{height} rows; re-export or re-download it")
 
 
 def _to_rgb(im, name):
@@ -275,121 +221,3 @@ def _from_array(a, name, int_max=None):
     else:
         raise InputError(f"{name} has dtype {a.dtype}; pass uint8, uint16, or float with values in [0, 1]")
     return np.repeat(out[..., None], 3, axis=2) if out.ndim == 2 else np.ascontiguousarray(out)
-
-
-def save_png(rgb_uint8, path, overwrite=False):
-    """Write (H, W, 3) uint8 to ``path`` as PNG, atomically and, without ``overwrite``, never replacing a file
-    (not even one another process finishes meanwhile: ``colorize.OutputExistsError``). See ``colorize.atomic``.
-
-    Encoded by ``colorize.io.png`` (lossless, faster than Pillow's fastest setting for slightly larger files; see
-    docs/benchmarks.md), since encoding would otherwise be the slowest step of colorizing a photo.
-    """
-    path = Path(path)
-    a = rgb_uint8
-    if not (isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.size):
-        shape = getattr(a, "shape", None)
-        raise InputError(f"image for {path} must be a non-empty (H, W, 3) uint8 array, got {type(a).__name__} "
-                         f"{getattr(a, 'dtype', '')} {shape}")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory; pass a file name ending in .png")
-    # No fsync of the folder: a photo's output is cheap to redo, and a journal commit per file is not.
-    return atomic.write_bytes(path, png_pieces(a), overwrite, sync_folder=False)
-
-
-@dataclasses.dataclass
-class Scan:
-    """What ``scan_inputs`` found: ``files`` (each with the folder argument it was found in, or None for a file
-    named on its own, in ``roots``) and ``problems``: ``(path, message, failed)`` for each folder that could not
-    be read or link that leads nowhere (``failed``), or link back to a folder already searched (not ``failed``)."""
-    files: list = dataclasses.field(default_factory=list)
-    roots: list = dataclasses.field(default_factory=list)
-    problems: list = dataclasses.field(default_factory=list)
-    left_out: list = dataclasses.field(default_factory=list)  # folders under ``exclude`` that were not searched
-
-
-def scan_inputs(paths, recursive=True, exclude=None):
-    """CLI arguments -> ``Scan``. Folders expand to their images (sorted, dot files left out), following links to
-    folders once each (no loops); named files are kept as given, whatever their suffix. The same file reached twice
-    is listed once. Folders at or under ``exclude`` (the output folder) are not searched."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    scan, seen = Scan(), set()
-    excluded = _folder_key(exclude) if exclude is not None else None
-    for p in map(Path, paths):
-        try:
-            exists, is_dir = p.exists(), p.is_dir()
-        except (OSError, ValueError) as err:  # name too long, NUL byte, no permission on a parent folder
-            raise InputError(f"{p} cannot be accessed ({err}); check the path") from None
-        if not exists:
-            raise InputError(f"{p} does not exist; check the path")
-        if is_dir:
-            if excluded is not None and _is_under(p, Path(exclude)):
-                scan.left_out.append(p)
-                continue
-            found = sorted(_walk(p, recursive, excluded, scan))
-            roots = [p] * len(found)
-        else:
-            found, roots = [p], [None]
-        for f, root in zip(found, roots):
-            key = os.path.realpath(f)
-            if key not in seen:
-                seen.add(key)
-                scan.files.append(f)
-                scan.roots.append(root)
-    return scan
-
-
-def list_images(paths, recursive=True):
-    """CLI arguments -> image files: folders expand to their images (sorted), named files are kept as given."""
-    return scan_inputs(paths, recursive).files
-
-
-def _folder_key(path):
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return st.st_dev, st.st_ino
-
-
-def _is_under(path, folder):
-    path, folder = os.path.realpath(path), os.path.realpath(folder)
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def _walk(root, recursive, excluded, scan):
-    files, visited, stack = [], set(), [Path(root)]
-    while stack:
-        folder = stack.pop()
-        key = _folder_key(folder)
-        if key in visited:
-            scan.problems.append((folder, "a link to a folder already searched (a loop, or a second way in)", False))
-            continue
-        visited.add(key)
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as err:
-            scan.problems.append((folder, f"the folder cannot be read ({err.strerror or err})", True))
-            continue
-        folders = []
-        for entry in entries:
-            path = Path(entry.path)
-            try:
-                is_dir, is_file = entry.is_dir(), entry.is_file()
-            except OSError as err:
-                scan.problems.append((path, f"cannot be read ({err.strerror or err})", True))
-                continue
-            if not (is_dir or is_file) and entry.is_symlink() and not os.path.exists(path):
-                if path.suffix.lower() in IMAGE_SUFFIXES or not path.suffix:  # an image, or maybe a folder
-                    scan.problems.append((path, "a link to something that does not exist", True))
-                continue
-            if is_dir:
-                if excluded is not None and _folder_key(path) == excluded:
-                    scan.left_out.append(path)
-                elif recursive:
-                    folders.append(path)
-            # dot files include macOS "._x.jpg" resource forks and our own temporary files
-            elif is_file and path.suffix.lower() in IMAGE_SUFFIXES and not entry.name.startswith("."):
-                files.append(path)
-        stack += reversed(folders)  # depth first, in name order: the same way into a folder every time
-    return files

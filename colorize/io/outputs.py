@@ -1,7 +1,7 @@
 """Outputs in the format their name asks for (PNG, JPEG, WebP, TIFF; 16 bits a sample in PNG and TIFF), with the
 input's metadata carried over where the format can hold it (EXIF with the orientation reset, ICC profile, XMP,
-DPI): ``save_image``, ``read_metadata``. PNGs go through ``colorize.io.png``; every file is written atomically
-(``colorize.io.atomic``)."""
+DPI): ``save_image``, ``read_metadata``; ``save_png``, the plain PNG of a uint8 photo. PNGs go through
+``colorize.io.png``; every file is written atomically (``colorize.io.atomic``)."""
 import dataclasses
 import math
 import os
@@ -16,7 +16,6 @@ from PIL import Image
 
 from colorize.errors import InputError
 from colorize.io import atomic
-from colorize.io.images import save_png
 from colorize.io.png import png_pieces
 
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
@@ -38,6 +37,25 @@ _LIMITS = {  # format: (EXIF, ICC, XMP, lowest DPI, highest DPI) in bytes and do
 
 
 _NAMES = {"exif": "EXIF", "icc": "ICC profile", "xmp": "XMP"}
+
+
+def save_png(rgb_uint8, path, overwrite=False):
+    """Write (H, W, 3) uint8 to ``path`` as PNG, atomically and, without ``overwrite``, never replacing a file
+    (not even one another process finishes meanwhile: ``colorize.OutputExistsError``). See ``colorize.io.atomic``.
+
+    Encoded by ``colorize.io.png`` (lossless, faster than Pillow's fastest setting for slightly larger files; see
+    docs/benchmarks.md), since encoding would otherwise be the slowest step of colorizing a photo.
+    """
+    path = Path(path)
+    a = rgb_uint8
+    if not (isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.size):
+        shape = getattr(a, "shape", None)
+        raise InputError(f"image for {path} must be a non-empty (H, W, 3) uint8 array, got {type(a).__name__} "
+                         f"{getattr(a, 'dtype', '')} {shape}")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; pass a file name ending in .png")
+    # No fsync of the folder: a photo's output is cheap to redo, and a journal commit per file is not.
+    return atomic.write_bytes(path, png_pieces(a), overwrite, sync_folder=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from colorize._lazy import lazy_door
 
 _NAMES = {
-    "build_model": "network", "build_question_block_fixed": "question_block",
+    "build_model": "network", "encoder": "network", "build_question_block_fixed": "question_block",
     "BatchNormalization": "layers", "UpSampling2D": "layers",
     "load_weights": "weights", "verify_file": "weights", "sha256_of": "weights", "store_as_float16": "weights",
 }

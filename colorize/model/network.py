@@ -30,13 +30,24 @@ def _conv(x, width, name, strides=1, synchronized=False):
     return layers.Activation("relu", name=name + "_relu")(x)
 
 
+def encoder(model, config=None):
+    """The encoder of a network from ``build_model(config)``, sharing its layers: the network's inputs -> a list of
+    each encoder stage's output (its last activation), fine to coarse (inputs: L, and the hint channels of a hint
+    model); what features the network sees, for matching photos against each other (``colorize.pipeline.reference``)."""
+    config = getattr(config, "model", config) or ModelConfig()
+    last = "abcd"[config.convs_per_stage - 1]
+    stages = [model.get_layer(f"enc{i}{last}_relu").output for i in range(len(config.encoder_widths))]
+    return keras.Model(model.inputs[:2], stages, name=f"{model.name}_encoder")  # a palette enters after it
+
+
 def build_model(config=None, synchronized_bn=False):
     """Build the network of a ``ModelConfig`` (or a full ``Config``). Input: scaled L (B, S, S, 1); with
-    ``hints``, a list [L, hint channels (B, S, S, 3)] (see ``colorize.hints``); with ``palette`` too, a third
-    input (B, Q + 1): an ab histogram over the bins (``bins.histogram``) and a 1 flag, or zeros for none.
+    ``hints``, a list [L, hint channels (B, S, S, 3)] (see ``colorize.pipeline.hint_channels``); with ``palette``
+    too, a third input (B, Q + 1): an ab histogram over the bins (``bins.histogram``) and a 1 flag, or zeros for
+    none.
 
     Outputs a dict: ``ab`` (B, S, S, 2), tanh-scaled ab (times ``color.AB_SCALE`` gives Lab units), and, when
-    ``bins_head`` is on, ``ab_bins`` (B, S/4, S/4, Q): logits over the quantized ab bins of ``colorize.bins``;
+    ``bins_head`` is on, ``ab_bins`` (B, S/4, S/4, Q): logits over the quantized ab bins of ``colorize.model.bins``;
     with ``classes`` > 0, ``class_logits`` (B, classes) from the global summary vector.
 
     ``synchronized_bn`` makes batch norm compute its training moments over the whole global batch, across

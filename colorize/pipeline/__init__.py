@@ -5,7 +5,7 @@ from colorize._lazy import lazy_door
 _NAMES = {
     "Colorizer": "colorizer", "load_pretrained": "colorizer",
     "Preprocessor": "preprocess", "Prepared": "preprocess", "Postprocessor": "postprocess", "Readout": "readout",
-    "Hint": "hints", "parse_hints": "hints", "parse_cli_hint": "hints", "load_hints_file": "hints",
+    "Hint": "hints", "parse_hints": "hints", "parse_cli_hint": "hints", "load_hints_file": "hint_files",
     "Reference": "reference", "prepare_reference": "reference",
     "to_16_bits": "bit_depth",
 }

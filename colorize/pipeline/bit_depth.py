@@ -11,8 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from colorize import color
+from colorize import io as imageio
 from colorize.errors import InputError
-from colorize.io import images as imageio
 from colorize.pipeline.per_pixel import row_strips
 
 

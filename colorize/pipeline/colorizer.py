@@ -20,14 +20,15 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from colorize import io as imageio
 from colorize.config import Config, ModelConfig
 from colorize.errors import InputError, ReferenceReport, WeightsError
-from colorize.io import images as imageio
 from colorize.model import bins
 from colorize.model.network import build_model
 from colorize.model.weights import load_weights
 from colorize.pipeline import hints as hint_lib
 from colorize.pipeline import reference as reference_lib
+from colorize.pipeline.hint_channels import network_channels
 from colorize.pipeline.postprocess import Postprocessor
 from colorize.pipeline.preprocess import Preprocessor
 from colorize.pipeline.readout import Readout
@@ -217,8 +218,8 @@ class Colorizer:
             if uses is not None:
                 uses.extend(use for _, use in found)
             channels = np.stack([reference_lib.combine(
-                from_reference, hint_lib.network_channels(h or [], p.height, p.width, int(p.box_height),
-                                                          int(p.box_width), self.config.input_size))
+                from_reference, network_channels(h or [], p.height, p.width, int(p.box_height),
+                                                 int(p.box_width), self.config.input_size))
                 for h, p, (from_reference, _) in zip(hints, prepared, found)])
             if self.config.palette:  # a reference's palette steers where its matches do not reach
                 none = np.zeros(bins.num_bins() + 1, np.float32)

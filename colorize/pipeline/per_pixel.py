@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from colorize import color
-from colorize.io import images as imageio
+from colorize import io as imageio
 
 FIT_ITERATIONS = 8       # bisection steps of the gamut fitting (see color.fit_chroma_to_gamut)
 _CHUNK = 2 ** 16         # pixels per kernel call over the whole image

@@ -8,15 +8,15 @@ resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled chun
 columns once, at the network's few rows, and each strip interpolates its rows from them just as TensorFlow's
 bilinear resize does (same weights, same float32 operations, so the same bits), so the photo's full-resolution
 coefficients (16 bytes a pixel) never exist at once. Hints are honoured in each strip by the hints whose windows
-meet it (``colorize.pipeline.hints.enforce``), with the same bits as on the whole photo.
+meet it (``colorize.pipeline.hint_enforcement.enforce``), with the same bits as on the whole photo.
 """
 
 import numpy as np
 import tensorflow as tf
 
 from colorize.errors import InputError
-from colorize.pipeline import hints as hint_lib
 from colorize.pipeline import upsample
+from colorize.pipeline.hint_enforcement import enforce
 from colorize.pipeline.per_pixel import coefficients_to_rgb8, row_strips
 from colorize.pipeline.readout import Readout
 from colorize.pipeline.saturation import check_saturation
@@ -110,8 +110,8 @@ class Postprocessor:
 
     def finish(self, lightness, ab, h, w, hints=(), saturation=1.0):
         """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array; parsed
-        ``hints`` (``colorize.pipeline.hints.Hint``) are honoured at full resolution (``hints.enforce``). A photo
-        larger than ``per_pixel.STRIP_PIXELS`` is finished a strip of rows at a time, hints and all.
+        ``hints`` (``colorize.pipeline.hints.Hint``) are honoured at full resolution (``hint_enforcement.enforce``).
+        A photo larger than ``per_pixel.STRIP_PIXELS`` is finished a strip of rows at a time, hints and all.
         ``saturation`` (``check_saturation``) multiplies the chroma (ab) of the result before the gamut fitting;
         lightness is untouched and 0 gives the grey photo."""
         saturation = np.float32(check_saturation(saturation))
@@ -127,7 +127,7 @@ class Postprocessor:
             if not hints:
                 return self._finish(lightness, ab, h, w).numpy()
             coefficients = self._upsample(lightness, ab, h, w).numpy()
-            coefficients = hint_lib.enforce(coefficients, lightness, hints, self.input_size) * saturation
+            coefficients = enforce(coefficients, lightness, hints, self.input_size) * saturation
             return self._to_rgb(lightness, coefficients).numpy()
         across = self._across(lightness, ab, h, w)
         lower, upper, weight = row_weights(int(across.shape[0]), height)
@@ -135,7 +135,7 @@ class Postprocessor:
         for start, stop in strips:
             rows = (across, lower[start:stop], upper[start:stop], weight[start:stop])
             if hints:
-                coefficients = hint_lib.enforce(self._strip_coefficients(*rows).numpy(), lightness, hints,
+                coefficients = enforce(self._strip_coefficients(*rows).numpy(), lightness, hints,
                                                 self.input_size, start) * saturation
                 out[start:stop] = self._to_rgb(lightness[start:stop], coefficients).numpy()
             else:

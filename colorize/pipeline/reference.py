@@ -36,8 +36,8 @@ import numpy as np
 import tensorflow as tf
 
 from colorize import color
+from colorize import io as imageio
 from colorize.errors import InputError
-from colorize.io import images as imageio
 from colorize.model import bins
 
 GREY_CHROMA = 2.0         # Lab units: a reference whose 99th-percentile chroma is below this is greyscale
@@ -118,10 +118,8 @@ def _encoder(colorizer):
     """The network's encoder: scaled L on the canvas -> each stage's last activations (compiled once per model)."""
     model = colorizer.model
     if model not in _ENCODERS:
-        import keras
-        last = "abcd"[colorizer.config.convs_per_stage - 1]
-        names = [f"enc{i}{last}_relu" for i in range(len(colorizer.config.encoder_widths))]
-        sub = keras.Model(model.inputs[:2], [model.get_layer(n).output for n in names])  # not a palette
+        from colorize.model import encoder
+        sub = encoder(model, colorizer.config)
         size = colorizer.config.input_size
         hint_shape = [1, size, size, 3]
 

@@ -4,6 +4,6 @@ from colorize._lazy import lazy_door
 
 _NAMES = {"create_app": "app", "serve_forever": "server", "BackgroundServer": "server", "exposure_warning": "server",
           "DEFAULT_MAX_UPLOAD_BYTES": "app",
-          "MAX_UPLOAD_PIXELS": "app"}
+          "MAX_UPLOAD_PIXELS": "engine"}
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_door(__name__, _NAMES)

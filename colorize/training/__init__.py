@@ -4,7 +4,7 @@ from colorize._lazy import lazy_door
 
 _NAMES = {
     "train": "loop", "TrainingInterrupted": "loop", "WarmupCosine": "loop",
-    "check_workdir": "checkpoints", "export_checkpoint": "checkpoints",
+    "check_workdir": "workdir", "export_checkpoint": "checkpoint_export",
     "pick_strategy": "runtime", "Losses": "losses",
 }
 __all__ = list(_NAMES)

@@ -1,5 +1,5 @@
-"""A training workdir's files: the lock that keeps two trainings out of one workdir, the checkpoints (saved, rotated,
-restored with a fallback to the newest one that restores) and the config stored beside each checkpoint.
+"""A training's checkpoints (saved, rotated, restored with a fallback to the newest one that restores) and the
+config stored beside each checkpoint. The workdir's lock: ``workdir``; exporting weights: ``checkpoint_export``.
 
 The checkpoint object is TensorFlow's (``tf.train.Checkpoint(model=, optimizer=, step=)``), named ``ckpt-STEP`` in
 ``WORKDIR/checkpoints`` with the usual ``checkpoint`` state file, so ``tf.train.latest_checkpoint`` and older
@@ -11,12 +11,9 @@ A checkpoint counts only once all its files are in and parse: TensorFlow's ``.in
 and the newest complete one used; TensorFlow's own ``ckpt-STEP_temp/`` of a killed write is removed on resume.
 Only checkpoints of the layout before the ``.json`` existed (TensorFlow's ``CheckpointManager``) count without it.
 """
-import errno
 import json
-import os
 import re
 import shutil
-import socket
 import time
 from pathlib import Path
 
@@ -25,98 +22,10 @@ import tensorflow as tf
 from colorize.errors import TrainingError, WriteError
 from colorize.io import atomic
 
-MIN_FREE_BYTES = 200 * 2 ** 20
 STATE_FILE = "checkpoint"
 _CKPT = re.compile(r"^ckpt-(\d+)$")
 _CKPT_TEMP = re.compile(r"^ckpt-\d+_temp")  # TensorFlow writes the shards there, then merges them into ckpt-N
 
-
-def check_workdir(workdir):
-    """Fail before any training step if the workdir cannot hold checkpoints."""
-    workdir = Path(workdir)
-    try:
-        workdir.mkdir(parents=True, exist_ok=True)
-        probe = workdir / ".write_probe"
-        probe.write_bytes(b"x" * 4096)
-        probe.unlink()
-    except OSError as err:
-        raise TrainingError(f"workdir {workdir} is not writable ({err.strerror or err}); "
-                            "pass --workdir with a folder you can write to") from None
-    for folder in (workdir, workdir / "checkpoints"):  # temp files of writes a kill interrupted
-        atomic.clean_stale(folder)
-    free = shutil.disk_usage(workdir).free
-    if free < MIN_FREE_BYTES:
-        raise TrainingError(f"workdir {workdir} has only {free / 2**20:.0f} MiB free; checkpoints need at least "
-                            f"{MIN_FREE_BYTES / 2**20:.0f} MiB: free some space or choose another --workdir")
-    return workdir
-
-
-# ---------------------------------------------------------------------------------------------- the workdir lock
-
-class WorkdirLock:
-    """``WORKDIR/train.lock``, holding the pid of the training that uses the workdir.
-
-    The lock is an ``flock`` on that file, which the kernel drops when its process ends however it ends, so a lock
-    file left by a killed run is stale by construction and simply taken over. Where the filesystem has no
-    ``flock`` (some network mounts), the pid in the file decides: a live pid on this host refuses the lock.
-    """
-
-    def __init__(self, workdir):
-        self.path = Path(workdir) / "train.lock"
-        self._file = None
-
-    def __enter__(self):
-        import fcntl
-        f = open(self.path, "a+")
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as err:
-            holder = _read_holder(self.path)
-            if err.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                f.close()
-                raise TrainingError(self._refusal(holder)) from None
-            if holder and _alive(holder):  # no flock here: fall back on the pid
-                f.close()
-                raise TrainingError(self._refusal(holder)) from None
-        f.seek(0)
-        f.truncate()
-        f.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}))
-        f.flush()
-        self._file = f
-        return self
-
-    def _refusal(self, holder):
-        who = f"process {holder.get('pid')} on {holder.get('host')}" if holder else "another process"
-        return (f"workdir {self.path.parent} is in use by the training {who} (lock file {self.path}); wait for it "
-                "to finish or stop it, or pass another --workdir")
-
-    def __exit__(self, *exc):
-        if self._file is not None:
-            self.path.unlink(missing_ok=True)  # while still locked, so no other run's fresh lock is removed
-            self._file.close()
-            self._file = None
-
-
-def _read_holder(path):
-    try:
-        return json.loads(Path(path).read_text() or "null")
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(holder):
-    if holder.get("host") != socket.gethostname():
-        return True  # cannot tell: assume it runs
-    try:
-        os.kill(int(holder["pid"]), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, KeyError, TypeError, ValueError):
-        return True
-    return True
-
-
-# ---------------------------------------------------------------------------------------------- checkpoints
 
 def _step_of(prefix):
     match = _CKPT.match(Path(prefix).name)
@@ -335,26 +244,3 @@ def _delete(prefix):
     for path in Path(prefix).parent.glob(Path(prefix).name + ".*"):
         if path.name.split(".")[0] == Path(prefix).name:
             path.unlink(missing_ok=True)
-
-
-def export_checkpoint(config, checkpoint, out_path):
-    """Write the model weights of a training checkpoint to a ``.weights.h5`` file, atomically; returns the path.
-
-    ``checkpoint`` is a checkpoint prefix (``WORKDIR/checkpoints/ckpt-N``), a checkpoints folder or a training
-    workdir; for a folder, its newest checkpoint that restores is used (a line says which newer ones were skipped).
-    """
-    from colorize.model.network import build_model
-    model = build_model(config.model)
-    holder = tf.train.Checkpoint(model=model)
-    path = Path(checkpoint)
-    if path.is_dir():
-        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-        if restore_newest(holder, folder, config.to_dict()) is None:
-            raise TrainingError(f"no checkpoint found in {checkpoint}")
-    else:
-        try:
-            restore(holder, path)
-        except Exception as err:  # TensorFlow's OpErrors, ValueErrors and AssertionErrors for bad files
-            first = (getattr(err, "message", None) or str(err) or type(err).__name__).strip().splitlines()[0]
-            raise TrainingError(f"cannot read checkpoint {path}: {first[:300]}") from None
-    return atomic.write_with(out_path, model.save_weights, overwrite=True)

@@ -25,7 +25,6 @@ from colorize.model.weights import sha256_of
 from colorize.training import checkpoints, hint_simulation, losses, runtime
 from colorize.training import input as train_input
 from colorize.training.batches import as_training_pair, labels_of, model_inputs
-from colorize.training.checkpoints import check_workdir  # noqa: F401 (public here since before checkpoints.py existed)
 from colorize.training.log import (
     Console,
     RunRecord,
@@ -37,6 +36,7 @@ from colorize.training.log import (
     write_record,
 )
 from colorize.training.warm_start import warm_start
+from colorize.training.workdir import WorkdirLock, check_workdir
 
 # Changing these on resume changes what the checkpoint means or where the data stream stands.
 BREAKING_CHANGES = ("model.", "train.batch_size", "train.seed", "train.precision", "data.source", "data.data_dir",
@@ -73,7 +73,7 @@ def train(config, workdir, max_steps=None, verbose=True, dataset=None, *, restar
     with runtime.process_state(config.train):
         strategy = runtime.pick_strategy(config.train)
         chief = runtime.is_chief(strategy)
-        with checkpoints.WorkdirLock(workdir) if chief else contextlib.nullcontext():
+        with WorkdirLock(workdir) if chief else contextlib.nullcontext():
             return _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_config_change,
                           Console(None, verbose, log))
 

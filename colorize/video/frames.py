@@ -50,8 +50,8 @@ class VideoReport(typing.NamedTuple):
 def load_video_hints(path):
     """A hints JSON file for a video: ``{"0": [{"x": 120, "y": 40, "color": "#1f4e9c"}], "250": [...]}`` (frame
     number -> hints, in the frame's pixels) -> ``{0: [...], 250: [...]}``."""
-    from colorize.pipeline import hints as hint_lib
-    return _hint_table(hint_lib.load_hints_file(path, keys="frame numbers"), f"hints file {path}")
+    from colorize.pipeline.hint_files import load_hints_file
+    return _hint_table(load_hints_file(path, keys="frame numbers"), f"hints file {path}")
 
 
 def _hint_table(hints, what):
