@@ -4,7 +4,6 @@ import fnmatch
 import os
 import subprocess
 import sys
-import tomllib
 
 import pytest
 from conftest import REPO
@@ -24,6 +23,7 @@ def test_the_configs_live_in_the_package_and_the_checkout_link_reads_them():
 
 
 def test_the_wheel_carries_every_shipped_config():
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["colorize"]
     for path in CONFIGS_DIR.iterdir():
         assert any(fnmatch.fnmatch(f"configs/{path.name}", g) for g in globs), f"{path.name} is not in the wheel"
