@@ -3,6 +3,7 @@
     import colorize
     colorizer = colorize.load_pretrained()
     rgb = colorizer.colorize("old_photo.jpg")   # uint8 (H, W, 3), same size as the input
+    colorize.save(rgb, "colour.jpg", like="old_photo.jpg")   # its EXIF, ICC, XMP and DPI kept
 
 Importing the package has no side effects: it sets no environment variables and starts no threads, and the
 names below (and the submodules) are imported when first used, so that ``import colorize`` (and the command
@@ -18,7 +19,7 @@ from colorize._lazy import first_tensorflow_import as _first_tensorflow_import
 from colorize._version import __version__  # noqa: F401 (public: colorize.__version__)
 
 _PUBLIC = {
-    "Colorizer": "pipeline", "load_pretrained": "pipeline", "list_presets": "presets",
+    "Colorizer": "pipeline", "load_pretrained": "pipeline", "save": "pipeline", "list_presets": "presets",
     "build_model": "model", "build_question_block_fixed": "model",
     "rgb_to_lab": "color", "lab_to_rgb": "color", "Config": "config", "load_config": "config",
     "ColorizeError": "errors", "InputError": "errors", "ConfigError": "errors", "WeightsError": "errors",
@@ -30,7 +31,7 @@ if typing.TYPE_CHECKING:  # for type checkers only: importing them here would lo
     from colorize.config import Config
 
 __all__ = [
-    "Colorizer", "load_pretrained", "list_presets", "build_model", "build_question_block_fixed",
+    "Colorizer", "load_pretrained", "save", "list_presets", "build_model", "build_question_block_fixed",
     "rgb_to_lab", "lab_to_rgb", "Config", "load_config", "train",
     "ColorizeError", "InputError", "ConfigError", "WeightsError", "TrainingError", "WriteError", "OutputExistsError",
     "ReferenceReport",

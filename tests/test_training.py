@@ -518,8 +518,7 @@ def test_each_export_is_a_new_file_so_a_printed_predict_line_keeps_working_after
     first = train(config, tmp_path, max_steps=3, dataset=pairs(), log="plain")
     out = capsys.readouterr().out
     assert first["weights"] == str(tmp_path / "final-step3.weights.h5") and first["predict_command"] in out
-    assert first["predict_command"].endswith(f"--sha256 {first['weights_sha256']} --config "
-                                             f"{tmp_path / 'final-step3.yaml'}")
+    assert first["predict_command"].endswith(f"--preset-file {tmp_path / 'final-step3.preset.json'}")
     again = train(config, tmp_path, max_steps=3, dataset=pairs(), log="plain")  # nothing more to train
     assert again["weights"] == first["weights"] and again["weights_sha256"] == first["weights_sha256"]
     resumed = train(config, tmp_path, max_steps=5, dataset=pairs(), log="plain")

@@ -5,6 +5,7 @@ imports nothing heavy itself (``colorize --help`` loads no TensorFlow).
 import argparse
 import logging
 import os
+from pathlib import Path
 
 from colorize.errors import ColorizeError
 
@@ -24,10 +25,13 @@ def add_model_args(p):
     from colorize.presets import DEFAULT_PRESET
     p.add_argument("--preset", help=f"a shipped model (default {DEFAULT_PRESET}, or its hint version when hints are "
                                     "given); colorize presets lists them")
-    p.add_argument("--weights", help="your own .weights.h5 instead of a preset (needs --sha256 and --config; "
-                                     "colorize train prints the whole line)")
+    p.add_argument("--preset-file", metavar="CARD",
+                   help="a preset card file: your own model, as colorize train writes it beside its weights "
+                        "(WORKDIR/final-stepN.preset.json): its weights, config, sha256 and readout")
+    p.add_argument("--weights", help="your own .weights.h5 instead of a preset: its card beside it "
+                                     "(NAME.preset.json, as colorize train writes) gives the rest, else --config")
     p.add_argument("--sha256", help="expected sha256 of --weights (a changed file is refused)")
-    p.add_argument("--config", help="YAML config the --weights were trained with")
+    p.add_argument("--config", help="YAML config the --weights were trained with (not needed beside its card)")
     p.add_argument("--readout", choices=("regression", "annealed", "restrained"),
                    help="override the preset's readout (default: the one on the preset's card)")
     p.add_argument("--upsampling", choices=("guided", "bilinear"),
@@ -67,9 +71,10 @@ def colorizer(args, hints=False, **extra):
     options.update(extra)
     if args.weights:
         from colorize.config import load_config
-        if not args.config:
-            raise ColorizeError("--weights needs --config, the YAML file the weights were trained with")
-        return Colorizer.from_weights(args.weights, load_config(args.config), args.sha256, **options)
+        config = load_config(args.config) if args.config else None
+        return Colorizer.from_weights(args.weights, config, args.sha256, **options)
+    if getattr(args, "preset_file", None):
+        return load_pretrained(Path(args.preset_file), **options)
     if hints and not args.preset:
         print(f"colorize: hints given and no model named: using the hint preset {DEFAULT_HINT_PRESET} "
               "(--preset names another)", file=sys.stderr)
@@ -82,6 +87,10 @@ def check_model_args(args):
     weights, sha256, config = (getattr(args, k, None) for k in ("weights", "sha256", "config"))
     if weights and getattr(args, "preset", None):
         raise ColorizeError(f"--weights and --preset {args.preset} name two models; give one of them")
+    card = getattr(args, "preset_file", None)
+    if card and (weights or getattr(args, "preset", None)):
+        raise ColorizeError(f"--preset-file {card} and --{'weights' if weights else 'preset'} name two models; give "
+                            "one of them")
     for flag, value in (("--sha256", sha256), ("--config", config)):
         if value and not weights:
             raise ColorizeError(f"{flag} belongs to --weights (your own .weights.h5), which is not given; add "

@@ -162,8 +162,9 @@ def _on_cluster(args):
     if args.hint:
         raise ColorizeError("--hint is for one photo; with --ray, give hints in a file (--hints FILE)")
     from colorize.cluster import colorize_files
-    summary = colorize_files(args.inputs, args.output, args.ray, args.ray_actors, preset=args.preset,
-                             weights=args.weights, sha256=args.sha256, config=args.config, readout=args.readout,
+    summary = colorize_files(args.inputs, args.output, args.ray, args.ray_actors,
+                             preset=args.preset or args.preset_file, weights=args.weights, sha256=args.sha256,
+                             config=args.config, readout=args.readout,
                              upsampling=args.upsampling, saturation=getattr(args, "saturation", None),
                              batch_size=args.batch_size, batch_pixels=args.batch_pixels, hints=args.hints,
                              overwrite=args.overwrite, max_pixels=args.max_pixels, quality=args.quality,

@@ -20,8 +20,9 @@ from colorize.pipeline.batches import colorize_or_each
 @dataclasses.dataclass(frozen=True)
 class ModelRecipe:
     """What a Colorizer is built from, as ``colorize predict``'s model options say it (sent to every actor):
-    a preset, or ``weights`` + ``sha256`` + ``config`` (a ``Config`` / ``ModelConfig``; the weights file must be
-    readable on every node); ``readout`` / ``upsampling`` override the preset's."""
+    a preset (a name or a card file), or ``weights`` + ``sha256`` + ``config`` (a ``Config`` / ``ModelConfig``, or
+    None beside the weights' card; the weights file must be readable on every node); ``readout`` / ``upsampling``
+    override the preset's."""
     preset: str = None
     weights: str = None
     sha256: str = None
@@ -35,9 +36,7 @@ class ModelRecipe:
         from colorize.pipeline.colorizer import Colorizer, load_pretrained
         options = {k: v for k, v in (("readout", self.readout), ("upsampling", self.upsampling),
                                      ("saturation", self.saturation)) if v is not None}
-        if self.weights:
-            if self.config is None:
-                raise ColorizeError("--weights needs --config, the YAML file the weights were trained with")
+        if self.weights:  # without a config: the preset card beside the weights, or one line saying so
             return Colorizer.from_weights(self.weights, self.config, self.sha256, max_pixels=self.max_pixels,
                                           **options)
         return load_pretrained(self.preset, max_pixels=self.max_pixels, **options)

@@ -33,7 +33,7 @@ from colorize.pipeline.postprocess import Postprocessor
 from colorize.pipeline.preprocess import Preprocessor
 from colorize.pipeline.readout import Readout
 from colorize.pipeline.saturation import check_saturation
-from colorize.presets import get_preset
+from colorize.presets import card_beside, get_preset, load_card
 
 if typing.TYPE_CHECKING:
     from PIL import Image
@@ -68,31 +68,42 @@ class Colorizer:
             tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, None])])
 
     @classmethod
-    def from_preset(cls, name: str | None = None, **kwargs) -> Colorizer:
-        """The Colorizer of a registered preset (default: the shipped one), its weights sha256-checked. ``kwargs``
+    def from_preset(cls, name: str | os.PathLike | None = None, **kwargs) -> Colorizer:
+        """The Colorizer of a registered preset (default: the shipped one), or of the preset card file a path names
+        (``colorize train`` writes ``WORKDIR/final-stepN.preset.json``), its weights sha256-checked. ``kwargs``
         override the preset's readout kind (its tuned parameters are kept), upsampling, fit, max_pixels."""
         preset = get_preset(name)
         config = preset.model_config
         if preset.weights_path is None:
             raise WeightsError(f"preset {preset.name!r} has no trained weights yet; train one with "
-                               f"scripts/train.py --config {preset.recipe} and use Colorizer.from_weights")
+                               f"colorize train --config {preset.recipe} and use Colorizer.from_weights")
         model = build_model(config)
         load_weights(model, preset.weights_path, preset.sha256, f"preset {preset.name!r}")
-        options = dict(kwargs)
-        kind = options.get("readout") or preset.readout.get("kind", "regression")
-        if isinstance(kind, str):  # a kind names the preset's tuned parameters with that kind
-            options["readout"] = Readout(**{**preset.readout, "kind": kind})
-        return cls(model, config, name=preset.name, **options)
+        return cls(model, config, name=preset.name, **_card_readout(preset, kwargs))
 
     @classmethod
-    def from_weights(cls, path: str | os.PathLike, config: Config | ModelConfig, sha256: str,
-                     **kwargs) -> Colorizer:
-        """A Colorizer for your own ``.weights.h5`` (checked against ``sha256``) and its ``ModelConfig``."""
-        config = _model_config(config)
+    def from_weights(cls, path: str | os.PathLike, config: Config | ModelConfig | None = None,
+                     sha256: str | None = None, **kwargs) -> Colorizer:
+        """A Colorizer for your own ``.weights.h5`` (checked against ``sha256``) and its ``ModelConfig``. Beside its
+        own preset card (``NAME.preset.json``, as ``colorize train`` writes), the card gives what is not given
+        here: the config, the sha256, and the readout of the preset the training started from."""
         if sha256 is not None and not isinstance(sha256, str):
             raise WeightsError(f"sha256 of {path} must be a hex string, got {type(sha256).__name__}")
         if not isinstance(path, (str, os.PathLike)):
             raise WeightsError(f"weights path must be a file path, got {type(path).__name__}")
+        card = card_beside(path)
+        if card is not None:
+            preset = load_card(card)
+            if sha256 and sha256.lower() != (preset.sha256 or "").lower():
+                raise WeightsError(f"the sha256 given for {path} is not the one on its card {card} "
+                                   f"({preset.sha256}); leave the sha256 out to use the card's")
+            if config is None:
+                return cls.from_preset(preset, **kwargs)
+            kwargs = _card_readout(preset, kwargs)
+        elif config is None:
+            raise WeightsError(f"{path}: give the config its weights were trained with (--config), or keep the "
+                               "preset card colorize train wrote beside them (NAME.preset.json)")
+        config = _model_config(config)
         model = build_model(config)
         load_weights(model, path, sha256, "the model its config describes")
         return cls(model, config, name=str(path), **kwargs)
@@ -331,3 +342,13 @@ def load_pretrained(name: str | None = None, **kwargs) -> Colorizer:
     """The Colorizer of a registered preset (default: the shipped 64x64 BiGRU fusion model), weights verified.
     The short form of ``Colorizer.from_preset``."""
     return Colorizer.from_preset(name, **kwargs)
+
+
+def _card_readout(preset, kwargs):
+    """``kwargs`` with the preset card's readout: its own, or a kind given in ``kwargs`` with the card's tuned
+    parameters (a Readout given whole is kept)."""
+    options = dict(kwargs)
+    kind = options.get("readout") or preset.readout.get("kind", "regression")
+    if isinstance(kind, str):
+        options["readout"] = Readout(**{**preset.readout, "kind": kind})
+    return options

@@ -3,7 +3,6 @@ resumes (the loss history of every earlier segment of the run is carried over, u
 import contextlib
 import json
 import math
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from colorize.errors import OutputExistsError, WriteError
 from colorize.evaluation import metrics
 from colorize.io import atomic
 from colorize.model.weights import sha256_of
+from colorize.training import card
 from colorize.training.batches import as_training_pair, model_inputs
 
 
@@ -192,11 +192,6 @@ def export_weights(workdir, kind, step, model, config_dict, reuse=False):
     raise WriteError(f"{workdir} holds 10,000 {kind}-step{step} weights files; use another --workdir")
 
 
-def predict_command(weights, sha256, config_path):
-    return (f"colorize predict PHOTOS -o colorized --weights {shlex.quote(str(weights))} --sha256 {sha256} "
-            f"--config {shlex.quote(str(config_path))}")
-
-
 class StopWatch:
     """Seconds spent per kind of work (spans still running included), so the loop can report its host overhead."""
 
@@ -235,6 +230,8 @@ class RunRecord:
             path, config_path = export_weights(workdir, "best", current, self.model, self.config.to_dict())
             self.best = {"step": current, "psnr": val.get("psnr"), "weights": str(path), "sha256": sha256_of(path),
                          "config": str(config_path)}
+            self.best["preset_card"] = str(card.write_card(path, self.best["sha256"], self.model.count_params(),
+                                                           self.config, current, {"step": current, **val}))
 
     def record(self, current, finished):
         config, seconds, steps = self.config, self.watch.totals(), max(current - self.start, 1)

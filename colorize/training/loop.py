@@ -22,7 +22,7 @@ from colorize.errors import ConfigError, TrainingError
 from colorize.io import atomic
 from colorize.model.network import build_model
 from colorize.model.weights import sha256_of
-from colorize.training import checkpoints, hint_simulation, losses, runtime
+from colorize.training import card, checkpoints, hint_simulation, losses, runtime
 from colorize.training import input as train_input
 from colorize.training.batches import as_training_pair, labels_of, model_inputs
 from colorize.training.log import (
@@ -30,7 +30,6 @@ from colorize.training.log import (
     RunRecord,
     StartingPoint,
     export_weights,
-    predict_command,
     previous_record,
     validate,
     write_record,
@@ -200,7 +199,10 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
                                              reuse=current == start)
         atomic.write_text(workdir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False), overwrite=True)
         record.update(weights=str(final), weights_sha256=sha256_of(final), weights_config=str(final_config))
-        record["predict_command"] = predict_command(final, record["weights_sha256"], final_config)
+        # its own preset card: the readout of the preset it started from, so that it is used as that one is
+        record["preset_card"] = str(card.write_card(final, record["weights_sha256"], model.count_params(), config,
+                                                    current, record["validation"]))
+        record["predict_command"] = card.predict_command(record["preset_card"])
         write_record(workdir, record)
         out.say(f"weights: {final} (sha256 {record['weights_sha256']})\n"
                 f"colorize with them: {record['predict_command']}")
