@@ -17,7 +17,7 @@ NAMES = {"tiny_imagenet_64", "tiny_imagenet_64_large", "tiny_imagenet_64_hints",
 
 
 def test_the_configs_live_in_the_package_and_the_checkout_link_reads_them():
-    assert set(shipped_configs()) == NAMES
+    assert set(shipped_configs()) >= NAMES
     assert CONFIGS_DIR.parent.name == "colorize"
     assert (REPO / "configs" / "smoke.yaml").read_text() == (CONFIGS_DIR / "smoke.yaml").read_text()
 
@@ -59,7 +59,7 @@ def test_colorize_configs_lists_each_with_what_it_trains_and_its_cpu_time():
                           cwd="/", timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines] == sorted(NAMES)
+    assert [line.split(":")[0] for line in lines] == sorted(shipped_configs())
     for line in lines:
         assert "; CPU: " in line
     smoke = next(line for line in lines if line.startswith("smoke:"))
