@@ -464,3 +464,15 @@ def test_a_reference_photo_brings_its_colours_and_a_grey_one_is_a_400_naming_it(
                             files={"image": ("photo.png", data), "reference": ("old.png", data)})
     message = assert_one_line_error(refused, 400)
     assert "reference old.png is greyscale" in message
+
+
+def test_an_unknown_form_field_is_a_400_naming_the_known_ones(server, photos):
+    """Issue 33.7: a misspelt field (``saturaton``) did nothing, silently; now it is named with the known ones."""
+    data = encode(photos["coffee"][:40, :60])
+    response = requests.post(server.url + "api/colorize", timeout=60,
+                             files={"image": ("p.png", data), "saturaton": (None, "1.5")})
+    message = assert_one_line_error(response, 400)
+    assert message == "unknown form field 'saturaton'; the fields are image, hints, preview, saturation, reference"
+    known = requests.post(server.url + "api/colorize", timeout=60, files={
+        "image": ("p.png", data), "saturation": (None, "1.5"), "preview": (None, "64"), "hints": (None, "[]")})
+    assert decoded(known).shape == (40, 60, 3)

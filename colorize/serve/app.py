@@ -10,7 +10,8 @@
                          as before, e.g. a new saturation)
     GET  /api/info       {"preset", "hints", "max_upload_bytes", "max_pixels", "preview_side", ...}
 
-Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form), 403 (a cross-site request), 404,
+Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form; a field not listed above, named with the
+known ones), 403 (a cross-site request), 404,
 413 (upload or pixel count over the limit), 503 (busy beyond the queue).
 
 The network runs one request at a time, on one worker thread; at most ``queue_size`` requests wait or run, and
@@ -43,6 +44,7 @@ from colorize.serve.guard import SECURITY_HEADERS, HostGuard, error_response
 from colorize.serve.requests import (
     MAX_HINTS,
     RequestError,
+    check_fields,
     display_name,
     parse_form,
     parse_hints_field,
@@ -86,6 +88,7 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
         engine.admit()
         try:
             fields = parse_form(body, request.headers.get("content-type"))
+            check_fields(fields)
             if "image" not in fields or not fields["image"][1]:
                 raise RequestError(400, "no photo: send its bytes in the multipart field 'image'")
             filename, data = fields["image"]

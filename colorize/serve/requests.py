@@ -18,6 +18,7 @@ from colorize.pipeline.saturation import SATURATION_MAX
 MAX_HINTS = 200
 MAX_HINTS_BYTES = 2 ** 20
 PREVIEW_RANGE = (64, 8192)
+FIELDS = ("image", "hints", "preview", "saturation", "reference")  # what POST /api/colorize reads
 
 
 class RequestError(Exception):
@@ -77,7 +78,7 @@ def parse_form(body, content_type):
         disposition = part.get("disposition", {})
         name = disposition.get(b"name", b"").decode("utf-8", "replace")
         if len(fields) >= 8:
-            raise RequestError(400, "too many form fields; send only 'image' and 'hints'")
+            raise RequestError(400, f"too many form fields; the fields are {', '.join(FIELDS)}")
         filename = disposition.get(b"filename")
         fields[name] = (filename.decode("utf-8", "replace") if filename is not None else None, b"".join(part["data"]))
 
@@ -93,6 +94,15 @@ def parse_form(body, content_type):
     except Exception as err:  # python-multipart's MultipartParseError and friends
         raise RequestError(400, f"the multipart form cannot be parsed ({err})") from None
     return fields
+
+
+def check_fields(fields):
+    """Refuse a form field the API does not read (a misspelt ``saturaton`` would silently do nothing)."""
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        raise RequestError(400, f"unknown form field{'s' if len(unknown) > 1 else ''} "
+                                f"{', '.join(repr(name[:40]) for name in unknown[:3])}; the fields are "
+                                f"{', '.join(FIELDS)}")
 
 
 def parse_hints_field(raw, takes_hints):
