@@ -9,8 +9,11 @@ greyscale version of the photo is colorized with the first N of them:
   ``--baseline-preset``, the automatic colours of that preset);
 * obedience: at every hint point, the ab distance between the output and the hint's colour (median, p90);
 * reach: with one hint, against no hint: the share of the hint's own segment (Felzenszwalb segmentation of the
-  truth) whose ab moved at least 1 unit towards the hint, and the share of the rest of the photo whose ab changed
-  by more than 2 units.
+  truth: the hinted object) whose ab moved at least 1 unit towards the hint, and the share of the rest of the photo
+  whose ab changed by more than 2 units;
+* bleed: the same change split by distance from the hint (the photo's long side / 8): the share of the other
+  objects near the hint that changed by more than 2 ab (what crossed the hinted object's edge: the forehead under
+  the red hat), and the share of the far photo (other objects, farther than that) left untouched (< 2 ab).
 
     python bench/hints.py [--preset bigru_fusion_64_hints] [--val 1024] [--photos ../shared/data/dev_photos]
         [--photo-limit N] [--counts 0,1,10] [--readout-option hint_reach=0 ...]
@@ -64,7 +67,7 @@ def _obedience(truths, outputs, count, seed):
 
 def _reach(truths, without, with_one, seed):
     from skimage.segmentation import felzenszwalb
-    inside, outside, closer = [], [], []
+    inside, outside, closer, near_bleed, far_kept = [], [], [], [], []
     for index, (truth, a0, a1) in enumerate(zip(truths, without, with_one)):
         (hint,) = hints.parse_hints(evaluation_hints(truth, 1, seed, index), *truth.shape[:2])
         segments = felzenszwalb(truth, scale=200, sigma=0.8, min_size=max(20, truth.shape[0] * truth.shape[1] // 400))
@@ -76,9 +79,17 @@ def _reach(truths, without, with_one, seed):
         inside.append(float((gain[own] >= 1.0).mean()))
         closer.append(float(gain[own].mean()))
         outside.append(float(changed[~own].mean()) if (~own).any() else 0.0)
+        rows, cols = np.mgrid[:truth.shape[0], :truth.shape[1]]
+        close = np.hypot(rows + 0.5 - hint.y, cols + 0.5 - hint.x) <= max(truth.shape[:2]) / 8
+        if (~own & close).any():
+            near_bleed.append(float(changed[~own & close].mean()))
+        if (~own & ~close).any():
+            far_kept.append(float(1.0 - changed[~own & ~close].mean()))
     return {"segment_share_moved_towards_hint": round(float(np.mean(inside)), 3),
             "segment_mean_ab_gain": round(float(np.mean(closer)), 3),
-            "rest_share_changed": round(float(np.mean(outside)), 3)}
+            "rest_share_changed": round(float(np.mean(outside)), 3),
+            "bleed_near_share_changed": round(float(np.mean(near_bleed)), 3),
+            "far_share_untouched": round(float(np.mean(far_kept)), 3)}
 
 
 def measure(colorizer, truths, counts, seed, label):

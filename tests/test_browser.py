@@ -20,6 +20,7 @@ pytest.importorskip("uvicorn", reason="colorize serve needs the web extra: pip i
 webdriver = pytest.importorskip("selenium.webdriver", reason="the browser test needs selenium (the test extra)")
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from test_serve import lab, tiny_hint_colorizer  # noqa: E402
 
@@ -82,7 +83,7 @@ def server():
         yield running
 
 
-def wait_for(chrome, condition, what, timeout=60):
+def wait_for(chrome, condition, what, timeout=240):  # a first result traces the model: slow on a busy CPU
     return WebDriverWait(chrome, timeout).until(lambda _: condition(), message=f"timed out waiting for {what}")
 
 
@@ -142,39 +143,57 @@ def test_page_colorizes_and_steers_a_photo_with_clicks(browser, server, photos, 
     x, y = 300, 60
     automatic = browser.execute_script(PIXEL_AT, x, y)
 
-    # Click a point (a hint in the current colour), then pick a colour for it from the swatches.
+    # Colour first, as the toolbar says: a swatch, then a click: a hint in that colour, not selected.
+    red, yellow_hex = "#c0392b", "#e6c229"
+    mode = browser.find_element(By.ID, "hint-mode")
+    assert mode.text == "Click the photo to add a hint in"
+    browser.find_element(By.CSS_SELECTOR, f'.swatch[data-color="{red}"]').click()
+    assert browser.find_element(By.CSS_SELECTOR, f'.swatch[data-color="{red}"]').get_attribute("aria-pressed") \
+        == "true"
     click_photo_at(browser, x, y)
     wait_for_result(browser, 2)
     assert hint_list(browser) == [(pytest.approx(x + 0.5, abs=1.5), pytest.approx(y + 0.5, abs=1.5))]
-    red = "#c0392b"
-    browser.find_element(By.CSS_SELECTOR, f'.swatch[data-color="{red}"]').click()
-    wait_for_result(browser, 3)
     steered = browser.execute_script(PIXEL_AT, x, y)
     red_rgb = (0xc0, 0x39, 0x2b)
     assert ab_distance(steered, red_rgb) < 0.5 * ab_distance(automatic, red_rgb), (automatic, steered)
     assert len(browser.find_elements(By.CSS_SELECTOR, "#grey-stage .marker")) == 1
+    assert not browser.find_elements(By.CSS_SELECTOR, ".marker.selected")
+    # The next swatch is the next click's colour: hint 1 stays red (no request, nothing recoloured).
+    browser.find_element(By.CSS_SELECTOR, f'.swatch[data-color="{yellow_hex}"]').click()
+    assert results(browser) == 2 and browser.execute_script("return state.hints[0].color") == red
+    assert mode.text == "Click the photo to add a hint in"
 
-    # The colour input recolours the selected hint too.
-    browser.execute_script("const c = document.getElementById('color'); c.value = '#e6c229';"
+    # Selecting a hint (its chip in the list) marks it, says so, shows Escape; then a colour recolours it.
+    browser.find_element(By.CSS_SELECTOR, "#hint-list .chip").click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#grey-stage .marker.selected")) == 1
+    assert mode.text == "Hint 1 selected: a colour recolours it"
+    assert browser.find_element(By.ID, "deselect").is_displayed() and "Esc" in browser.find_element(
+        By.ID, "deselect").text
+    browser.execute_script(f"const c = document.getElementById('color'); c.value = '{yellow_hex}';"
                            "c.dispatchEvent(new Event('input')); c.dispatchEvent(new Event('change'));")
-    wait_for_result(browser, 4)
+    wait_for_result(browser, 3)
     yellow = browser.execute_script(PIXEL_AT, x, y)
     assert ab_distance(yellow, (0xe6, 0xc2, 0x29)) < ab_distance(steered, (0xe6, 0xc2, 0x29))
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()  # Escape: deselected, colours are for clicks again
+    assert not browser.find_elements(By.CSS_SELECTOR, ".marker.selected")
+    assert mode.text == "Click the photo to add a hint in"
+    assert not browser.find_element(By.ID, "deselect").is_displayed()
+    done = results(browser)  # from here on, each step waits for one more result than the last one seen
     browser.find_element(By.ID, "undo").click()  # back to red
-    wait_for_result(browser, 5)
+    wait_for_result(browser, done + 1)
     assert ab_distance(browser.execute_script(PIXEL_AT, x, y), red_rgb) < 0.5 * ab_distance(automatic, red_rgb)
 
     # Drag the marker; the list follows; undo puts it back.
     marker = browser.find_element(By.CSS_SELECTOR, "#result-stage .marker")
     ActionChains(browser).click_and_hold(marker).move_by_offset(40, 25).release().perform()
-    wait_for_result(browser, 6)
+    wait_for_result(browser, done + 2)
     (moved_x, moved_y), = hint_list(browser)
     assert moved_x > x + 10 and moved_y > y + 5
     browser.save_screenshot(str(tmp_path / "serve.png"))
     if os.environ.get("COLORIZE_SCREENSHOT"):
         shutil.copy(tmp_path / "serve.png", os.environ["COLORIZE_SCREENSHOT"])
     browser.find_element(By.ID, "undo").click()
-    wait_for_result(browser, 7)
+    wait_for_result(browser, done + 3)
     assert hint_list(browser) == [(pytest.approx(x + 0.5, abs=1.5), pytest.approx(y + 0.5, abs=1.5))]
 
     # Downloads: the result at full resolution (asked for now), and the hints in the shape `colorize predict
@@ -189,7 +208,7 @@ def test_page_colorizes_and_steers_a_photo_with_clicks(browser, server, photos, 
 
     # Remove the hint: the automatic colours come back.
     browser.find_element(By.CSS_SELECTOR, "#hint-list .remove").click()
-    wait_for_result(browser, 8)
+    wait_for_result(browser, done + 4)
     assert hint_list(browser) == []
     assert np.abs(np.subtract(browser.execute_script(PIXEL_AT, x, y), automatic)).max() <= 2
 
@@ -311,6 +330,12 @@ def test_before_after_split_hold_to_compare_and_zoom(browser, server, photos, tm
     left, right = slice(0, width // 2 - 12), slice(width // 2 + 12, width)
     assert np.abs(after[:, left] - before[:, left]).mean() > 3  # the red hint: something to compare
 
+    # The slider reads the right way: it starts at "After" (the result shown whole), "Before" at its other end.
+    slider = browser.find_element(By.ID, "compare")
+    knob_end = slider.rect["x"] if slider.get_attribute("value") == "0" else None
+    after_label, before_label = (browser.find_element(By.ID, i).rect for i in ("compare-after-label",
+                                                                               "compare-before-label"))
+    assert knob_end is not None and after_label["x"] < knob_end < before_label["x"]
     # The slider at 50%: the input on the left half of the result, the result on the right.
     browser.execute_script("const s = document.getElementById('compare'); s.value = '50';"
                            "s.dispatchEvent(new Event('input'));")
@@ -400,10 +425,19 @@ def test_a_reference_photo_opened_or_dropped_colours_the_photo_and_hints_work_on
         truth = [float((left[..., 0].astype(int) - left[..., 1]).mean()),
                  float(((left[..., 0].astype(int) + left[..., 1]) / 2 - left[..., 2]).mean())]
         assert np.linalg.norm(np.subtract(referenced, truth)) < np.linalg.norm(np.subtract(automatic, truth))
+        note = browser.find_element(By.ID, "reference-note")  # what the reference did, beside its thumbnail
+        assert note.is_displayed() and note.text.startswith("matched ") and "% of cup.png" in note.text
 
-        click_photo_at(browser, 60, 60)  # a hint on top of the reference
+        x, y = 200, 200
+        by_reference = browser.execute_script(PIXEL_AT, x, y)
+        browser.find_element(By.CSS_SELECTOR, '.swatch[data-color="#c0392b"]').click()
+        click_photo_at(browser, x, y)  # a red hint on top of the reference: red wins there, visibly (not a dot)
         wait_for_result(browser, 3)
         assert len(hint_list(browser)) == 1
+        red_rgb = (0xc0, 0x39, 0x2b)
+        for dx, dy in ((0, 0), (4, 0), (0, -4)):
+            clicked = browser.execute_script(PIXEL_AT, x + dx, y + dy)
+            assert ab_distance(clicked, red_rgb) < 0.5 * ab_distance(by_reference, red_rgb), (dx, dy, clicked)
         browser.save_screenshot(str(tmp_path / "reference.png"))
         if os.environ.get("COLORIZE_REFERENCE_SCREENSHOT"):
             shutil.copy(tmp_path / "reference.png", os.environ["COLORIZE_REFERENCE_SCREENSHOT"])

@@ -106,3 +106,21 @@ def test_a_hint_changes_the_colours_only_near_itself():
     several = Readout(hint_reach=4.0, hints_for_photo=2.0)
     out = several.steer(tf.constant(automatic), tf.constant(steered), tf.constant(mask)).numpy()
     np.testing.assert_allclose(out[0, 5, 26], 10 * (1 - np.exp(-0.5)), atol=1e-3)
+
+
+def test_a_hints_reach_stops_at_a_strong_edge_of_the_photo():
+    """With ``hint_edges`` the reach is geodesic: on the hint's side of a lightness edge it is the straight
+    distance's Gaussian; across the edge (dark | light halves) it is nearly nothing, however close."""
+    readout, size = Readout(hint_reach=4.0, hint_edges=0.5), 32
+    mask = np.zeros((1, size, size, 1), np.float32)
+    mask[0, 16, 12] = 1.0
+    lightness = np.full((1, size, size, 1), 20.0, np.float32)
+    lightness[:, :, 16:] = 80.0                                   # an edge between columns 15 and 16
+    near = readout.near_along_edges(tf.constant(mask), tf.constant(lightness)).numpy()[0, ..., 0]
+    straight = Readout(hint_reach=4.0).near_hints(tf.constant(mask)).numpy()[0, ..., 0]
+    # its own side, off the edge's 3x3 blur: along a row exactly, elsewhere as an 8-connected path approximates it
+    np.testing.assert_allclose(near[16, :14], straight[16, :14], atol=1e-5)
+    np.testing.assert_allclose(near[8:25, :14], straight[8:25, :14], atol=0.06)
+    assert straight[16, 17] > 0.3 and near[16, 17] < 1e-3        # 5 pixels away, across the edge
+    flat = readout.near_along_edges(tf.constant(mask), tf.constant(np.full_like(lightness, 50.0))).numpy()
+    np.testing.assert_allclose(flat[0, ..., 0], straight, atol=0.06)  # no edge: as before

@@ -227,3 +227,22 @@ def test_evaluate_reference_pairs_scores_crops_beside_the_automatic_colours(colo
     assert shuffled["model"]["psnr"] > shuffled["automatic"]["psnr"] - 0.3
     with pytest.raises(colorize.InputError, match="at least two photos"):
         scoring.evaluate(colorizer, images[:1], reference_pairs="shuffled")
+
+
+def test_a_users_hint_clears_the_reference_around_it():
+    """``combine``: the user's channels where their mask is set, none of the reference's within
+    ``USER_CLEARANCE`` network pixels of it (so the click's colour spreads there), the reference's elsewhere."""
+    reference = np.zeros((16, 16, 3), np.float32)
+    reference[...] = (0.3, 0.4, 1.0)
+    user = np.zeros((16, 16, 3), np.float32)
+    user[8, 8] = (-0.5, 0.1, 1.0)
+    both = reference_lib.combine(reference, user)
+    k = reference_lib.USER_CLEARANCE
+    np.testing.assert_array_equal(both[8, 8], user[8, 8])
+    around = np.zeros((16, 16), bool)
+    around[8 - k:8 + k + 1, 8 - k:8 + k + 1] = True
+    around[8, 8] = False
+    assert not both[around].any()
+    outside = ~around
+    outside[8, 8] = False
+    np.testing.assert_array_equal(both[outside], reference[outside])

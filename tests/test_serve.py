@@ -454,6 +454,10 @@ def test_a_reference_photo_brings_its_colours_and_a_grey_one_is_a_400_naming_it(
     first = requests.post(server.url + "api/colorize", files=fields, timeout=60)
     again = requests.post(server.url + "api/colorize", files=fields, timeout=60)
     assert again.headers["x-photo-cached"] == "1"  # the photo (and the reference) are prepared once
+    from urllib.parse import unquote  # what the reference did, for the page's note beside its thumbnail
+    note = unquote(first.headers["x-reference-note"])
+    assert note.startswith("reference same.jpg: matched ") and "photo.png" in note
+    assert unquote(again.headers["x-reference-note"]) == note and "x-reference-note" not in post(server, data).headers
     referenced = decoded(first)
     np.testing.assert_array_equal(referenced, decoded(again))
     # the reference's colours reached the network (this random test model does not reproduce them faithfully:

@@ -21,10 +21,11 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def add_model_args(p):
+def add_model_args(p, default=None):
+    """The model options; ``default``: how --preset's help names the default (a command with its own default)."""
     from colorize.presets import DEFAULT_PRESET
-    p.add_argument("--preset", help=f"a shipped model (default {DEFAULT_PRESET}, or its hint version when hints are "
-                                    "given); colorize presets lists them")
+    default = default or f"{DEFAULT_PRESET}, or its hint version when hints are given"
+    p.add_argument("--preset", help=f"a shipped model (default {default}); colorize presets lists them")
     p.add_argument("--preset-file", metavar="CARD",
                    help="a preset card file: your own model, as colorize train writes it beside its weights "
                         "(WORKDIR/final-stepN.preset.json): its weights, config, sha256 and readout")

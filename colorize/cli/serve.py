@@ -72,6 +72,7 @@ def add_parser(sub):
                         "side, and the full resolution when it downloads (default 1600; 0: always full)")
     p.add_argument("--queue", type=int, default=16,
                    help="requests that may wait or run at once; more get 503 (default 16)")
-    cli_common.add_model_args(p)
+    preset = default_preset()
+    cli_common.add_model_args(p, f"{preset}, whose clicks steer colours" if preset == HINTS_PRESET else preset)
     p.set_defaults(func=cmd_serve)
     return p

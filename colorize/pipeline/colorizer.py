@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from colorize import color
 from colorize import io as imageio
 from colorize.config import Config, ModelConfig
 from colorize.errors import InputError, ReferenceReport, WeightsError
@@ -163,7 +164,8 @@ class Colorizer:
                 automatic = self.postprocessor.read(
                     self.model([l_inputs, tf.zeros_like(hint_channels)] + extra, training=False), heights, widths,
                     given)
-                return self.readout.steer(automatic, ab, hint_channels[..., 2:])
+                lightness = l_inputs * color.L_SCALE + color.L_CENTER
+                return self.readout.steer(automatic, ab, hint_channels[..., 2:], lightness)
             # a batch without hints already is its automatic colours: no second pass, no dilation
             ab = tf.cond(tf.reduce_any(local), steered, lambda: ab)
         return ab
@@ -221,6 +223,8 @@ class Colorizer:
         reference's colour at its point. ``uses``: a list that gets, per photo, what its reference did
         (``colorize.pipeline.reference.ReferenceUse``, or None without a reference)."""
         channels = palettes = None
+        if uses is not None and not self.hints:
+            uses.extend([None] * len(prepared))  # no hint inputs: no reference either (prepare_reference refuses)
         if self.hints:
             hints = [None] * len(prepared) if hints is None else hints
             references = [None] * len(prepared) if references is None else references

@@ -51,6 +51,7 @@ RELATED_SHARE = 0.05      # share of strict matches from which the reference cou
 LOOSE_MARGIN = -0.1       # ... and then looser matches are kept too
 LOOSE_SPREAD = 20.0
 LOOSE_RADIUS = 99         # grid cells (99: no mutual check for the looser matches)
+USER_CLEARANCE = 4        # network pixels around a user's hint that the reference leaves to it
 MUTUAL_RADIUS = 1         # grid cells: how far the reference cell's own best match may land from the grey cell
 
 
@@ -250,12 +251,16 @@ def reference_channels(matches, size):
 
 
 def combine(reference, user):
-    """Reference hint channels and a user's (both (S, S, 3)): the user's win wherever their mask is set."""
+    """Reference hint channels and a user's (both (S, S, 3)): the user's win wherever their mask is set, and the
+    reference gives no hints within ``USER_CLEARANCE`` network pixels of them, so that a click's colour spreads
+    over its neighbourhood instead of staying a dot amid the reference's colours."""
     if reference is None:
         return user
     if user is None:
         return reference
-    return np.where(user[..., 2:] > 0, user, reference)
+    side = 2 * USER_CLEARANCE + 1
+    near = tf.nn.max_pool2d(tf.constant(user[None, ..., 2:], tf.float32), side, 1, "SAME")[0].numpy() > 0
+    return np.where(near, user, reference)
 
 
 def palette(reference):

@@ -7,7 +7,8 @@
                          a hint model; prepared once and kept like the photo)
                          -> image/png of the photo's size (or the preview's); the photo's size in the header
                          X-Photo-Size: WxH; X-Network-Cached: 1 when only the finish ran (the same photo and hints
-                         as before, e.g. a new saturation)
+                         as before, e.g. a new saturation); with a reference, X-Reference-Note: what it did
+                         ("reference r.jpg: matched 34% of photo.jpg" / "... matched nothing ...", URI-encoded)
     GET  /api/info       {"preset", "hints", "max_upload_bytes", "max_pixels", "preview_side", ...}
 
 Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form; a field not listed above, named with the
@@ -29,6 +30,7 @@ cross-site guard ``guard``.
 import asyncio
 import contextlib
 from importlib import resources
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -99,7 +101,7 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
             reference = fields.get("reference", (None, b""))
             reference = (display_name(reference[0]), reference[1]) if reference[1] else None
             try:
-                png, (width, height), cached, timings = await engine.colorize_png(
+                png, (width, height), cached, timings, use = await engine.colorize_png(
                     data, display_name(filename), hints, preview, saturation, reference)
             except ColorizeError as err:
                 raise RequestError(400, str(err)) from None
@@ -108,7 +110,9 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
         timing = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timings.items())
         return Response(png, media_type="image/png", headers={
             **SECURITY_HEADERS, "Server-Timing": timing, "X-Photo-Cached": "1" if cached else "0",
-            "X-Network-Cached": "0" if "network" in timings else "1", "X-Photo-Size": f"{width}x{height}"})
+            "X-Network-Cached": "0" if "network" in timings else "1", "X-Photo-Size": f"{width}x{height}",
+            # what the reference did ("matched 34% of ..."), URI-encoded: a header is Latin-1, a file name is not
+            **({"X-Reference-Note": quote(str(use))} if use is not None else {})})
 
     async def request_error(request, err):
         return error_response(err.status, str(err))

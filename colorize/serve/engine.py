@@ -2,6 +2,7 @@
 ``release``), and the caches of prepared photos, the network's ab and prepared references (``Engine``)."""
 import asyncio
 import concurrent.futures
+import dataclasses
 import hashlib
 import json
 import time
@@ -70,7 +71,9 @@ class Engine:
         ran_network = entry is None
         if ran_network:
             parsed = self.colorizer.parse_hints(hints, prepared, name)
-            entry = (self.colorizer.predict_ab([prepared], [parsed], [reference])[0], parsed)
+            uses = []
+            ab = self.colorizer.predict_ab([prepared], [parsed], [reference], uses)[0]
+            entry = (ab, parsed, None if uses[0] is None else dataclasses.replace(uses[0], photo=name))
             self.ab_cache.put(key, entry)
         network = time.perf_counter()
         rgb = self.colorizer.finish(prepared, entry[0], entry[1], saturation)
@@ -80,7 +83,7 @@ class Engine:
                    "png": time.perf_counter() - colorized}
         if not ran_network:
             timings.pop("network")
-        return png, (width, height), cached, timings
+        return png, (width, height), cached, timings, entry[2]
 
     def _prepared(self, data, name, preview, digest=None):
         """The photo prepared at full resolution, or with its longest side ``preview`` where it is longer, from the

@@ -16,6 +16,7 @@ const state = {
   info: null,
   file: null, name: "", width: 0, height: 0, generation: 0, // the open photo; generation counts opens
   hints: [], selected: -1, undo: [], editStart: null,      // hints: {x, y, color}, pixels of the photo
+  nextColor: "#4a7fc1",                                    // the colour of the next click (swatches set it)
   resultUrl: null, fullUrl: null, previewed: false, greyUrl: null, greyFailed: false,
   inFlight: false, again: false, requests: 0, results: 0,
   reference: null, referenceUrl: null, // a colour photo whose colours are matched onto the photo (kept across photos)
@@ -132,7 +133,8 @@ async function request(preview, photo = state) {
     throw new ServerError(body.error || `the server answered ${response.status}`);
   }
   const [width, height] = (response.headers.get("X-Photo-Size") || "0x0").split("x").map(Number);
-  return { url: URL.createObjectURL(await response.blob()), width, height };
+  const note = response.headers.get("X-Reference-Note");
+  return { url: URL.createObjectURL(await response.blob()), width, height, note: note && decodeURIComponent(note) };
 }
 
 function requestFailed(err) {
@@ -153,8 +155,18 @@ function setReference(file, recolorize = true) {
   if (file) thumb.src = state.referenceUrl; else thumb.removeAttribute("src");
   thumb.hidden = !file;
   $("reference-remove").hidden = !file;
+  showReferenceNote(null);
   document.body.dataset.reference = file ? "1" : "0";
   if (recolorize && state.file) { clearError(); colorize(); }
+}
+
+function showReferenceNote(note) {
+  // What the reference did, beside its thumbnail: "matched 34% of photo.jpg" / "matched nothing ...: automatic colours"
+  const shown = $("reference-note");
+  shown.textContent = note ? note.replace(/^reference .*?: /, "") : "";
+  shown.title = note || "";
+  shown.hidden = !note;
+  shown.classList.toggle("unused", Boolean(note) && note.includes("matched nothing"));
 }
 
 async function colorize() {
@@ -177,7 +189,8 @@ async function colorize() {
   }
 }
 
-async function showResult({ url, width, height }) {
+async function showResult({ url, width, height, note }) {
+  if (state.reference) showReferenceNote(note);
   const img = $("result");
   img.src = url;
   try { await img.decode(); } catch (err) { /* shown anyway once loaded */ }
@@ -249,31 +262,47 @@ function addHint(event) {
     return;
   }
   remember();
-  state.hints.push({ ...pointOf(event, event.currentTarget), color: $("color").value });
-  state.selected = state.hints.length - 1;
+  // Colour first, as the toolbar says: the click takes the chosen colour and stays unselected, so the next
+  // swatch is the next click's colour, never a recolouring of this one.
+  state.hints.push({ ...pointOf(event, event.currentTarget), color: state.nextColor });
+  state.selected = -1;
   changed();
 }
 
 function select(index) {
   // Marks the selection in place: a marker being dragged must stay the element that holds the pointer.
   state.selected = index;
-  if (index >= 0) $("color").value = state.hints[index].color;
+  state.editStart = null;
   for (const marker of document.querySelectorAll(".marker")) {
     marker.classList.toggle("selected", Number(marker.dataset.index) === index);
   }
   document.querySelectorAll("#hint-list li").forEach((li, i) => li.classList.toggle("selected", i === index));
+  showMode();
+}
+
+function showMode() {
+  // The toolbar says what a colour does now: the next click's colour, or (a hint selected) that hint's.
+  const selected = state.selected >= 0 && state.selected < state.hints.length;
+  $("color").value = selected ? state.hints[state.selected].color : state.nextColor;
+  $("hint-mode").textContent = selected ? `Hint ${state.selected + 1} selected: a colour recolours it`
+    : "Click the photo to add a hint in";
+  $("deselect").hidden = !selected;
+  document.body.classList.toggle("hint-selected", selected);
+  for (const swatch of document.querySelectorAll(".swatch")) {
+    swatch.setAttribute("aria-pressed", String(swatch.dataset.color === $("color").value));
+  }
 }
 
 function removeHint(index) {
   remember();
   state.hints.splice(index, 1);
-  state.selected = Math.min(state.selected, state.hints.length - 1);
+  state.selected = index === state.selected ? -1 : state.selected - (index < state.selected ? 1 : 0);
   changed();
 }
 
 function setColor(color, committed) {
   $("color").value = color;
-  if (state.selected < 0) return; // the colour of the next click
+  if (state.selected < 0) { state.nextColor = color; showMode(); return; } // the colour of the next click
   if (!state.editStart) state.editStart = snapshot();
   state.hints[state.selected].color = color;
   if (committed) { remember(state.editStart); state.editStart = null; }
@@ -337,6 +366,7 @@ function render() {
   $("hint-list").replaceChildren(...state.hints.map((hint, i) => hintItem(hint, i)));
   placeMarkers();
   $("hint-count").textContent = String(state.hints.length);
+  showMode();
   $("undo").disabled = !state.undo.length;
   $("clear").disabled = !state.hints.length;
   $("download-hints").setAttribute("aria-disabled", String(!state.file || !state.width));
@@ -546,6 +576,7 @@ async function start() {
   $("color").addEventListener("input", (event) => setColor(event.target.value, false));
   $("color").addEventListener("change", (event) => setColor(event.target.value, true));
   $("undo").addEventListener("click", undo);
+  $("deselect").addEventListener("click", () => select(-1));
   $("clear").addEventListener("click", () => { remember(); state.hints = []; state.selected = -1; changed(); });
   $("download-hints").addEventListener("click", downloadHints);
   $("download-png").addEventListener("click", downloadPng);
