@@ -22,9 +22,9 @@ from PIL import Image
 
 README = REPO / "README.md"
 SHELL_WORDS = {"colorize", "python", "python3", "pip", "curl", "tensorboard", "cd", "git", "apt-get", "sudo"}
-# Subcommands that do not fit a test of examples, and why (other tests run them).
+# Subcommands that do not fit a test of examples, and why (other tests run them). ``train`` runs, from the empty
+# folder a user has, for TRAIN_STEPS steps (a real run takes minutes to hours).
 SKIPPED = {
-    "train": "a training run takes minutes to hours (tests/test_training.py runs the loop, resumes and the CLI)",
     "serve": "a server that runs until it is stopped (tests/test_serve.py and tests/test_browser.py start it)",
     "cluster": "needs a Ray cluster (the cluster tests start one on loopback)",
 }
@@ -35,6 +35,7 @@ PLACEHOLDERS = {
     'sha256="..."': "sha256=MY_WEIGHTS_SHA256",
     "hints=[...]": 'hints=[(10, 20, "#c2452d")]',
 }
+TRAIN_STEPS = ["--max-steps", "2"]
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 
@@ -173,8 +174,6 @@ def stand_in(folder, name, role="input", inputs=()):
         write_video(path)
     elif name.endswith(".weights.h5"):
         write_weights(path)
-    elif name.rstrip("/").split("/")[0] == "configs":
-        shutil.copytree(REPO / "configs", folder / "configs")
     elif name.endswith("/") or suffix == "":  # a folder of photos: two of them, one in a sub-folder
         write_photo(path / "photo.jpg", "astronaut", side=160)
         write_photo(path / "2019" / "IMG_0001.png", "coffee", side=160)
@@ -195,6 +194,10 @@ def _prepare_command(folder, argv):
             continue
         if before in ("--hints",):
             hints_files.append(word)
+        elif before == "--set":  # a training's own photos: --set data.source=path/to/photos
+            key, _, value = word.partition("=")
+            if key in ("data.source", "data.val_source") and not value.startswith(("tfds:", "skimage")):
+                inputs.append(value)
         elif before in ("--config", "--weights", "--reference") or (before == "--data" or not before.startswith("-")):
             if "/" in word or "." in word:
                 inputs.append(word)
@@ -215,12 +218,17 @@ def test_readme_command_runs(line, text, argv, tmp_path):
     if any(marker in word for word in argv for marker in NEEDS_SHARED):
         pytest.skip(f"README line {line} `{text}`: needs the prepared data in ../shared (tests/test_evaluate.py)")
     _prepare_command(tmp_path, argv)
+    if argv[0] == "train" and "--max-steps" not in argv:
+        argv = [*argv, *TRAIN_STEPS]
     before = set(tmp_path.rglob("*"))
     done = subprocess.run([sys.executable, "-m", "colorize.cli", *argv], cwd=tmp_path, capture_output=True,
                           text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert done.returncode == 0, f"README line {line} `{text}` exited {done.returncode}: {done.stderr[-800:]}"
     if argv[0] in ("predict", "demo", "export", "video", "evaluate"):
         assert set(tmp_path.rglob("*")) - before, f"README line {line} `{text}` wrote nothing"
+    if argv[0] == "train":  # the line it ends with uses the run's own preset card
+        card = re.search(r"--preset-file (\S+)", done.stdout)
+        assert card and (tmp_path / card.group(1)).is_file(), f"README line {line} `{text}`: {done.stdout[-400:]}"
 
 
 @pytest.mark.slow
