@@ -94,9 +94,13 @@ class TrainConfig:
     init_weights: str | None = None  # start from these weights: preset:NAME or a .weights.h5 (see
     #                                 colorize.warm_start; grown layers start as the old ones, new inputs at zero)
     rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
+    rebalance_keeps_mean: bool = False  # tilt the rebalancing weights so the colours they favour keep the data's
+    #                                 mean ab (the plain weights add a warm cast: colorize.model.bins.rebalance_weights)
     bins_target: str = "sample"     # the bins head's target per 4x4 block: sample (one random pixel's soft encoding,
     #                                 an unbiased draw of the block's mean encoding), pixels (that mean, exactly) or
     #                                 block (the encoding of the block's mean ab: averages a red/green edge to brown)
+    validation_readout: str = "regression"  # regression, or preset:NAME: validate with that preset's readout too
+    #                                 (what the weights will ship with) and pick the best checkpoint on it
     precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
     jit_compile: bool = False
     checkpoint_every: int = 500     # steps
@@ -135,6 +139,8 @@ class TrainConfig:
         _require(self.precision in ("float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
                  "float32, mixed_bfloat16 or mixed_float16")
         _require(0 <= self.rebalance <= 1, "train.rebalance", "between 0 and 1")
+        _require(self.validation_readout == "regression" or self.validation_readout.startswith("preset:"),
+                 "train.validation_readout", "regression or preset:NAME")
         _require(self.bins_target in BINS_TARGETS, "train.bins_target", ", ".join(BINS_TARGETS))
         for name in ("checkpoint_every", "log_every"):
             _require(1 <= getattr(self, name) <= MAX_STEPS, f"train.{name}", f"between 1 and {MAX_STEPS:,}")

@@ -50,3 +50,23 @@ def test_bins_work_when_first_used_inside_a_tf_function():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "(1, 2)"
+
+
+def test_rebalancing_weights_that_keep_the_mean_add_no_colour_cast():
+    """Plain rebalancing favours rare colours and so moves the expected colour towards the warm mean of the bins'
+    grid; the tilted weights keep the histogram's own mean and still favour rare colours."""
+    centers = bins.bin_centers()
+    rng = np.random.default_rng(0)
+    hist = np.exp(-np.square(centers - (2.0, 10.0)).sum(-1) / (2 * 15.0 ** 2)) * rng.uniform(0.5, 1.5, len(centers))
+    kernel = np.exp(-np.square(centers[:, None] - centers[None]).sum(-1) / (2 * 5.0 ** 2))
+    p = kernel @ (hist / hist.sum())
+    p /= p.sum()
+
+    def prior_mean(w):
+        return (p * w) @ centers / (p * w).sum()
+    plain, kept = bins.rebalance_weights(hist, 0.5), bins.rebalance_weights(hist, 0.5, keep_mean=True)
+    assert np.abs(prior_mean(plain) - p @ centers).max() > 1.0
+    np.testing.assert_allclose(prior_mean(kept), p @ centers, atol=1e-3)
+    np.testing.assert_allclose((p * kept).sum(), 1.0, rtol=1e-5)
+    rare, common = np.argmin(p), np.argmax(p)
+    assert kept[rare] > 5 * kept[common]

@@ -570,3 +570,32 @@ def test_fine_tuning_from_a_preset_shows_the_presets_figures_beside_the_runs(tmp
     validations = [i for i, line in enumerate(lines) if line.startswith("validation at step")]
     assert len(validations) == 2 and shown == [v + 1 for v in validations]  # at the first and the last
     assert "psnr" in lines[shown[0]] and "(this run" in lines[shown[0]]
+
+
+
+def test_validation_scores_the_readout_a_preset_ships_beside_the_regression_head():
+    from colorize.model.network import build_model
+    from colorize.pipeline.readout import Readout
+    from colorize.training.log import validate
+    config = smoke()
+    model = build_model(config.model)
+    rgb = tf.random.stateless_uniform([6, 32, 32, 3], [5, 6])
+    val_ds = tf.data.Dataset.from_tensor_slices(rgb).batch(3)
+    plain, _ = validate(model, config.model, val_ds)
+    assert not any(k.startswith("readout_") for k in plain)
+    grey, sheet = validate(model, config.model, val_ds, samples=2, readout=Readout("restrained", gain=0.0))
+    assert grey["readout_colorfulness"] < 0.05 and abs(grey["readout_psnr"] - grey["grey_psnr"]) < 0.05
+    assert grey["psnr"] == plain["psnr"] and sheet.shape == (2, 32, 96, 3)
+    assert np.allclose(sheet[:, :, 32:64].numpy(), sheet[:, :, :32].numpy(), atol=2e-3)  # the readout's panel
+    same, _ = validate(model, config.model, val_ds, readout=Readout("regression"))
+    assert abs(same["readout_psnr"] - same["psnr"]) < 0.5  # the regression head, gamut-fitted
+
+
+def test_the_best_checkpoint_is_picked_on_the_validation_readout(tmp_path):
+    config = smoke("train.validation_readout=preset:bigru_fusion_64", "train.epochs=3", "train.checkpoint_every=10")
+    record = train(config, tmp_path / "run", verbose=False)
+    history = record["validation_history"]
+    assert len(history) == 3 and all("readout_psnr" in v and "psnr" in v for v in history)
+    best = max(history, key=lambda v: v["readout_psnr"])
+    assert record["best"]["selected_on"] == "readout_psnr" and record["best"]["step"] == best["step"]
+    assert (tmp_path / "run" / f"best-step{best['step']}.weights.h5").is_file()

@@ -20,25 +20,32 @@ from colorize.training import card
 from colorize.training.batches import as_training_pair, model_inputs
 
 
-def _grey_predicted_truth(model, model_config, l, ab):
-    """Scaled (L, ab) batch -> RGB of the grey baseline, the model's regression readout (no hints) and the truth."""
+def _grey_predicted_truth(model, model_config, l, ab, readout=None):
+    """Scaled (L, ab) batch -> RGB of the grey baseline, the model's regression readout (no hints) and the truth,
+    and with ``readout`` (a ``colorize.pipeline.readout.Readout``) that readout's RGB too (gamut-fitted, as a
+    Colorizer finishes a photo)."""
     lightness = l * color.L_SCALE + color.L_CENTER
-    predicted = model(model_inputs(model_config, l), training=False)["ab"]
-    return [color.lab_to_rgb(tf.concat([lightness, chroma], -1))
-            for chroma in (tf.zeros_like(ab), color.unscale_ab(predicted), color.unscale_ab(ab))]
+    outputs = model(model_inputs(model_config, l), training=False)
+    rgbs = [color.lab_to_rgb(tf.concat([lightness, chroma], -1))
+            for chroma in (tf.zeros_like(ab), color.unscale_ab(outputs["ab"]), color.unscale_ab(ab))]
+    if readout is not None:
+        chroma = tf.cast(readout(outputs, model_config.input_size), tf.float32)
+        rgbs.append(color.lab_to_rgb(color.fit_chroma_to_gamut(tf.concat([lightness, chroma], -1))))
+    return rgbs
 
 
-def validate(model, model_config, val_ds, samples=0):
-    """Mean PSNR / AuC / colorfulness of the model's ab readout and of the grey baseline on validation batches (RGB
-    or (L, ab) pairs), and (with ``samples``) the first ``samples`` images side by side (grey | predicted | truth),
-    else None."""
+def validate(model, model_config, val_ds, samples=0, readout=None):
+    """Mean PSNR / AuC / colorfulness of the model's regression head and of the grey baseline on validation batches
+    (RGB or (L, ab) pairs), with ``readout`` (the one a preset ships; ``readout_`` keys) that readout's too, and
+    (with ``samples``) the first ``samples`` images side by side (grey | predicted | truth; predicted by
+    ``readout`` when given), else None."""
     sums, n, sheet = {}, 0, None
     for batch in val_ds:
         l, ab = as_training_pair(batch)
-        grey, pred, truth = _grey_predicted_truth(model, model_config, l, ab)
+        grey, pred, truth, *read = _grey_predicted_truth(model, model_config, l, ab, readout)
         if samples and sheet is None:
-            sheet = tf.concat([grey[:samples], pred[:samples], truth[:samples]], axis=2)
-        for prefix, image in (("", pred), ("grey_", grey)):
+            sheet = tf.concat([grey[:samples], (read or [pred])[0][:samples], truth[:samples]], axis=2)
+        for prefix, image in [("", pred), ("grey_", grey)] + [("readout_", image) for image in read]:
             for k in ("psnr", "auc"):
                 sums[prefix + k] = sums.get(prefix + k, 0.0) + float(tf.reduce_sum(getattr(metrics, k)(image, truth)))
             sums[prefix + "colorfulness"] = sums.get(prefix + "colorfulness", 0.0) + float(
@@ -47,6 +54,17 @@ def validate(model, model_config, val_ds, samples=0):
             tf.reduce_sum(metrics.colorfulness(truth)))
         n += int(l.shape[0])
     return {k: v / max(n, 1) for k, v in sums.items()}, sheet
+
+
+def validation_readout(train_config, model_config):
+    """The readout a run validates with beside the regression head (``train.validation_readout``): None for
+    ``regression``, else the ``Readout`` of the named preset's card (what the run's weights will ship with)."""
+    name = train_config.validation_readout
+    if name == "regression" or not model_config.bins_head:
+        return None
+    from colorize.pipeline.readout import Readout
+    from colorize.presets import get_preset
+    return Readout(**get_preset(name[len("preset:"):]).readout)
 
 
 class StartingPoint:
@@ -225,11 +243,14 @@ class RunRecord:
         self.code_version = code_version()
 
     def validated(self, current, val, workdir):
+        """Record a validation; the best so far (by the PSNR of the validation readout where there is one, else
+        of the regression head) is exported as ``best-stepN``."""
         self.validations.append({"step": current, **val})
-        if self.best is None or self.best.get("psnr", -math.inf) < val.get("psnr", -math.inf):
+        key = "readout_psnr" if "readout_psnr" in val else "psnr"
+        if self.best is None or self.best.get(key, -math.inf) < val.get(key, -math.inf):
             path, config_path = export_weights(workdir, "best", current, self.model, self.config.to_dict())
-            self.best = {"step": current, "psnr": val.get("psnr"), "weights": str(path), "sha256": sha256_of(path),
-                         "config": str(config_path)}
+            self.best = {"step": current, "psnr": val.get("psnr"), key: val.get(key), "selected_on": key,
+                         "weights": str(path), "sha256": sha256_of(path), "config": str(config_path)}
             self.best["preset_card"] = str(card.write_card(path, self.best["sha256"], self.model.count_params(),
                                                            self.config, current, {"step": current, **val}))
 

@@ -32,6 +32,7 @@ from colorize.training.log import (
     export_weights,
     previous_record,
     validate,
+    validation_readout,
     write_record,
 )
 from colorize.training.warm_start import warm_start
@@ -90,7 +91,8 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
 
     # ---- data, model, optimizer, checkpoint
     batches = dataset if dataset is not None else data.train_dataset(config)
-    bin_weights = losses.bin_loss_weights(batches, tc.rebalance) if tc.loss != "regression" else None
+    bin_weights = losses.bin_loss_weights(batches, tc.rebalance, keep_mean=tc.rebalance_keeps_mean) \
+        if tc.loss != "regression" else None
     with strategy.scope():
         model = build_model(config, synchronized_bn=tc.sync_batch_norm)
         schedule = WarmupCosine(tc.learning_rate, tc.warmup_steps, total_steps)
@@ -128,6 +130,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
                                     losses.Losses(config, tc.batch_size, bin_weights, data.with_labels(config)))
     iterator = inputs.iterator
     val_ds = data.val_dataset(config) if config.data.val_limit and chief else None
+    readout = validation_readout(tc, config.model)  # the readout the weights will ship with, if named
     summaries = tf.summary.create_file_writer(str(workdir / "tensorboard")) if chief else \
         tf.summary.create_noop_writer()
     if chief:
@@ -165,7 +168,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
                 interval_loss, interval_steps = 0.0, 0
             if (current % validate_every == 0 or at_end) and val_ds is not None:
                 with run.watch("validation"):
-                    val, sheet = validate(model, config.model, val_ds, samples=tc.samples_every_epoch)
+                    val, sheet = validate(model, config.model, val_ds, samples=tc.samples_every_epoch, readout=readout)
                     run.validated(current, val, workdir)
                     with summaries.as_default(step=current):
                         for k, v in val.items():

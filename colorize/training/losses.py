@@ -43,7 +43,7 @@ def bins_target(ab, size, mode="pixels", seed=None):
     return bins.soft_encode(tf.gather(blocks, pick, batch_dims=3) * color.AB_SCALE)
 
 
-def bin_loss_weights(batches, rebalance, sample_images=512):
+def bin_loss_weights(batches, rebalance, sample_images=512, keep_mean=False):
     """Class-rebalancing weights from the ab histogram of the first training images (deterministic), at the
     bins head's quarter resolution: the mean per-pixel encodings, which the loss's targets are (or estimate)."""
     hist = np.zeros(bins.num_bins(), np.float64)
@@ -51,7 +51,7 @@ def bin_loss_weights(batches, rebalance, sample_images=512):
     for _, ab in pairs.unbatch().take(sample_images).batch(64):
         soft = bins_target(ab, ab.shape[1] // 4, "pixels")
         hist += tf.reduce_sum(soft, axis=[0, 1, 2]).numpy()
-    return bins.rebalance_weights(hist, rebalance)
+    return bins.rebalance_weights(hist, rebalance, keep_mean=keep_mean)
 
 
 def soft_cross_entropy(target, logits):
