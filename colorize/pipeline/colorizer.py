@@ -28,6 +28,7 @@ from colorize.model import bins
 from colorize.model.network import build_model
 from colorize.model.weights import load_weights
 from colorize.pipeline import hints as hint_lib
+from colorize.pipeline import prints
 from colorize.pipeline import reference as reference_lib
 from colorize.pipeline.hint_channels import network_channels
 from colorize.pipeline.postprocess import Postprocessor
@@ -52,9 +53,15 @@ class Colorizer:
 
     def __init__(self, model, config: Config | ModelConfig, readout: str | Readout = "regression",
                  upsampling: str = "guided", fit: str = "pad", max_pixels: int | None = imageio.MAX_FILE_PIXELS,
-                 name: str = "model", saturation: float = 1.0) -> None:
-        """``readout``: a ``colorize.pipeline.readout.Readout``, or its kind (regression, annealed, restrained)."""
+                 name: str = "model", saturation: float = 1.0, border: bool = True) -> None:
+        """``readout``: a ``colorize.pipeline.readout.Readout``, or its kind (regression, annealed, restrained).
+        ``border``: find a scan's uniform border and leave it out of the colouring, neutral (False: colour the
+        whole image as it is; see ``colorize.pipeline.prints``)."""
         config = _model_config(config)
+        if not isinstance(border, (bool, np.bool_)):
+            raise InputError(f"border must be True or False, got {border!r}")
+        self.border = bool(border)
+        self.report = None  # a callable(name, line): told once per photo prepared what was found around it
         readout = readout if isinstance(readout, Readout) else Readout(kind=readout)
         if readout.needs_bins and not config.bins_head:
             raise InputError(f"readout {readout.kind!r} needs a model with a bins head; this model has none: "
@@ -187,18 +194,34 @@ class Colorizer:
         """Decode and check an input image (see ``colorize.io.images.load_rgb``) -> float32 (H, W, 3)."""
         return self.preprocessor.load(image, name)
 
-    def prepare(self, image: ImageLike, name: str | None = None, max_side: int | None = None) -> Prepared:
+    def prepare(self, image: ImageLike, name: str | None = None, max_side: int | None = None,
+                border: bool | typing.Sequence[float] | None = None) -> Prepared:
         """Decode, check and preprocess one image once -> ``colorize.pipeline.preprocess.Prepared``; re-colorize it
         with ``colorize_prepared`` as often as its hints change. ``max_side``: work on the photo shrunk (area
-        resampling) to this longest side where it is longer (a quick preview, as the web app's clicks use)."""
+        resampling) to this longest side where it is longer (a quick preview, as the web app's clicks use).
+        ``border``: None the Colorizer's setting, True find a border, False none, or the box ``(left, top, right,
+        bottom)`` of the photo inside its border, in the image's pixels (the rest is left neutral)."""
         rgb = self.preprocessor.decode(image, name)  # uint8 stays uint8: 3 bytes a pixel, not 12
+        height, width = rgb.shape[:2]
+        border = self.border if border is None else border
+        if not isinstance(border, (bool, np.bool_)):
+            try:
+                border = prints.frame_from_box(border, height, width, name or "the image") or False
+            except ValueError as err:
+                raise InputError(str(err)) from None
         if max_side is not None and max(rgb.shape[:2]) > max_side:
-            height, width = rgb.shape[:2]
             scale = max_side / max(height, width)
             size = [max(1, round(height * scale)), max(1, round(width * scale))]
             small = tf.image.resize(imageio.to_float(rgb), size, method="area", antialias=True).numpy()
-            return self.preprocessor(np.clip(small, 0.0, 1.0))
-        return self.preprocessor(rgb)
+            if isinstance(border, prints.Frame):
+                border = prints.scaled(border, size[0] / height, size[1] / width, *size)
+            rgb = np.clip(small, 0.0, 1.0)
+        prepared = self.preprocessor(rgb, border)
+        if self.report is not None and border is True:
+            found = prepared.frame
+            self.report(name or "the image", "no border found" if found is None else
+                        found.describe(prepared.height, prepared.width))
+        return prepared
 
     def parse_hints(self, hints, prepared, name=None):
         """User hints for a prepared photo -> parsed ``colorize.pipeline.hints.Hint`` list (``InputError`` if
@@ -233,8 +256,8 @@ class Colorizer:
             if uses is not None:
                 uses.extend(use for _, use in found)
             channels = np.stack([reference_lib.combine(
-                from_reference, network_channels(h or [], p.height, p.width, int(p.box_height),
-                                                 int(p.box_width), self.config.input_size))
+                from_reference, network_channels(*_on_canvas(h or [], p), int(p.box_height), int(p.box_width),
+                                                 self.config.input_size))
                 for h, p, (from_reference, _) in zip(hints, prepared, found)])
             if self.config.palette:  # a reference's palette steers where its matches do not reach
                 none = np.zeros(bins.num_bins() + 1, np.float32)
@@ -246,8 +269,14 @@ class Colorizer:
         hints -> uint8 (H, W, 3) RGB (guided upsampling by the photo's L, hints honoured, Lab -> sRGB).
         ``saturation``: the chroma multiplier (default: the Colorizer's)."""
         saturation = self.saturation if saturation is None else check_saturation(saturation)
-        return self.postprocessor.finish(prepared.lightness, ab, prepared.box_height, prepared.box_width, hints or [],
-                                         saturation)
+        frame = prepared.frame
+        if frame is None:
+            return self.postprocessor.finish(prepared.lightness, ab, prepared.box_height, prepared.box_width,
+                                             hints or [], saturation)
+        inside = self.postprocessor.finish(prepared.lightness[frame.top:frame.bottom, frame.left:frame.right], ab,
+                                           prepared.box_height, prepared.box_width,
+                                           prints.hints_in_frame(hints or [], frame), saturation)
+        return prints.with_neutral_border(inside, prepared.lightness, frame)
 
     def colorize_prepared(self, prepared, hints=None, name=None, reference=None, saturation=None):
         """Colorize a ``Prepared`` photo with optional ``hints`` and colour ``reference`` (a photo, or a
@@ -321,6 +350,14 @@ def _model_config(config):
         raise InputError(f"config must be a colorize Config or ModelConfig (colorize.load_config(path)), got "
                          f"{type(config).__name__}")
     return config
+
+
+def _on_canvas(hints, prepared):
+    """A photo's parsed hints and the size of what the network sees of it (the inside of its frame, if any)."""
+    frame = prepared.frame
+    if frame is None:
+        return hints, prepared.height, prepared.width
+    return prints.hints_in_frame(hints, frame), frame.height, frame.width
 
 
 def _check_prepared(prepared):

@@ -4,6 +4,10 @@ The network runs at its fixed input size on the photo's L channel, resized with 
 "pad"``: the rest of the square canvas repeats the edge pixels) or stretched to the square (``"squash"``).
 ``Prepared.height`` / ``.width`` give the photo's own box on the canvas (top-left), which the readout and the
 upsampling use so that the padding never counts as part of the photo.
+
+A faded photo's L is stretched for the network (``prints.stretch_lightness``); a scan's border is found
+(``prints.find_border``) and left out: the network then sees the photo inside it (``Prepared.frame``), while
+``Prepared.lightness`` stays the whole input's own L.
 """
 import typing
 
@@ -13,6 +17,7 @@ import tensorflow as tf
 from colorize import color
 from colorize import io as imageio
 from colorize.errors import InputError
+from colorize.pipeline import prints
 from colorize.pipeline.per_pixel import full_resolution_lightness, lightness_in_strips, row_strips
 
 FITS = ("pad", "squash")
@@ -20,11 +25,13 @@ FITS = ("pad", "squash")
 
 class Prepared(typing.NamedTuple):
     """One photo, ready for the network: ``l_input`` (S, S, 1) scaled L on the canvas; ``lightness`` (H, W, 1)
-    the photo's L in Lab units; ``box`` (h, w) the photo's extent on the canvas (int32 scalars)."""
+    the photo's L in Lab units; ``box`` (h, w) the photo's extent on the canvas (int32 scalars); ``frame``: the
+    border found or given (``prints.Frame``), whose inside alone is on the canvas, or None."""
     l_input: tf.Tensor
     lightness: tf.Tensor
     box_height: tf.Tensor
     box_width: tf.Tensor
+    frame: prints.Frame | None = None
 
     @property
     def height(self):
@@ -59,16 +66,24 @@ class Preprocessor:
         quarter of the memory for 8-bit photos, and ``__call__`` takes them as they are."""
         return imageio.load_array(image, name=name, max_pixels=self.max_pixels)
 
-    def __call__(self, rgb):
+    def __call__(self, rgb, border=False):
         """RGB (H, W, 3) (array or tensor): float32 in [0, 1], or uint8 / uint16 as ``decode`` gives it ->
         ``Prepared``. A photo larger than ``per_pixel.STRIP_PIXELS`` gets its full-resolution L a strip of rows
-        at a time, without a float copy of the whole photo."""
+        at a time, without a float copy of the whole photo. ``border``: True finds a border and leaves it out of
+        the network's input, a ``prints.Frame`` gives it; False (or none found): the whole photo, as it was."""
         rgb = rgb.numpy() if isinstance(rgb, tf.Tensor) else np.asarray(rgb)
         if len(row_strips(*rgb.shape[:2])) == 1:
-            return Prepared(*self._prepare(imageio.to_float(rgb)))
-        lightness = lightness_in_strips(rgb)
-        l_input, h, w = self._from_lightness(lightness)
-        return Prepared(l_input, lightness, h, w)
+            prepared = Prepared(*self._prepare(imageio.to_float(rgb)))
+        else:
+            lightness = lightness_in_strips(rgb)
+            l_input, h, w = self._from_lightness(lightness)
+            prepared = Prepared(l_input, lightness, h, w)
+        frame = border if isinstance(border, prints.Frame) else \
+            prints.find_border(prepared.lightness.numpy()) if border else None
+        if frame is None:
+            return prepared
+        l_input, h, w = self._from_lightness(prepared.lightness[frame.top:frame.bottom, frame.left:frame.right])
+        return Prepared(l_input, prepared.lightness, h, w, frame)
 
     def prepare_fn(self, rgb):
         """The traceable body of ``__call__`` for float32 RGB, in one piece (also inside exported graphs)."""
@@ -77,9 +92,10 @@ class Preprocessor:
         return l_input, lightness, h, w
 
     def from_lightness(self, lightness):
-        """Full-resolution L (H, W, 1) -> scaled L on the network's canvas (S, S, 1) and the box h, w."""
+        """Full-resolution L (H, W, 1) -> scaled L on the network's canvas (S, S, 1) and the box h, w (a faded
+        photo's L stretched: ``prints.stretch_lightness``)."""
         padded, h, w = self.shrink(lightness)
-        return color.scale_l(padded), h, w
+        return color.scale_l(prints.stretch_lightness(padded, h, w)), h, w
 
     def shrink(self, lightness):
         """Full-resolution L (H, W, 1) -> L at the network size (S, S, 1), edge-padded, and the box h, w."""
