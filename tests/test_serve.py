@@ -476,7 +476,8 @@ def test_an_unknown_form_field_is_a_400_naming_the_known_ones(server, photos):
     response = requests.post(server.url + "api/colorize", timeout=60,
                              files={"image": ("p.png", data), "saturaton": (None, "1.5")})
     message = assert_one_line_error(response, 400)
-    assert message == "unknown form field 'saturaton'; the fields are image, hints, preview, saturation, reference"
+    assert message == ("unknown form field 'saturaton'; the fields are image, hints, preview, saturation, reference, "
+                       "border")
     known = requests.post(server.url + "api/colorize", timeout=60, files={
         "image": ("p.png", data), "saturation": (None, "1.5"), "preview": (None, "64"), "hints": (None, "[]")})
     assert decoded(known).shape == (40, 60, 3)

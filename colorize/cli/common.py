@@ -46,6 +46,13 @@ def add_saturation_arg(p):
                         "livelier (clipped to the sRGB gamut; lightness untouched)")
 
 
+def add_border_arg(p):
+    """``--keep-border``: colour a scan's border with the photo instead of leaving it out, neutral."""
+    p.add_argument("--keep-border", action="store_true",
+                   help="colour the whole image as it is; by default a scan's uniform border (white, black, cream, "
+                        "a few degrees skewed) is found, kept out of the colouring and left its own grey")
+
+
 def saturation_value(text):
     """argparse type of ``--saturation``: a number in the dial's range (``colorize.pipeline.saturation``)."""
     from colorize.pipeline.saturation import SATURATION_HELP, SATURATION_MAX
@@ -69,6 +76,8 @@ def colorizer(args, hints=False, **extra):
     options = {k: v for k, v in (("readout", args.readout), ("upsampling", args.upsampling)) if v}
     if getattr(args, "saturation", None) is not None:
         options["saturation"] = args.saturation
+    if getattr(args, "keep_border", False):
+        options["border"] = False
     options.update(extra)
     if args.weights:
         from colorize.config import load_config

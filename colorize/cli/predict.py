@@ -66,9 +66,12 @@ def add_parser(sub):
                         "cluster this machine joined), HOST:PORT or ray://HOST:PORT; the same outputs")
     p.add_argument("--ray-actors", type=int, metavar="N",
                    help="model copies on the cluster (default: one per 2 CPUs of each node, or one per GPU)")
-    p.add_argument("--verbose", action="store_true", help="name each input skipped because its output exists")
+    p.add_argument("--verbose", action="store_true",
+                   help="name each input skipped because its output exists, and say what was found around each "
+                        "photo (a border)")
     cli_common.add_model_args(p)
     cli_common.add_saturation_arg(p)
+    cli_common.add_border_arg(p)
     p.set_defaults(func=cmd_predict)
     return p
 
@@ -142,6 +145,8 @@ def cmd_predict(args):
     if todo:
         steered = any(hints.values()) or bool(getattr(args, "reference", None)) or bool(references)
         colorizer = cli_common.colorizer(args, hints=steered, max_pixels=args.max_pixels)
+        if args.verbose:  # once per photo: the border found around it, or none
+            colorizer.report = lambda name, line: tally.say(f"colorize: {name}: {line}")
         if any(hints.values()) and not colorizer.hints:
             raise InputError(f"colour hints were given, but the model {colorizer.name} takes none; use a hint "
                              "preset such as bigru_fusion_64_hints (--preset)")
@@ -161,6 +166,8 @@ def _on_cluster(args):
         raise ColorizeError("--ray-actors needs --ray ADDRESS (local, auto, HOST:PORT or ray://HOST:PORT)")
     if args.hint:
         raise ColorizeError("--hint is for one photo; with --ray, give hints in a file (--hints FILE)")
+    if args.keep_border:
+        raise ColorizeError("--keep-border is not available with --ray yet; colorize without --ray")
     from colorize.cluster import colorize_files
     summary = colorize_files(args.inputs, args.output, args.ray, args.ray_actors,
                              preset=args.preset or args.preset_file, weights=args.weights, sha256=args.sha256,

@@ -74,5 +74,6 @@ def add_parser(sub):
                    help="requests that may wait or run at once; more get 503 (default 16)")
     preset = default_preset()
     cli_common.add_model_args(p, f"{preset}, whose clicks steer colours" if preset == HINTS_PRESET else preset)
+    cli_common.add_border_arg(p)  # the page's checkbox starts unticked
     p.set_defaults(func=cmd_serve)
     return p

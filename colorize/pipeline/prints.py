@@ -27,7 +27,7 @@ from colorize import color
 
 LOW_PERCENTILE, HIGH_PERCENTILE = 0.2, 99.8  # of L on the network's canvas
 RANGE = (3.0, 94.0)           # Lab L: those percentiles' medians over the dev photos, natural colour photos' range
-FADED_FROM, FADED_FULL = 10.0, 16.0  # L of the low percentile: from where a photo counts as faded, and fully
+FADED_FROM, FADED_FULL = 13.0, 18.0  # L of the low percentile: from where a photo counts as faded, and fully
 
 BORDER_MAX_SHARE = 0.35       # a side's border is at most this share of the photo's height or width
 RING_SHARE = 0.9              # share of the outermost ring that must be of the border's L (dust, scratches allowed)

@@ -4,11 +4,15 @@
                          {"x", "y", "color"[, "radius"]} in the photo's pixels), optional ``preview`` (a longest
                          side in pixels), optional ``saturation`` (a chroma multiplier, 0-4; 1 the model's own),
                          optional ``reference`` (a colour photo's bytes whose colours are matched onto the photo;
-                         a hint model; prepared once and kept like the photo)
+                         a hint model; prepared once and kept like the photo), optional ``border`` (auto: a
+                         scan's border is found and left neutral; off; or LEFT,TOP,RIGHT,BOTTOM, the photo's box
+                         inside its border in the photo's pixels; empty: the server's setting)
                          -> image/png of the photo's size (or the preview's); the photo's size in the header
                          X-Photo-Size: WxH; X-Network-Cached: 1 when only the finish ran (the same photo and hints
                          as before, e.g. a new saturation); with a reference, X-Reference-Note: what it did
-                         ("reference r.jpg: matched 34% of photo.jpg" / "... matched nothing ...", URI-encoded)
+                         ("reference r.jpg: matched 34% of photo.jpg" / "... matched nothing ...", URI-encoded);
+                         X-Border: LEFT,TOP,RIGHT,BOTTOM of the box inside a scan's border, left neutral (the
+                         photo's pixels), or none
     GET  /api/info       {"preset", "hints", "max_upload_bytes", "max_pixels", "preview_side", ...}
 
 Errors are JSON ``{"error": "one line"}``: 400 (bad image, hints or form; a field not listed above, named with the
@@ -48,6 +52,7 @@ from colorize.serve.requests import (
     RequestError,
     check_fields,
     display_name,
+    parse_border_field,
     parse_form,
     parse_hints_field,
     parse_preview_field,
@@ -60,6 +65,7 @@ DEFAULT_BODY_TIMEOUT_S = 30.0             # no byte of an upload for this long: 
 DEFAULT_PREVIEW_SIDE = 1600               # larger than the page shows a photo on most screens
 STATIC_FILES = {"/": ("index.html", "text/html; charset=utf-8"),
                 "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+                "/border.js": ("border.js", "text/javascript; charset=utf-8"),
                 "/style.css": ("style.css", "text/css; charset=utf-8")}
 
 
@@ -82,6 +88,7 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
         return JSONResponse({"preset": colorizer.name, "hints": bool(colorizer.hints),
                              "max_upload_bytes": max_upload_bytes, "max_pixels": max_pixels,
                              "max_hints": MAX_HINTS, "preview_side": preview_side, "queue_size": queue_size,
+                             "border": bool(getattr(colorizer, "border", True)),
                              "busy": engine.pending,
                              "version": __version__}, headers=SECURITY_HEADERS)
 
@@ -100,9 +107,10 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
             saturation = parse_saturation_field(fields.get("saturation", (None, b""))[1].decode("utf-8", "replace"))
             reference = fields.get("reference", (None, b""))
             reference = (display_name(reference[0]), reference[1]) if reference[1] else None
+            border = parse_border_field(fields.get("border", (None, b""))[1].decode("utf-8", "replace"))
             try:
-                png, (width, height), cached, timings, use = await engine.colorize_png(
-                    data, display_name(filename), hints, preview, saturation, reference)
+                png, (width, height), cached, timings, use, box = await engine.colorize_png(
+                    data, display_name(filename), hints, preview, saturation, reference, border)
             except ColorizeError as err:
                 raise RequestError(400, str(err)) from None
         finally:
@@ -111,6 +119,7 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
         return Response(png, media_type="image/png", headers={
             **SECURITY_HEADERS, "Server-Timing": timing, "X-Photo-Cached": "1" if cached else "0",
             "X-Network-Cached": "0" if "network" in timings else "1", "X-Photo-Size": f"{width}x{height}",
+            "X-Border": "none" if box is None else ",".join(str(v) for v in box),
             # what the reference did ("matched 34% of ..."), URI-encoded: a header is Latin-1, a file name is not
             **({"X-Reference-Note": quote(str(use))} if use is not None else {})})
 

@@ -40,9 +40,9 @@ class Engine:
     def release(self):
         self.pending -= 1
 
-    async def colorize_png(self, data, name, hints, preview=None, saturation=None, reference=None):
+    async def colorize_png(self, data, name, hints, preview=None, saturation=None, reference=None, border=None):
         return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints, preview, saturation,
-                                                             reference))
+                                                             reference, border))
 
     def _reference(self, reference):
         """(name, bytes) of a colour reference -> (its ``Reference``, prepared once and cached, and its digest)."""
@@ -55,18 +55,21 @@ class Engine:
             self.reference_cache.put(digest, prepared)
         return prepared, digest
 
-    def _run(self, data, name, hints, preview, saturation=None, reference=None):
+    def _run(self, data, name, hints, preview, saturation=None, reference=None, border=None):
         """On the worker thread: bytes -> (PNG bytes, the photo's (width, height), whether the prepared photo came
-        from the cache, stage timings; "network" is absent when the network's ab came from the cache)."""
+        from the cache, stage timings; "network" is absent when the network's ab came from the cache; what the
+        reference did, or None; the box inside a scan's border left neutral, (left, top, right, bottom) in the
+        photo's pixels, or None).
+        ``border``: as ``Colorizer.prepare`` takes it (None: the Colorizer's setting)."""
         start = time.perf_counter()
         digest = hashlib.sha256(data).hexdigest()
-        prepared, width, height, cached = self._prepared(data, name, preview, digest)
+        prepared, width, height, cached = self._prepared(data, name, preview, digest, border)
         if hints and (prepared.width, prepared.height) != (width, height):
             hints = _scaled_hints(hints, width, height, prepared.width / width, prepared.height / height, name)
         ready = time.perf_counter()
         reference, reference_digest = self._reference(reference) if reference else (None, None)
         key = (digest, prepared.width, prepared.height, json.dumps(hints, sort_keys=True, default=str),
-               reference_digest)
+               reference_digest, prepared.frame)
         entry = self.ab_cache.get(key)
         ran_network = entry is None
         if ran_network:
@@ -83,21 +86,24 @@ class Engine:
                    "png": time.perf_counter() - colorized}
         if not ran_network:
             timings.pop("network")
-        return png, (width, height), cached, timings, entry[2]
+        frame, sx, sy = prepared.frame, width / prepared.width, height / prepared.height
+        box = None if frame is None else (round(frame.left * sx), round(frame.top * sy), round(frame.right * sx),
+                                          round(frame.bottom * sy))
+        return png, (width, height), cached, timings, entry[2], box
 
-    def _prepared(self, data, name, preview, digest=None):
+    def _prepared(self, data, name, preview, digest=None, border=None):
         """The photo prepared at full resolution, or with its longest side ``preview`` where it is longer, from the
         cache or decoded now -> (prepared, the photo's own width and height, whether it was cached)."""
         digest = digest or hashlib.sha256(data).hexdigest()
         image = open_checked(data, name, self.max_pixels)  # the header only: cheap, and it settles the size
         preview = preview if preview and max(image.size) > preview else None
-        entry = self.cache.get((digest, preview))
+        entry = self.cache.get((digest, preview, border))
         if entry is not None:
             return (*entry, True)
         # with a preview side, a smaller photo for the page to steer: every click then costs what a small photo costs
-        prepared = self.colorizer.prepare(image, name=name, max_side=preview)
+        prepared = self.colorizer.prepare(image, name=name, max_side=preview, border=border)
         entry = (prepared, *image.size)
-        self.cache.put((digest, preview), entry)
+        self.cache.put((digest, preview, border), entry)
         return (*entry, False)
 
     def warm_up(self):

@@ -18,7 +18,7 @@ from colorize.pipeline.saturation import SATURATION_MAX
 MAX_HINTS = 200
 MAX_HINTS_BYTES = 2 ** 20
 PREVIEW_RANGE = (64, 8192)
-FIELDS = ("image", "hints", "preview", "saturation", "reference")  # what POST /api/colorize reads
+FIELDS = ("image", "hints", "preview", "saturation", "reference", "border")  # what POST /api/colorize reads
 
 
 class RequestError(Exception):
@@ -193,3 +193,20 @@ def parse_preview_field(raw):
     if not re.fullmatch(r"[0-9]{1,6}", raw.strip()) or not low <= int(raw) <= high:
         raise RequestError(400, f"preview must be a whole number of pixels from {low} to {high}, got {raw[:20]!r}")
     return int(raw)
+
+
+def parse_border_field(raw):
+    """The ``border`` form field: ``auto`` (a scan's uniform border is found and left neutral), ``off`` (the whole
+    photo is coloured), ``LEFT,TOP,RIGHT,BOTTOM`` (the photo's box inside its border, in the photo's pixels) or
+    empty (the server's setting) -> True, False, the four numbers or None."""
+    text = (raw or "").strip().lower()
+    if not text:
+        return None
+    if text == "auto":
+        return True
+    if text == "off":
+        return False
+    parts = text.split(",")
+    if len(parts) == 4 and all(re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", part.strip()) for part in parts):
+        return tuple(float(part) for part in parts)
+    raise RequestError(400, f"border must be auto, off or LEFT,TOP,RIGHT,BOTTOM in pixels, got {raw[:40]!r}")

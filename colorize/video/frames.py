@@ -122,7 +122,7 @@ class _Pipeline:
         the uint8 RGB frame (the full-resolution step, left to the caller so that it can run in another thread)."""
         c = self.colorizer
         extras = [None] * len(rgbs) if extras is None else extras
-        prepared = [c.prepare(rgb, self.name) for rgb in rgbs]
+        prepared = [c.prepare(rgb, self.name, border=False) for rgb in rgbs]  # frames: letterboxes are no prints
         motions, parsed = [], []
         for p in prepared:
             motion = None
