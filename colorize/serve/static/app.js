@@ -82,6 +82,7 @@ function replacePhoto(file) {
   state.greyUrl = URL.createObjectURL(file);
   $("grey").src = state.greyUrl;
   $("result").removeAttribute("src");
+  if (typeof resetBorder === "function") resetBorder();
   document.body.classList.add("has-photo");
   render();
 }
@@ -127,6 +128,7 @@ async function request(preview, photo = state) {
   // re-runs only the full-resolution finish.
   const saturation = $("saturation") ? Number($("saturation").value) : 1;
   if (saturation !== 1) form.append("saturation", String(saturation));
+  if (typeof borderField === "function") form.append("border", borderField(photo)); // border.js
   const response = await fetch("api/colorize", { method: "POST", body: form });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
@@ -134,7 +136,8 @@ async function request(preview, photo = state) {
   }
   const [width, height] = (response.headers.get("X-Photo-Size") || "0x0").split("x").map(Number);
   const note = response.headers.get("X-Reference-Note");
-  return { url: URL.createObjectURL(await response.blob()), width, height, note: note && decodeURIComponent(note) };
+  return { url: URL.createObjectURL(await response.blob()), width, height, note: note && decodeURIComponent(note),
+           border: response.headers.get("X-Border") };
 }
 
 function requestFailed(err) {
@@ -189,7 +192,7 @@ async function colorize() {
   }
 }
 
-async function showResult({ url, width, height, note }) {
+async function showResult({ url, width, height, note, border }) {
   if (state.reference) showReferenceNote(note);
   const img = $("result");
   img.src = url;
@@ -197,6 +200,7 @@ async function showResult({ url, width, height, note }) {
   for (const old of [state.resultUrl, state.fullUrl]) if (old) URL.revokeObjectURL(old);
   Object.assign(state, { resultUrl: url, fullUrl: null });
   setPhotoSize(width || img.naturalWidth, height || img.naturalHeight);
+  if (typeof showBorder === "function") showBorder(border); // border.js: the box inside a scan's border
   state.previewed = img.naturalWidth < state.width; // a preview: the download asks for the full resolution
   if (state.greyFailed) $("grey").src = url;
   const link = $("download-png");
