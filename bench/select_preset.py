@@ -6,7 +6,7 @@ one JSON object.
 The splits (issue 29, cause 3: the figures on a card must not be the figures it was tuned on):
 
 - ``tune``: Tiny ImageNet validation ``[:1024]`` (what training validates on) and the dev photos whose file-name hash
-  (``colorize.data.sources.hash_fraction``) is below 0.5, at full resolution;
+  (``colorize.evaluation.splits``) is below 0.5, at full resolution;
 - ``report``: Tiny ImageNet validation ``[5000:6024]`` and the other half of the dev photos. ``dev_all`` (all 48)
   is printed too, for comparison with earlier cards, and is half tuned-on.
 
@@ -40,7 +40,8 @@ from automatic_colours import Photos, score  # noqa: E402
 
 from colorize import color  # noqa: E402
 from colorize.config import load_config  # noqa: E402
-from colorize.data.sources import hash_fraction, iter_dataset  # noqa: E402
+from colorize.data.sources import iter_dataset  # noqa: E402
+from colorize.evaluation.splits import REPORT_VAL, TUNE_VAL, split_photos  # noqa: E402
 from colorize.model import bins  # noqa: E402
 from colorize.model.network import build_model  # noqa: E402
 from colorize.model.weights import load_weights, sha256_of  # noqa: E402
@@ -49,17 +50,9 @@ from colorize.pipeline.postprocess import photo_area  # noqa: E402
 from colorize.pipeline.readout import Readout  # noqa: E402
 from colorize.training import export_checkpoint  # noqa: E402
 
-TUNE_VAL, REPORT_VAL = "validation[:1024]", "validation[5000:6024]"
-
 
 def _log(message):
     print(message, file=sys.stderr, flush=True)
-
-
-def split_photos(folder):
-    """The dev photos -> (tune, report) lists of (name, uint8 RGB), by the file name's hash."""
-    items = list(iter_dataset(folder))
-    return [i for i in items if hash_fraction(i[0]) < 0.5], [i for i in items if hash_fraction(i[0]) >= 0.5]
 
 
 class Outputs:
@@ -141,7 +134,7 @@ def main():
     config = load_config(args.config)
     tfds = lambda split: Photos(split, list(iter_dataset(f"tfds:tiny_imagenet_color:{split}",  # noqa: E731
                                                          data_dir=args.data_dir)))
-    tune_dev, report_dev = split_photos(args.photos)
+    tune_dev, report_dev = split_photos(iter_dataset(args.photos))
     sets = {"tune_val": tfds(TUNE_VAL), "tune_dev": Photos("tune_dev", tune_dev)}
     reports = {"report_val": tfds(REPORT_VAL), "report_dev": Photos("report_dev", report_dev),
                "dev_all": Photos("dev_all", tune_dev + report_dev)}

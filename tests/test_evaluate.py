@@ -188,3 +188,16 @@ def test_sheet_count_zero_and_unwritable_outputs_are_refused_before_evaluating(s
     assert main(["evaluate", "--data", str(folder), *model_args, "--sheet", str(tmp_path / "s1.png"),
                  "--sheet-count", "1"]) == 0
     assert f"contact sheet: {tmp_path / 's1.png'}" in capsys.readouterr().out and (tmp_path / "s1.png").is_file()
+
+
+def test_the_tuning_and_reporting_halves_of_the_evaluation_photos_are_disjoint_and_follow_the_name():
+    from colorize.evaluation.splits import REPORT_VAL, TUNE_VAL, split_photos
+    names = [f"photo_{i:03d}.jpg" for i in range(200)]
+    tune, report = split_photos((n, i) for i, n in enumerate(names))
+    assert 70 < len(tune) < 130 and len(tune) + len(report) == 200
+    assert not {n for n, _ in tune} & {n for n, _ in report}
+    again, _ = split_photos((n, None) for n in reversed(names + ["new.jpg"]))  # order and added photos: same split
+    assert {n for n, _ in tune} <= {n for n, _ in again}
+    low, high = (tuple(int(v) for v in split[split.index("[") + 1:-1].replace(":", " ").split() or (0,))
+                 for split in (TUNE_VAL, REPORT_VAL))
+    assert low[-1] <= high[0]  # the validation slices do not overlap
