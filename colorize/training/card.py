@@ -29,8 +29,7 @@ def card_path(weights):
 
 def write_card(weights, sha256, parameters, config, steps, validation=None):
     """Write the card of ``weights`` beside them (never over an existing card: a weights file's card is written
-    once, as the file itself) -> its path. ``validation``: the run's last validation figures, measured with
-    the regression readout."""
+    once, as the file itself) -> its path. ``validation``: the run's last validation figures."""
     weights, path = Path(weights), card_path(weights)
     if path.exists():
         return path
@@ -44,17 +43,18 @@ def write_card(weights, sha256, parameters, config, steps, validation=None):
                       f"{config.model.input_size}x{config.model.input_size} crops",
         recipe=f"{steps} steps of batch {tc.batch_size} from {start}, learning rate {tc.learning_rate}, "
                f"colorize {__version__} (config: {weights.parent / 'config.yaml'})",
-        metrics={"validation": _figures(validation)} if validation else {},
+        metrics={"validation": _figures(validation, tc.validation_readout)} if validation else {},
         started_from=tc.init_weights or "")
     atomic.write_text(path, json.dumps(card.card(), indent=1), overwrite=False)
     return path
 
 
-def _figures(val):
-    """The loop's validation line in the cards' form (model / grey / truth); the training loop measures the
-    network's regression readout."""
-    return {"step": val.get("step"), "readout": "regression",
-            "model": {k: val[k] for k in ("psnr", "auc", "colorfulness") if k in val},
+def _figures(val, validation_readout):
+    """The loop's validation line in the cards' form (model / grey / truth): the figures of the readout the run
+    validated with (``train.validation_readout``) where it has them, else of the network's regression head."""
+    prefix = "readout_" if "readout_psnr" in val else ""
+    return {"step": val.get("step"), "readout": validation_readout if prefix else "regression",
+            "model": {k: val[prefix + k] for k in ("psnr", "auc", "colorfulness") if prefix + k in val},
             "grey": {k: val[f"grey_{k}"] for k in ("psnr", "auc", "colorfulness") if f"grey_{k}" in val},
             "truth": {"colorfulness": val.get("truth_colorfulness")}}
 
