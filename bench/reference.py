@@ -18,7 +18,7 @@ reference (the pair list's photo four pairs on). Targets (issue 32): reference >
 no pair below automatic - 0.5 dB, colourfulness >= 60% of the truth's; unrelated >= automatic - 0.3 dB.
 
     nice -n 5 python bench/reference.py --similar [--photos ../shared/data/dev_photos]
-        [--weights W --config C --sha256 S]   # a trained model instead of the hint preset
+        [--preset WORKDIR/final-stepN.preset.json]   # a trained model's card instead of the hint preset
 
 Prints one JSON object on stdout.
 """
@@ -119,21 +119,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--similar", action="store_true", help="similar-scene pairs instead of the timing")
     parser.add_argument("--photos", default=str(REPO.parent / "shared/data/dev_photos"))
-    parser.add_argument("--weights", help="a .weights.h5 instead of the hint preset (with --config, --sha256)")
-    parser.add_argument("--config")
-    parser.add_argument("--sha256")
+    parser.add_argument("--preset", default="bigru_fusion_64_hints",
+                        help="a preset name, or the card a training run writes (WORKDIR/final-stepN.preset.json)")
     args = parser.parse_args()
     if args.similar:
-        if args.weights:
-            from colorize.config import load_config
-            from colorize.pipeline.readout import Readout
-            from colorize.presets import get_preset
-            hint_preset = get_preset("bigru_fusion_64_hints")  # the hint preset's readout, tuned for hints
-            colorizer = Colorizer.from_weights(args.weights, load_config(args.config), args.sha256,
-                                               readout=Readout(**hint_preset.readout))
-        else:
-            colorizer = Colorizer.from_preset("bigru_fusion_64_hints")
-        print(json.dumps(similar(args, colorizer), indent=1))
+        print(json.dumps(similar(args, Colorizer.from_preset(args.preset)), indent=1))
         return
     source = Image.open(args.photo).convert("RGB").resize((1365, 768), Image.LANCZOS)
     grey = np.asarray(source.crop((0, 0, 1024, 768)).convert("L"))
