@@ -99,3 +99,28 @@ def test_lab_to_rgb8_matches_fit_then_lab_to_rgb(jit):
     # The bisection's 1/256 steps can land the other way where rounding differs: rare, and tiny in Lab terms.
     diff = np.abs(fitted.numpy() - want_fitted).max(-1)
     assert (diff > 1).mean() < 0.01
+
+
+def test_samples_to_lightness_is_rgb_to_lightness_for_every_8_bit_grey_and_16_bit_colour():
+    greys = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+    exact = color.rgb_to_lightness(greys / 255.0)[:, 0].numpy()
+    fast = tf.function(color.samples_to_lightness, jit_compile=True)
+    assert np.abs(fast(greys).numpy() - exact).max() < 2e-3
+    colours16 = np.random.default_rng(6).integers(0, 65536, (5000, 3)).astype(np.uint16)
+    exact16 = color.rgb_to_lightness(colours16 / 65535.0)[:, 0].numpy()
+    assert np.abs(fast(colours16).numpy() - exact16).max() < 2e-3
+    assert np.abs(color.samples_to_lightness(colours16 / 65535.0).numpy() - exact16).max() < 2e-3  # float too
+
+
+def test_lab_to_rgb8_packed_is_lab_to_rgb8_in_one_int32():
+    rng = np.random.default_rng(7)
+    lab = np.stack([rng.uniform(0, 100, 3000), rng.uniform(-110, 110, 3000), rng.uniform(-110, 110, 3000)],
+                   -1).astype(np.float32)
+    l, a, b = (tf.constant(lab[:, i]) for i in range(3))
+    for iterations in (0, 8):
+        packed = tf.function(color.lab_to_rgb8_packed, jit_compile=True)(l, a, b, iterations).numpy()
+        rgb, inside = color.lab_to_rgb8(l, a, b, iterations)
+        channels = np.stack([(packed >> shift) & 255 for shift in (0, 8, 16)], axis=-1)
+        diff = np.abs(channels - rgb.numpy())  # eager and XLA may round a level apart (or bisect a step apart)
+        assert (diff > 0).mean() < 0.005 and (diff.max() <= 1 if iterations == 0 else (diff > 1).mean() < 0.001)
+        np.testing.assert_array_equal(packed >> 24, ~inside.numpy())

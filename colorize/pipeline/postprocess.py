@@ -2,13 +2,14 @@
 
 Readout (the heads -> one ab image, the cast estimated on the photo's own area, never the canvas's padding) ->
 upsampling of ab to the photo's size, guided by its full-resolution L (or bilinear) -> hints honoured at full
-resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled chunks (``colorize.per_pixel``).
+resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled kernels (``pipeline.per_pixel``).
 
-``finish`` works a large photo a strip of rows at a time: the upsampling's coefficients are resized across the
-columns once, at the network's few rows, and each strip interpolates its rows from them just as TensorFlow's
-bilinear resize does (same weights, same float32 operations, so the same bits), so the photo's full-resolution
-coefficients (16 bytes a pixel) never exist at once. Hints are honoured in each strip by the hints whose windows
-meet it (``colorize.pipeline.hint_enforcement.enforce``), with the same bits as on the whole photo.
+``finish`` resizes the upsampling's coefficients across the columns once, at the network's few rows, and
+interpolates the rows from them just as TensorFlow's bilinear resize does (same weights, same float32 operations),
+so the photo's full-resolution coefficients (16 bytes a pixel) never exist: without hints, inside the per-tile
+kernel that also makes the RGB (``per_pixel.finish_tiles``); with hints, a strip of rows at a time, each strip
+honouring the hints whose windows meet it
+(``colorize.pipeline.hint_enforcement.enforce``), with the same bits as on the whole photo.
 """
 
 import numpy as np
@@ -17,7 +18,7 @@ import tensorflow as tf
 from colorize.errors import InputError
 from colorize.pipeline import upsample
 from colorize.pipeline.hint_enforcement import enforce
-from colorize.pipeline.per_pixel import coefficients_to_rgb8, row_strips
+from colorize.pipeline.per_pixel import coefficients_to_rgb8, finish_tiles, row_strips
 from colorize.pipeline.readout import Readout
 from colorize.pipeline.saturation import check_saturation
 
@@ -47,6 +48,8 @@ class Postprocessor:
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
         self._across = tf.function(self.upsample_across, input_signature=[
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box])
+        self._across_small = tf.function(self.across_from_small, input_signature=[
+            tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), *box, tf.TensorSpec([], tf.int32)])
         rows = [tf.TensorSpec([None, None, 4]), tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32),
                 tf.TensorSpec([None])]
         self._finish_strip = tf.function(self.strip_to_rgb, input_signature=[tf.TensorSpec([None, None, 1]), *rows])
@@ -57,8 +60,9 @@ class Postprocessor:
             tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
 
     def tracing_count(self):
-        """How often the compiled whole-photo step was traced (1 however many image sizes it has seen)."""
-        return self._finish.experimental_get_tracing_count()
+        """How often the compiled whole-photo steps were traced, the most of any (1 however many image sizes)."""
+        return max(f.experimental_get_tracing_count() for f in (
+            self._finish, self._across, self._across_small, self._upsample, self._to_rgb, self._strip_coefficients))
 
     def read(self, outputs, heights=None, widths=None, hinted=None):
         """Model outputs dict -> ab (B, S, S, 2) in Lab units; ``heights``/``widths`` (B,) are the photos' boxes
@@ -67,13 +71,14 @@ class Postprocessor:
         area = None if heights is None else photo_area(heights, widths, self.input_size)
         return self.readout(outputs, self.input_size, area, hinted)
 
-    def coefficients(self, lightness, ab, h, w):
+    def coefficients(self, lightness, ab, h, w, small=False):
         """ab on the canvas (S, S, 2), cropped to the box h, w -> the coefficients (1, h, w, 4) at that size, for
-        ab = c[..., :2] * L + c[..., 2:] (guided filter against ``lightness`` brought to h x w; for bilinear, the
-        first two are 0)."""
+        ab = c[..., :2] * L + c[..., 2:] (guided filter against ``lightness`` brought to h x w, or given at that
+        size with ``small``; for bilinear, the first two are 0)."""
         ab_small = ab[None, :h, :w]
         if self.upsampling == "guided":
-            l_small = tf.image.resize(lightness[None], tf.stack([h, w]), method="area", antialias=True)
+            l_small = lightness[None] if small else tf.image.resize(lightness[None], tf.stack([h, w]), method="area",
+                                                                    antialias=True)
             return tf.concat(upsample.guided_coefficients(ab_small, l_small), axis=-1)
         return tf.concat([tf.zeros_like(ab_small), ab_small], axis=-1)
 
@@ -87,6 +92,11 @@ class Postprocessor:
         """The coefficients resized to the photo's width only: (h, W, 4); ``strip_to_rgb`` does the rows."""
         small = self.coefficients(lightness, ab, h, w)
         return upsample.bilinear(small, tf.stack([h, tf.shape(lightness)[1]]))[0]
+
+    def across_from_small(self, small_lightness, ab, h, w, width):
+        """As ``upsample_across`` for a photo ``width`` pixels wide, from its L at the box's size (h, w, 1)."""
+        small = self.coefficients(small_lightness, ab, h, w, small=True)
+        return upsample.bilinear(small, tf.stack([h, width]))[0]
 
     def strip_coefficients(self, across, lower, upper, weight):
         """``upsample_across``'s (h, W, 4) -> the coefficients of a strip of R rows (R, W, 4): each row is
@@ -108,24 +118,30 @@ class Postprocessor:
         """The traceable ``finish`` without hints (used inside exported graphs too)."""
         return self.to_rgb(lightness, self.upsample(lightness, ab, h, w))
 
-    def finish(self, lightness, ab, h, w, hints=(), saturation=1.0):
+    def finish(self, lightness, ab, h, w, hints=(), saturation=1.0, small_lightness=None):
         """L (H, W, 1), ab on the canvas (S, S, 2) and the box -> uint8 RGB (H, W, 3) as a numpy array; parsed
-        ``hints`` (``colorize.pipeline.hints.Hint``) are honoured at full resolution (``hint_enforcement.enforce``).
-        A photo larger than ``per_pixel.STRIP_PIXELS`` is finished a strip of rows at a time, hints and all.
+        ``hints`` (``colorize.pipeline.hints.Hint``) are honoured at full resolution (``hint_enforcement.enforce``);
+        with hints, a photo larger than ``per_pixel.STRIP_PIXELS`` is finished a strip of rows at a time.
         ``saturation`` (``check_saturation``) multiplies the chroma (ab) of the result before the gamut fitting;
-        lightness is untouched and 0 gives the grey photo."""
+        lightness is untouched and 0 gives the grey photo. ``small_lightness``: L at the box's size (h, w, 1), if
+        the caller has it (unstretched), saves a pass over the full-resolution L."""
         saturation = np.float32(check_saturation(saturation))
         if saturation == 0:  # the grey photo: R = G = B exactly (a = b = 0 alone leaves 1/255 of float error)
-            rgb = self.finish(lightness, np.zeros([self.input_size, self.input_size, 2], np.float32), h, w)
+            rgb = self.finish(lightness, np.zeros([self.input_size, self.input_size, 2], np.float32), h, w,
+                              small_lightness=small_lightness)
             return np.round(rgb.mean(axis=-1, keepdims=True)).astype(np.uint8).repeat(3, axis=-1)
         if not hints:  # the upsampling is linear in ab: scaling the canvas's ab scales the photo's ab
             ab = np.asarray(ab, np.float32) * saturation
+            height, width = (int(n) for n in lightness.shape[:2])
+            if small_lightness is None:
+                across = self._across(lightness, ab, h, w).numpy()
+            else:
+                across = self._across_small(small_lightness, ab, h, w, width).numpy()
+            return finish_tiles(lightness, across, *row_weights(across.shape[0], height), self.input_size)
         lightness = lightness if isinstance(lightness, tf.Tensor) else tf.convert_to_tensor(lightness, tf.float32)
         height, width = (int(n) for n in lightness.shape[:2])
         strips = row_strips(height, width)
         if len(strips) == 1:
-            if not hints:
-                return self._finish(lightness, ab, h, w).numpy()
             coefficients = self._upsample(lightness, ab, h, w).numpy()
             coefficients = enforce(coefficients, lightness, hints, self.input_size) * saturation
             return self._to_rgb(lightness, coefficients).numpy()
@@ -134,12 +150,9 @@ class Postprocessor:
         out = np.empty((height, width, 3), np.uint8)
         for start, stop in strips:
             rows = (across, lower[start:stop], upper[start:stop], weight[start:stop])
-            if hints:
-                coefficients = enforce(self._strip_coefficients(*rows).numpy(), lightness, hints,
-                                                self.input_size, start) * saturation
-                out[start:stop] = self._to_rgb(lightness[start:stop], coefficients).numpy()
-            else:
-                out[start:stop] = self._finish_strip(lightness[start:stop], *rows).numpy()
+            coefficients = enforce(self._strip_coefficients(*rows).numpy(), lightness, hints,
+                                   self.input_size, start) * saturation
+            out[start:stop] = self._to_rgb(lightness[start:stop], coefficients).numpy()
         return out
 
 

@@ -11,14 +11,13 @@ A faded photo's L is stretched for the network (``prints.stretch_lightness``); a
 """
 import typing
 
-import numpy as np
 import tensorflow as tf
 
 from colorize import color
 from colorize import io as imageio
 from colorize.errors import InputError
-from colorize.pipeline import prints
-from colorize.pipeline.per_pixel import full_resolution_lightness, lightness_in_strips, row_strips
+from colorize.pipeline import per_pixel, prints
+from colorize.pipeline.per_pixel import full_resolution_lightness
 
 FITS = ("pad", "squash")
 
@@ -54,8 +53,9 @@ class Preprocessor:
                                            input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
 
     def tracing_count(self):
-        """How often the compiled whole-photo step was traced (1 however many image sizes it has seen)."""
-        return self._prepare.experimental_get_tracing_count()
+        """How often the compiled whole-photo steps were traced, the most of either (1 however many image sizes)."""
+        return max(self._prepare.experimental_get_tracing_count(),
+                   self._from_lightness.experimental_get_tracing_count())
 
     def load(self, image, name=None):
         """A path, PIL image or array -> float32 RGB (H, W, 3) (see ``colorize.io.images.load_rgb``)."""
@@ -68,18 +68,14 @@ class Preprocessor:
 
     def __call__(self, rgb, border=False):
         """RGB (H, W, 3) (array or tensor): float32 in [0, 1], or uint8 / uint16 as ``decode`` gives it ->
-        ``Prepared``. A photo larger than ``per_pixel.STRIP_PIXELS`` gets its full-resolution L a strip of rows
-        at a time, without a float copy of the whole photo. ``border``: True finds a border and leaves it out of
+        ``Prepared`` (its ``lightness`` a numpy array), L made from the samples as they are, a tile at a time
+        (``per_pixel.lightness``: no float copy of the photo). ``border``: True finds a border and leaves it out of
         the network's input, a ``prints.Frame`` gives it; False (or none found): the whole photo, as it was."""
-        rgb = rgb.numpy() if isinstance(rgb, tf.Tensor) else np.asarray(rgb)
-        if len(row_strips(*rgb.shape[:2])) == 1:
-            prepared = Prepared(*self._prepare(imageio.to_float(rgb)))
-        else:
-            lightness = lightness_in_strips(rgb)
-            l_input, h, w = self._from_lightness(lightness)
-            prepared = Prepared(l_input, lightness, h, w)
+        lightness = per_pixel.lightness(rgb)
+        l_input, h, w = self._from_lightness(lightness)
+        prepared = Prepared(l_input, lightness, h, w)
         frame = border if isinstance(border, prints.Frame) else \
-            prints.find_border(prepared.lightness.numpy()) if border else None
+            prints.find_border(lightness) if border else None
         if frame is None:
             return prepared
         l_input, h, w = self._from_lightness(prepared.lightness[frame.top:frame.bottom, frame.left:frame.right])
