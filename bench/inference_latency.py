@@ -7,11 +7,11 @@ JPEG (quality 90): one 768x512 and one 1920x1080 photo (width x height) and a fo
 
 * latency: ``colorizer.colorize(path)`` + ``imageio.save_png``, median and p90 over ``--runs`` runs, after
   ``--warmup`` untimed runs (tracing).
-* breakdown: the same pipeline, stage by stage, calling the pieces ``Colorizer`` is made of (each in its own
-  ``tf.function``): decode (``Colorizer.load``), Lab (L of the full image, ``per_pixel.full_resolution_lightness``),
-  resize (``Preprocessor.shrink``: to the model input, edge-padded, scaled), model (``Colorizer.network``, compiled,
-  on a batch of one, readout included), ab upsampling (``Postprocessor.upsample``: the guided filter's coefficients at
-  full resolution), Lab -> RGB (``Postprocessor.to_rgb``: ab = a * L + b, gamut fitting, sRGB, uint8), encode
+* breakdown: the same pipeline, stage by stage, calling the pieces ``Colorizer`` is made of: decode
+  (``Preprocessor.decode``: the samples as decoded), Lab (L of the full image from them, ``per_pixel.lightness``),
+  resize (to the model input, edge-padded, scaled), model (``Colorizer.network``, compiled, on a batch of one,
+  readout included), ab upsampling (the guided filter's coefficients, resized across the columns), Lab -> RGB
+  (``per_pixel.finish_tiles``: rows interpolated, ab = a * L + b, sRGB, uint8, gamut fitting), encode
   (``save_png``).
   Medians per stage; their sum is a little above the end-to-end figure, which runs Lab + resize and
   upsampling + Lab -> RGB in one graph each.
@@ -130,45 +130,32 @@ def _timed(fn, runs, warmup):
 
 
 class Stages:
-    """The Colorizer's pipeline cut at each stage, every piece in its own tf.function."""
+    """The Colorizer's pipeline cut at each stage, the pieces ``prepare`` and ``finish`` call (the fast path)."""
 
     def __init__(self, colorizer):
-        import tensorflow as tf
-
-        from colorize import color
-        from colorize.pipeline import per_pixel
         from colorize.pipeline.preprocess import Prepared
         self.prepared = Prepared
         self.c = colorizer
-        self.lab = tf.function(per_pixel.full_resolution_lightness,
-                               input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
-
-        def shrink(lightness):
-            padded, h, w = colorizer.preprocessor.shrink(lightness)
-            return color.scale_l(padded), h, w
-        self.shrink = tf.function(shrink, input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
-        size = colorizer.config.input_size
-        self.upsample = tf.function(colorizer.postprocessor.upsample, input_signature=[
-            tf.TensorSpec([None, None, 1]), tf.TensorSpec([size, size, 2]), tf.TensorSpec([], tf.int32),
-            tf.TensorSpec([], tf.int32)])
-        self.to_rgb = tf.function(colorizer.postprocessor.to_rgb, input_signature=[
-            tf.TensorSpec([None, None, 1]), tf.TensorSpec([None, None, 4])])
 
     def run(self, path, output):
         from colorize import io as imageio
+        from colorize.pipeline import per_pixel
+        from colorize.pipeline.postprocess import row_weights
+        post = self.c.postprocessor
         clock, marks = time.perf_counter, {}
         t = clock()
-        rgb = self.c.load(path)
+        rgb = self.c.preprocessor.decode(path)
         marks["decode"], t = clock() - t, clock()
-        lightness = self.lab(rgb)
+        lightness = per_pixel.lightness(rgb)
         marks["lab"], t = clock() - t, clock()
-        l_scaled, h, w = self.shrink(lightness)
+        l_scaled, h, w = self.c.preprocessor.from_lightness(lightness)
         marks["resize"], t = clock() - t, clock()
         ab = self.c.network([self.prepared(l_scaled, lightness, h, w)]).numpy()[0]
         marks["model"], t = clock() - t, clock()
-        coefficients = self.upsample(lightness, ab, h, w)
+        across = post.upsample_across(lightness, ab * self.c.saturation, h, w).numpy()
         marks["ab_upsampling"], t = clock() - t, clock()
-        out = self.to_rgb(lightness, coefficients).numpy()
+        out = per_pixel.finish_tiles(lightness, across, *row_weights(across.shape[0], lightness.shape[0]),
+                                     post.input_size)
         marks["lab_to_rgb"], t = clock() - t, clock()
         imageio.save_png(out, output, overwrite=True)
         marks["encode"] = clock() - t

@@ -145,9 +145,10 @@ def test_a_faded_photo_is_stretched_for_the_network_and_keeps_its_own_lightness(
     own = _lightness(faded)
     assert np.percentile(seen, 0.2) < np.percentile(own, 0.2) - 10  # its blacks made dark again
     assert np.percentile(seen, 99.8) > np.percentile(own, 99.8) + 10
-    # the output's lightness is the input's own: exactly in the prepared photo, to the rounding in the output
-    np.testing.assert_array_equal(prepared.lightness.numpy(),
-                                  full_resolution_lightness(tf.constant(faded, tf.float32) / 255.0).numpy())
+    # the output's lightness is the input's own: in the prepared photo (its fast form, from the 8-bit samples, within
+    # 0.002 of the exact one), to the rounding in the output
+    exact = full_resolution_lightness(tf.constant(faded, tf.float32) / 255.0).numpy()
+    assert np.abs(np.asarray(prepared.lightness) - exact).max() < 2e-3
     out = colorizer.colorize(faded)
     assert np.abs(_lightness(out) - own).mean() < 0.5
 
