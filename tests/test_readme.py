@@ -1,8 +1,9 @@
-"""The README's examples run: every Python block (in order, in one namespace, as a reader would paste them) and
+"""The examples of the README and of the pages in docs/ run: every Python block (in order, in one namespace, as a
+reader would paste them: the README first, then the Python API's page, then the others) and
 every ``colorize ...`` command line, each in a temporary folder holding small stand-ins for the files they name
 (scikit-image's photos saved under the names the examples use, a tiny hints file, a few-frame video, ...).
 
-The examples are found, not listed here, so a section added to the README is run too. What cannot run here is
+The examples are found, not listed here, so a section or page added is run too. What cannot run here is
 skipped by rule, each with its reason (``SKIPPED``); a placeholder a reader fills in (``sha256="..."``) gets a value
 (``PLACEHOLDERS``); a file name with no stand-in fails the test and names itself (add it to ``stand_in``).
 """
@@ -21,6 +22,11 @@ from conftest import REPO
 from PIL import Image
 
 README = REPO / "README.md"
+# Pages about how colorize is built, not how it is used: their blocks are diagrams and shape tables (the shapes are
+# checked by tests/test_shapes.py).
+NOT_EXAMPLES = {"architecture.md", "shapes.md"}
+PAGES = [README] + sorted((p for p in (REPO / "docs").glob("*.md") if p.name not in NOT_EXAMPLES),
+                          key=lambda p: (p.name != "python-api.md", p.name))
 SHELL_WORDS = {"colorize", "python", "python3", "pip", "curl", "tensorboard", "cd", "git", "apt-get", "sudo"}
 # Subcommands that do not fit a test of examples, and why (other tests run them). ``train`` runs, from the empty
 # folder a user has, for TRAIN_STEPS steps (a real run takes minutes to hours).
@@ -97,14 +103,16 @@ def command_lines(code):
 
 def examples():
     python, commands, jsons = [], [], []
-    for line, language, code in code_blocks(README.read_text(encoding="utf-8")):
-        kind = kind_of(language, code)
-        if kind == "python":
-            python.append((line, code))
-        elif kind == "json":
-            jsons.append((line, code))
-        else:
-            commands += [(line + offset, text, argv) for offset, text, argv in command_lines(code)]
+    for page in PAGES:
+        where = page.relative_to(REPO).as_posix()
+        for line, language, code in code_blocks(page.read_text(encoding="utf-8")):
+            kind = kind_of(language, code)
+            if kind == "python":
+                python.append((f"{where}:{line}", code))
+            elif kind == "json":
+                jsons.append((f"{where}:{line}", code))
+            else:
+                commands += [(f"{where}:{line + offset}", text, argv) for offset, text, argv in command_lines(code)]
     return python, commands, jsons
 
 
@@ -208,27 +216,27 @@ def _prepare_command(folder, argv):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("line, text, argv", COMMANDS, ids=[f"line{line}-{argv[0]}" for line, _, argv in COMMANDS])
+@pytest.mark.parametrize("line, text, argv", COMMANDS, ids=[f"{line}-{argv[0]}" for line, _, argv in COMMANDS])
 def test_readme_command_runs(line, text, argv, tmp_path):
     """Each command as a user runs it: its own process (as the console script), in a folder of stand-ins."""
     if argv[0] in SKIPPED:
-        pytest.skip(f"README line {line} `{text}`: {SKIPPED[argv[0]]}")
+        pytest.skip(f"{line} `{text}`: {SKIPPED[argv[0]]}")
     if "--ray" in argv:
-        pytest.skip(f"README line {line} `{text}`: {SKIPPED['cluster']}")
+        pytest.skip(f"{line} `{text}`: {SKIPPED['cluster']}")
     if any(marker in word for word in argv for marker in NEEDS_SHARED):
-        pytest.skip(f"README line {line} `{text}`: needs the prepared data in ../shared (tests/test_evaluate.py)")
+        pytest.skip(f"{line} `{text}`: needs the prepared data in ../shared (tests/test_evaluate.py)")
     _prepare_command(tmp_path, argv)
     if argv[0] == "train" and "--max-steps" not in argv:
         argv = [*argv, *TRAIN_STEPS]
     before = set(tmp_path.rglob("*"))
     done = subprocess.run([sys.executable, "-m", "colorize.cli", *argv], cwd=tmp_path, capture_output=True,
                           text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert done.returncode == 0, f"README line {line} `{text}` exited {done.returncode}: {done.stderr[-800:]}"
+    assert done.returncode == 0, f"{line} `{text}` exited {done.returncode}: {done.stderr[-800:]}"
     if argv[0] in ("predict", "demo", "export", "video", "evaluate"):
-        assert set(tmp_path.rglob("*")) - before, f"README line {line} `{text}` wrote nothing"
+        assert set(tmp_path.rglob("*")) - before, f"{line} `{text}` wrote nothing"
     if argv[0] == "train":  # the line it ends with uses the run's own preset card
         card = re.search(r"--preset-file (\S+)", done.stdout)
-        assert card and (tmp_path / card.group(1)).is_file(), f"README line {line} `{text}`: {done.stdout[-400:]}"
+        assert card and (tmp_path / card.group(1)).is_file(), f"{line} `{text}`: {done.stdout[-400:]}"
 
 
 @pytest.mark.slow
@@ -254,9 +262,9 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
         if "MY_WEIGHTS_SHA256" in code:
             namespace["MY_WEIGHTS_SHA256"] = sha256_of(tmp_path / "my.weights.h5")
         try:
-            exec(compile(code, f"README.md line {line}", "exec"), namespace)
+            exec(compile(code, line, "exec"), namespace)
         except Exception as err:
-            pytest.fail(f"the README's Python block at line {line} failed: {type(err).__name__}: {err}")
+            pytest.fail(f"the Python block at {line} failed: {type(err).__name__}: {err}")
 
 
 def test_readme_json_examples_parse():
@@ -264,11 +272,24 @@ def test_readme_json_examples_parse():
         try:
             json.loads(code)
         except ValueError as err:
-            pytest.fail(f"the README's JSON example at line {line} is not JSON: {err}")
+            pytest.fail(f"the JSON example at {line} is not JSON: {err}")
 
 
 def test_the_examples_are_found():
-    """The finder itself: the README's sections are all seen (a finder that found nothing would pass above)."""
+    """The finder itself: the README's and docs' sections are all seen (a finder that found nothing would pass
+    above), docs pages included."""
     assert len(PYTHON_BLOCKS) >= 2 and len(COMMANDS) >= 8
     assert {argv[0] for _, _, argv in COMMANDS} >= {"predict", "evaluate", "video", "serve", "train"}
     assert all(not text.startswith("pip") for _, text, _ in COMMANDS)
+    assert any(line.startswith("docs/") for line, _, _ in COMMANDS) and any(
+        line.startswith("docs/") for line, _ in PYTHON_BLOCKS)
+
+
+def test_the_readme_is_for_people_with_an_old_photo_and_its_links_lead_somewhere():
+    """Issue 33.4: at most 250 lines (the rest lives in docs/, one page a subject), and every relative link of the
+    README and the docs pages names a file that exists."""
+    assert len(README.read_text(encoding="utf-8").splitlines()) <= 250
+    for page in [README, *(REPO / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
