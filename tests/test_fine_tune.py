@@ -104,11 +104,13 @@ def test_preset_file_and_another_model_are_refused(tmp_path, capsys):
     assert "--preset-file a.preset.json and --preset name two models" in capsys.readouterr().err
 
 
-def test_the_cards_validation_names_the_readout_it_measured():
-    from colorize.training.card import _figures
+def test_the_cards_validation_names_the_readout_it_measured(tmp_path):
+    from colorize.training.card import write_card
     val = {"step": 5, "psnr": 23.0, "grey_psnr": 22.0, "readout_psnr": 23.5, "truth_colorfulness": 40.0}
-    assert _figures(val, "preset:bigru_fusion_64")["model"] == {"psnr": 23.5}
-    assert _figures(val, "preset:bigru_fusion_64")["readout"] == "preset:bigru_fusion_64"
+    config = fast("train.validation_readout=preset:bigru_fusion_64")
+    metrics = load_card(write_card(tmp_path / "a.weights.h5", "0" * 64, 1, config, 5, val)).metrics["validation"]
+    assert metrics["model"] == {"psnr": 23.5} and metrics["readout"] == "preset:bigru_fusion_64"
     del val["readout_psnr"]
-    assert _figures(val, "regression") == {"step": 5, "readout": "regression", "model": {"psnr": 23.0},
-                                           "grey": {"psnr": 22.0}, "truth": {"colorfulness": 40.0}}
+    metrics = load_card(write_card(tmp_path / "b.weights.h5", "0" * 64, 1, fast(), 5, val)).metrics["validation"]
+    assert metrics == {"step": 5, "readout": "regression", "model": {"psnr": 23.0}, "grey": {"psnr": 22.0},
+                       "truth": {"colorfulness": 40.0}}
