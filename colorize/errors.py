@@ -1,4 +1,5 @@
 """The exceptions a user can cause. Each message names the input and what to do about it."""
+import re
 
 
 class ColorizeError(Exception):
@@ -38,3 +39,15 @@ class ReferenceReport(UserWarning):
 
 class OutputExistsError(WriteError, FileExistsError):
     """The file to write exists (or appeared meanwhile: another process wrote it) and overwriting was not asked for."""
+
+
+def first_line(err):
+    """The first non-empty line of an error's message (its type's name if it has none): what a user is shown. An
+    error TensorFlow re-raised from a traced function ("in user code:", then frames) gives its own line."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if lines and lines[0] == "in user code:":
+        own = [line for line in lines[1:] if re.match(r"[A-Za-z_][\w.]*: ", line) and not line.startswith("File ")]
+        if own:
+            kind, _, text = own[0].partition(": ")
+            return text if kind.rsplit(".", 1)[-1] == type(err).__name__ else own[0]
+    return lines[0] if lines else type(err).__name__

@@ -180,6 +180,8 @@ def test_links_loops_and_unreadable_folders_are_counted(tmp_path, model_args, ca
     assert any("locked" in line and "cannot be read" in line for line in lines)
     assert any("gone.jpg" in line and "does not exist" in line for line in lines)
     assert any("loop" in line and "already searched" in line for line in lines)
+    failed = [json.loads(line) for line in (tmp_path / "out" / "failed.jsonl").read_text().splitlines()]
+    assert sorted(Path(f["path"]).name for f in failed) == ["gone.jpg", "locked"]  # the failures, listed as on Ray
 
 
 # ---------------------------------------------------------------- 11. the output folder is checked first

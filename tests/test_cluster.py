@@ -200,6 +200,30 @@ def test_cluster_outputs_are_those_of_a_local_run_and_failures_are_listed(cluste
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("*.png")} == before
 
 
+def test_references_and_hints_files_give_the_bytes_of_a_local_run(cluster, tmp_path, photos, capsys):
+    """``--reference`` for every photo, a hints file naming another reference for one photo (relative to the
+    file) and hints for another: the cluster writes what a local run writes, byte for byte."""
+    inputs = _photos(tmp_path / "in", 5)
+    Image.fromarray(photos["coffee"][:120, :160]).save(tmp_path / "ref.jpg", quality=95)
+    (tmp_path / "refs").mkdir()
+    Image.fromarray(photos["chelsea"][:96, :128]).save(tmp_path / "refs" / "cat.png")
+    hints = tmp_path / "hints.json"
+    hints.write_text(json.dumps({"a/photo01.png": {"reference": "refs/cat.png"},
+                                 "b/photo02.png": {"hints": [{"x": 5, "y": 5, "color": "#1f4e9c"}]}}))
+    options = ["--preset", "bigru_fusion_64_hints", "--reference", str(tmp_path / "ref.jpg"), "--hints", str(hints),
+               "--batch-size", "2", "--quiet"]
+    assert main(["predict", str(inputs), "-o", str(tmp_path / "local")] + options) == 0
+    out = tmp_path / "cluster"
+    run = _cli(["predict", str(inputs), "-o", str(out), "--ray", cluster["address"]] + options, cluster)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert _summary(run.stdout) == f"written 5, skipped 0, failed 0 -> {out}"
+    local = _outputs(tmp_path / "local")
+    assert len(local) == 5 and _outputs(out) == local
+    plain = tmp_path / "plain"  # and the references did something: without them the photos differ
+    assert main(["predict", str(inputs), "-o", str(plain), "--preset", "bigru_fusion_64_hints", "--quiet"]) == 0
+    assert all(_outputs(plain)[name] != local[name] for name in ("a/photo01.png", "a/photo03.png"))
+
+
 def test_a_worker_killed_mid_run_loses_nothing(cluster, tmp_path, model_args):
     inputs = _photos(tmp_path / "in", 60)
     out = tmp_path / "out"

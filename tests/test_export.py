@@ -154,3 +154,54 @@ def test_overwrite_never_deletes_a_folder_that_is_not_a_savedmodel(colorizer, ti
     empty.mkdir()
     export.export_savedmodel(colorizer, empty, overwrite=True)  # an empty folder is fine
     assert (empty / "saved_model.pb").is_file()
+
+
+class _Untraceable(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None], tf.uint8, name="image")])
+    def serve(self, image):
+        raise ValueError("this graph cannot be traced: an op needs a static shape\nits second line")
+
+
+@pytest.mark.parametrize("fmt", ["savedmodel", "tflite"])
+def test_a_tracer_or_converter_failure_is_itself_not_a_disk_error(colorizer, tmp_path, tiny_weights, capsys,
+                                                                  monkeypatch, fmt):
+    """Issue 31.5: ``atomic.writing`` turned any failure in its body into "check that the folder is writable and
+    the disk is not full"; a tracer's or converter's error is now itself, in one line (in full with --debug)."""
+    if fmt == "savedmodel":  # a real tracing failure: TensorFlow traces the signature while saving
+        monkeypatch.setattr(export, "serving_module", lambda colorizer: _Untraceable())
+        words, target, write = "cannot be traced", tmp_path / "model", export.export_savedmodel
+    else:
+        def convert(self):
+            raise RuntimeError("the converter refused an op: FlexGRU is not a builtin\nits second line")
+        monkeypatch.setattr(tf.lite.TFLiteConverter, "convert", convert)
+        words, target, write = "FlexGRU is not a builtin", tmp_path / "net.tflite", export.export_tflite
+    with pytest.raises(Exception, match=words) as err:
+        write(colorizer, target)
+    assert not isinstance(err.value, WriteError) and "disk" not in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, no temporary left
+    path, _, sha = tiny_weights
+    argv = ["export", "--weights", str(path), "--sha256", sha, "--config", str(REPO / "configs" / "smoke.yaml"),
+            "--format", fmt, "-o", str(target)]
+    assert cli.main(argv) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("colorize: error: ") and words in lines[0], lines
+    assert "disk" not in lines[0] and "--debug" in lines[0]
+    assert cli.main(argv + ["--debug"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "its second line" in err and err.strip().splitlines()[-1].startswith(
+        "colorize: error: ")
+    assert not target.exists()
+
+
+def test_the_filesystems_own_failures_still_name_the_disk(tmp_path):
+    from colorize.io import atomic
+    full = tmp_path / "full"
+    full.symlink_to("/dev/full")
+
+    def write(tmp):
+        with open(full, "wb") as f:  # a full disk, as the body's own write meets it
+            f.write(b"x" * 65536)
+            f.flush()
+    with pytest.raises(WriteError, match="No space left on device.*disk is not full"):
+        atomic.write_with(tmp_path / "out.bin", write)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]

@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "colorize"
 # the order of docs/architecture.md: a room may import rooms of a lower or equal level (equal: only itself)
 LEVELS = {"errors": 0, "_version": 0, "_lazy": 0, "_internals": 0, "config": 0, "color": 0, "presets": 0,
-          "io": 1, "model": 2, "data": 3, "pipeline": 4, "evaluation": 5, "training": 6, "export": 6,
+          "io": 1, "model": 2, "data": 3, "pipeline": 4, "evaluation": 5, "training": 6, "export": 6, "predict": 6,
           "video": 7, "serve": 7, "cluster": 7, "cli": 8}
 BASE = {"errors": 0, "_version": 1, "_lazy": 1, "_internals": 1, "config": 1, "color": 2, "presets": 2}
 
@@ -86,7 +86,8 @@ def test_the_package_root_holds_at_most_ten_modules_and_the_rest_in_rooms():
 
 def test_every_door_lists_names_that_exist_and_loads_no_tensorflow():
     code = ("import sys, importlib\n"
-            "rooms = ['io', 'model', 'data', 'pipeline', 'evaluation', 'training', 'video', 'serve', 'cli']\n"
+            "rooms = ['io', 'model', 'data', 'pipeline', 'evaluation', 'training', 'predict', 'video', 'serve',\n"
+            "         'cli']\n"
             "doors = [importlib.import_module('colorize.' + r) for r in rooms]\n"
             "import colorize.cli\ncolorize.cli.build_parser()\n"
             "assert 'tensorflow' not in sys.modules, 'a door imported TensorFlow'\n"

@@ -1,11 +1,13 @@
 """The ``colorize`` command line: predict, presets, summary, train, configs, evaluate, demo, export, serve, video.
 
-Errors a user can cause print one line (``colorize: error: ...``) and exit non-zero, never a traceback; neither
-TensorFlow nor absl prints log lines (``common.quiet_tensorflow``), and ``--help`` does not load TensorFlow.
+Errors print one line (``colorize: error: ...``) and exit non-zero, never a traceback (``--debug``, an option of
+every command, prints it in full); neither TensorFlow nor absl prints log lines (``common.quiet_tensorflow``),
+and ``--help`` does not load TensorFlow.
 Each command's options and code live in ``colorize/cli/<command>.py``; what they share is in ``cli/common.py``.
 """
 import argparse
 import sys
+import traceback
 
 from colorize._version import __version__
 from colorize.cli import common as cli_common
@@ -28,6 +30,8 @@ def build_parser():
         command.add_parser(sub)
     for command_parser in sub.choices.values():  # every command's --help shows the defaults
         command_parser.formatter_class = cli_common.HelpFormatter
+        command_parser.add_argument("--debug", action="store_true",
+                                    help="on an error, print its full traceback (and its causes') after the line")
     return parser
 
 
@@ -46,15 +50,23 @@ def main(argv=None):
         return args.func(args)
     except OutputExistsError as err:  # the Python API's message names overwrite=True; here the flag is meant
         where = getattr(err, "path", None)
-        line = f"{where} already exists; pass --overwrite to replace it" if where else cli_common.one_line(err)
-        print(f"colorize: error: {line}", file=sys.stderr)
-        return 1
+        return _error(args, err, f"{where} already exists; pass --overwrite to replace it" if where else None)
     except ColorizeError as err:
-        print(f"colorize: error: {cli_common.one_line(err)}", file=sys.stderr)
-        return 1
+        return _error(args, err)
     except KeyboardInterrupt:
         print("colorize: interrupted; finished outputs are complete, none is half-written", file=sys.stderr)
         return 130
+    except Exception as err:  # a library's own failure (TensorFlow's converter or tracer, ...): as itself
+        return _error(args, err, f"{type(err).__name__}: {cli_common.one_line(err)}"
+                                 f"{'' if getattr(args, 'debug', False) else ' (--debug shows all of it)'}")
+
+
+def _error(args, err, line=None):
+    """One line for ``err`` on stderr -> exit status 1; with ``--debug``, its full traceback before it."""
+    if getattr(args, "debug", False):
+        traceback.print_exception(err, file=sys.stderr)
+    print(f"colorize: error: {line or cli_common.one_line(err)}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from colorize.errors import ColorizeError
+from colorize.errors import ColorizeError, first_line
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -128,5 +128,4 @@ def quiet_tensorflow():
 
 def one_line(err):
     """The first line of an error's message: what a user is shown."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    return lines[0] if lines else type(err).__name__
+    return first_line(err)

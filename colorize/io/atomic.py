@@ -50,8 +50,9 @@ def writing(path, overwrite=False, suffix="", directory=False, sync=True, sync_f
     """``with writing(path) as tmp:`` write the file (or, with ``directory=True``, fill the folder) ``tmp``; on a
     clean exit it is fsynced (unless ``sync=False``: the caller did it) and moved to ``path``, and the folder is
     fsynced (unless ``sync_folder=False``: the new name may then be lost in a power cut, never half a file).
-    Failures raise ``WriteError`` naming ``path`` (never the temporary name), and the temporary file is removed,
-    also on Ctrl-C."""
+    The filesystem's failures (the body's own writes' ``OSError`` included: a full disk, a read-only folder) raise
+    ``WriteError`` naming ``path`` (never the temporary name); anything else the body raises (a converter's or a
+    tracer's error) propagates as itself. The temporary file is removed either way, also on Ctrl-C."""
     path = Path(path)
     if not overwrite and _exists(path):
         raise _exists_error(path)
@@ -63,16 +64,22 @@ def writing(path, overwrite=False, suffix="", directory=False, sync=True, sync_f
     except OSError as err:
         raise _write_error(path, err) from err
     try:
-        yield tmp
-        if sync:
-            _sync_tree(tmp) if directory else _sync_file(tmp)
-        _move(tmp, path, overwrite, directory)
-        if sync_folder:
-            _sync_folder(path.parent)
-    except ColorizeError:
-        raise
-    except Exception as err:
-        raise _write_error(path, err) from err
+        try:
+            yield tmp
+        except ColorizeError:
+            raise
+        except OSError as err:
+            raise _write_error(path, err) from err
+        try:
+            if sync:
+                _sync_tree(tmp) if directory else _sync_file(tmp)
+            _move(tmp, path, overwrite, directory)
+            if sync_folder:
+                _sync_folder(path.parent)
+        except ColorizeError:
+            raise
+        except Exception as err:
+            raise _write_error(path, err) from err
     finally:
         _remove(tmp)
 
