@@ -176,16 +176,23 @@ def _cli(args, cluster, timeout=300):
                           timeout=timeout, env={**os.environ, **cluster["env"]})
 
 
+def _local_and_cluster(inputs, options, tmp_path, cluster, code):
+    """``predict INPUTS OPTIONS`` here into ``tmp_path/local`` and with ``--ray`` into ``tmp_path/cluster``, both
+    exiting with ``code``: the same output names, the same bytes -> (the cluster run, its output folder)."""
+    assert main(["predict", str(inputs), "-o", str(tmp_path / "local")] + options) == code
+    out = tmp_path / "cluster"
+    run = _cli(["predict", str(inputs), "-o", str(out), "--ray", cluster["address"]] + options, cluster)
+    assert run.returncode == code, run.stderr[-3000:]
+    local = _outputs(tmp_path / "local")
+    assert len(local) == len(list(inputs.rglob("photo*"))) and _outputs(out) == local
+    return run, out
+
+
 def test_cluster_outputs_are_those_of_a_local_run_and_failures_are_listed(cluster, tmp_path, model_args, capsys):
     inputs = _photos(tmp_path / "in", 32, corrupt=("a/broken.jpg", "b/empty_scan.png"))
     options = ["--batch-size", "4", "--batch-pixels", "12000"] + model_args  # batches cut by count and by pixels
-    assert main(["predict", str(inputs), "-o", str(tmp_path / "local")] + options) == 1
-    out = tmp_path / "cluster"
-    run = _cli(["predict", str(inputs), "-o", str(out), "--ray", cluster["address"]] + options, cluster)
-    assert run.returncode == 1, run.stderr[-3000:]
+    run, out = _local_and_cluster(inputs, options, tmp_path, cluster, code=1)
     assert _summary(run.stdout) == f"written 32, skipped 0, failed 2 -> {out}"
-    local = _outputs(tmp_path / "local")
-    assert len(local) == 32 and _outputs(out) == local  # the same names, the same bytes
     failed = [json.loads(line) for line in (out / "failed.jsonl").read_text().splitlines()]
     assert sorted(Path(f["path"]).name for f in failed) == ["broken.jpg", "empty_scan.png"]
     assert all("cannot be read as an image" in f["reason"] for f in failed)
@@ -212,13 +219,9 @@ def test_references_and_hints_files_give_the_bytes_of_a_local_run(cluster, tmp_p
                                  "b/photo02.png": {"hints": [{"x": 5, "y": 5, "color": "#1f4e9c"}]}}))
     options = ["--preset", "bigru_fusion_64_hints", "--reference", str(tmp_path / "ref.jpg"), "--hints", str(hints),
                "--batch-size", "2", "--quiet"]
-    assert main(["predict", str(inputs), "-o", str(tmp_path / "local")] + options) == 0
-    out = tmp_path / "cluster"
-    run = _cli(["predict", str(inputs), "-o", str(out), "--ray", cluster["address"]] + options, cluster)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run, out = _local_and_cluster(inputs, options, tmp_path, cluster, code=0)
     assert _summary(run.stdout) == f"written 5, skipped 0, failed 0 -> {out}"
     local = _outputs(tmp_path / "local")
-    assert len(local) == 5 and _outputs(out) == local
     plain = tmp_path / "plain"  # and the references did something: without them the photos differ
     assert main(["predict", str(inputs), "-o", str(plain), "--preset", "bigru_fusion_64_hints", "--quiet"]) == 0
     assert all(_outputs(plain)[name] != local[name] for name in ("a/photo01.png", "a/photo03.png"))
