@@ -8,7 +8,7 @@ from colorize import io as imageio
 from colorize.cli import common as cli_common
 from colorize.errors import ColorizeError
 from colorize.io import outputs as output_files
-from colorize.predict.batches import DEFAULT_BATCH_PIXELS
+from colorize.predict.batches import DEFAULT_BATCH_PIXELS, DEFAULT_BATCH_SIZE
 
 
 def add_parser(sub):
@@ -26,7 +26,8 @@ def add_parser(sub):
     p.add_argument("--bit-depth", type=int, choices=(8, 16), default=8,
                    help="bits a sample of PNG and TIFF outputs; 16 keeps a 16-bit scan's tones (its lightness) "
                         "exactly")
-    p.add_argument("--batch-size", type=int, default=16, help="most photos per network batch (default 16)")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                   help=f"most photos per network batch (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--batch-pixels", type=int, default=DEFAULT_BATCH_PIXELS, metavar="N",
                    help=f"most pixels per batch, and decoded ahead or waiting to be written (default "
                         f"{DEFAULT_BATCH_PIXELS:,}: about 20 bytes each; a larger photo is a batch of its own)")

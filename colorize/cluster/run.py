@@ -15,7 +15,7 @@ from colorize import io as imageio
 from colorize.cluster import connect
 from colorize.cluster.actors import ColorizeActor
 from colorize.errors import ColorizeError, first_line
-from colorize.predict.batches import DEFAULT_BATCH_PIXELS
+from colorize.predict.batches import DEFAULT_BATCH_PIXELS, DEFAULT_BATCH_SIZE
 from colorize.predict.job import Job, run_job
 from colorize.predict.step import ModelRecipe, Outcome
 from colorize.predict.tally import Summary
@@ -27,7 +27,7 @@ __all__ = ["colorize_files", "RayExecutor", "Summary"]
 
 
 def colorize_files(sources, out, address="local", actors=None, *, preset=None, weights=None, sha256=None,
-                   config=None, readout=None, upsampling=None, saturation=None, batch_size=16,
+                   config=None, readout=None, upsampling=None, saturation=None, batch_size=DEFAULT_BATCH_SIZE,
                    batch_pixels=DEFAULT_BATCH_PIXELS, hints=None, reference=None, overwrite=False,
                    max_pixels=imageio.MAX_FILE_PIXELS, quality=95, bit_depth=8, progress=True, verbose=False,
                    say=None):

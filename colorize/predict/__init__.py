@@ -9,7 +9,8 @@ from colorize._lazy import lazy_door
 
 _NAMES = {
     "Job": "job", "run_job": "job", "ModelRecipe": "step", "Writing": "step", "BatchStep": "step",
-    "Summary": "tally", "LocalExecutor": "local", "Photo": "batches", "DEFAULT_BATCH_PIXELS": "batches",
+    "Summary": "tally", "LocalExecutor": "local", "Photo": "batches", "DEFAULT_BATCH_SIZE": "batches",
+    "DEFAULT_BATCH_PIXELS": "batches",
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_door(__name__, _NAMES)

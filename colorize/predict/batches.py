@@ -8,6 +8,7 @@ bit for bit, on one machine and on a cluster.
 import dataclasses
 import os
 
+DEFAULT_BATCH_SIZE = 16  # --batch-size: most photos per network batch
 DEFAULT_BATCH_PIXELS = 16_000_000  # --batch-pixels: about 20 bytes each, decoded ahead or waiting to be written
 
 

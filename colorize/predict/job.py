@@ -25,7 +25,7 @@ from colorize import io as imageio
 from colorize.errors import ColorizeError, InputError, WriteError
 from colorize.io import atomic, output_names
 from colorize.io import outputs as output_files
-from colorize.predict.batches import DEFAULT_BATCH_PIXELS, Photo, plan_batches
+from colorize.predict.batches import DEFAULT_BATCH_PIXELS, DEFAULT_BATCH_SIZE, Photo, plan_batches
 from colorize.predict.steering import steering
 from colorize.predict.step import BatchStep, Writing
 from colorize.predict.tally import Tally
@@ -39,7 +39,7 @@ class Job:
     done; ``progress``: a progress bar."""
     inputs: list
     output: object
-    batch_size: int = 16
+    batch_size: int = DEFAULT_BATCH_SIZE
     batch_pixels: int = DEFAULT_BATCH_PIXELS
     overwrite: bool = False
     quality: int = 95
