@@ -48,10 +48,10 @@ class LocalExecutor:
                 done, failed = step.colorize(good)
                 del good
                 yield from failed
-                for photo, rgb in done:
+                for photo, rgb, lines in done:
                     pixels = rgb.shape[0] * rgb.shape[1]
                     yield from writes.settle(budget - pixels)
-                    writes.submit(photo, rgb, pixels)
+                    writes.submit(photo, rgb, lines, pixels)
                 del done
             yield from writes.settle(-1)
 
@@ -73,8 +73,8 @@ class _WriteStage:
     def __init__(self, pool, write):
         self.pool, self.write, self.queued = pool, write, collections.deque()
 
-    def submit(self, photo, rgb, pixels):
-        self.queued.append((pixels, self.pool.submit(self.write, photo, rgb)))
+    def submit(self, photo, rgb, lines, pixels):
+        self.queued.append((pixels, self.pool.submit(self.write, photo, rgb, lines)))
 
     def settle(self, limit):
         """Wait for the oldest writes until no more than ``limit`` pixels are queued -> their ``Outcome``s."""

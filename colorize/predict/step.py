@@ -4,11 +4,12 @@ metadata. ``ModelRecipe`` is the model as the command line names it (sent to eac
 own), ``Writing`` how outputs are written; ``BatchStep`` holds a built model and each colour reference prepared
 once. A photo's failure is an ``Outcome``, never an exception: the other photos carry on."""
 import dataclasses
+import warnings
 
 import numpy as np
 
 from colorize import io as imageio
-from colorize.errors import ColorizeError, OutputExistsError
+from colorize.errors import ColorizeError, OutputExistsError, ReferenceReport
 from colorize.io import outputs as output_files
 
 
@@ -58,12 +59,12 @@ class Writing:
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    """What became of one photo: ``status`` written, skipped or failed, and why (``reason``); ``warnings``: lines
-    about its output (metadata its format cannot hold)."""
+    """What became of one photo: ``status`` written, skipped or failed, and why (``reason``); ``lines`` to say
+    about it (what its reference did, metadata its output's format cannot hold)."""
     name: str
     status: str
     reason: str = ""
-    warnings: tuple = ()
+    lines: tuple = ()
 
 
 class BatchStep:
@@ -87,16 +88,19 @@ class BatchStep:
             return err
 
     def colorize(self, batch):
-        """``[(photo, decoded samples)]`` -> ``([(photo, RGB to write)], [failed Outcome])``: the batch in one
-        ``colorize_batch`` call; if that is refused (one photo's hints or reference), the photos one by one."""
+        """``[(photo, decoded samples)]`` -> ``([(photo, RGB to write, lines to say)], [failed Outcome])``: the
+        batch in one ``colorize_batch`` call; if that is refused (one photo's hints or reference), the photos one
+        by one. The lines: what each photo's reference did (``ReferenceReport``)."""
         if not batch:
             return [], []
         photos = [photo for photo, _ in batch]
         try:
             references = [None if p.reference is None else self.reference(p.reference) for p in photos]
-            results = self.colorizer.colorize_batch([image for _, image in batch], batch_size=len(batch),
-                                                    names=[p.name for p in photos], hints=[p.hints for p in photos],
-                                                    references=references)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ReferenceReport)
+                results = self.colorizer.colorize_batch([image for _, image in batch], batch_size=len(batch),
+                                                        names=[p.name for p in photos],
+                                                        hints=[p.hints for p in photos], references=references)
         except ColorizeError as err:
             if len(batch) == 1:
                 return [], [Outcome(photos[0].name, "failed", str(err))]
@@ -106,18 +110,25 @@ class BatchStep:
                 done += one
                 failed += failure
             return done, failed
+        said = {}
+        for note in caught:
+            if issubclass(note.category, ReferenceReport):  # one line a photo: "reference R: matched 34% of P"
+                said.setdefault(note.message.use.photo, []).append(str(note.message))
+            else:
+                warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         if self.writing.bit_depth == 16:  # the input's own lightness, at its precision
             from colorize.pipeline.bit_depth import to_16_bits
             results = [to_16_bits(rgb, image) for rgb, (_, image) in zip(results, batch)]
-        return list(zip(photos, results)), []
+        return [(p, rgb, tuple(said.get(p.name, ()))) for p, rgb in zip(photos, results)], []
 
-    def write(self, photo, rgb):
-        """Write one output, in the format of its name, with the input's metadata -> its ``Outcome``."""
+    def write(self, photo, rgb, lines=()):
+        """Write one output, in the format of its name, with the input's metadata -> its ``Outcome``, with
+        ``lines`` and a warning line for metadata its format cannot hold."""
         notes = []
         try:
             output_files.save_image(rgb, photo.out, overwrite=self.writing.overwrite, quality=self.writing.quality,
                                     metadata=output_files.read_metadata(photo.path), warn=notes.append)
-            return Outcome(photo.name, "written", warnings=tuple(notes))
+            return Outcome(photo.name, "written", lines=(*lines, *(f"colorize: warning: {n}" for n in notes)))
         except OutputExistsError:
             # Written since the run began: by this batch's earlier try on a cluster worker that was lost (the same
             # pixels: it counts as written), or by another run (a skip).
@@ -126,7 +137,7 @@ class BatchStep:
             except ColorizeError:
                 same = False
             if same:
-                return Outcome(photo.name, "written")
-            return Outcome(photo.name, "skipped", f"{photo.out} was written by another run meanwhile")
+                return Outcome(photo.name, "written", lines=lines)
+            return Outcome(photo.name, "skipped", f"{photo.out} was written by another run meanwhile", lines)
         except (ColorizeError, OSError) as err:
-            return Outcome(photo.name, "failed", str(err))
+            return Outcome(photo.name, "failed", str(err), lines)

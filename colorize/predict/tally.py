@@ -60,8 +60,8 @@ class Tally:
         """One photo's ``Outcome`` from an executor."""
         if self.summary.startup_seconds is None:
             self.summary.startup_seconds = time.monotonic() - self.start
-        for warning in outcome.warnings:
-            self.line(f"colorize: warning: {warning}")
+        for line in outcome.lines:
+            self.line(line)
         if outcome.status == "written":
             self.summary.written += 1
         elif outcome.status == "skipped":
