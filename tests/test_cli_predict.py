@@ -470,3 +470,16 @@ def test_a_rerun_of_a_folder_says_in_one_line_how_many_are_done(tmp_path, model_
     assert main(["predict", str(folder), "-o", str(out), "--verbose"] + model_args) == 0
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 5 and all("exists (pass --overwrite to replace it)" in line for line in lines)
+
+
+def test_each_photo_says_what_its_reference_did_whatever_its_batch(tmp_path, hint_model_args, capsys):
+    """One line a photo, from every batch (the job's Outcome lines, not process-wide warnings that the decoding and
+    writing threads beside the network filter)."""
+    folder = tmp_path / "in"
+    for i in range(4):
+        _photo(folder / f"p{i}.png", i)
+    ref = _photo(tmp_path / "ref.png", 9)
+    assert main(["predict", str(folder), "-o", str(tmp_path / "out"), "--reference", str(ref), "--batch-size", "3"]
+                + hint_model_args) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith(f"reference {ref}: matched")]
+    assert len(lines) == 4 and all(sum(f"p{i}.png" in line for line in lines) == 1 for i in range(4)), lines

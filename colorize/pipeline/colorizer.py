@@ -287,15 +287,18 @@ class Colorizer:
             check_saturation(saturation)
         return self._colorize([prepared], [hints], [name], [reference], saturation)[0]
 
-    def _colorize(self, prepared, hints, names, references=None, saturation=None):
+    def _colorize(self, prepared, hints, names, references=None, saturation=None, uses=None):
         parsed = [self.parse_hints(h, p, n) for p, h, n in zip(prepared, hints, names)]
         references = [None] * len(prepared) if references is None else references
-        uses = []
+        found = []
         ab = self.predict_ab(prepared, parsed, [None if r is None else self.prepare_reference(r) for r in references],
-                             uses)
-        for use, name in zip(uses, names):
-            if use is not None:  # said, not only done: an unrelated reference looks like no reference at all
-                warnings.warn(ReferenceReport(dataclasses.replace(use, photo=name or "the photo")), stacklevel=4)
+                             found)
+        for use, name in zip(found, names):
+            use = None if use is None else dataclasses.replace(use, photo=name or "the photo")
+            if uses is not None:
+                uses.append(use)
+            elif use is not None:  # said, not only done: an unrelated reference looks like no reference at all
+                warnings.warn(ReferenceReport(use), stacklevel=4)
         return [self.finish(p, ab_i, h, saturation) for p, ab_i, h in zip(prepared, ab, parsed)]
 
     def colorize(self, image: ImageLike, hints: HintLike | None = None, name: str | None = None,
@@ -312,10 +315,12 @@ class Colorizer:
                        names: typing.Sequence[str] | None = None,
                        hints: typing.Sequence[HintLike | None] | None = None,
                        references: typing.Sequence[ImageLike | Reference | None] | None = None,
-                       saturation: float | None = None) -> list[np.ndarray]:
+                       saturation: float | None = None, uses: list | None = None) -> list[np.ndarray]:
         """Colorize several images (any iterable, or an (N, H, W, C) array), running the network on up to
         ``batch_size`` at a time; ``names``, ``hints`` (one hint list per image) and ``references`` (one colour
-        reference per image, or None; the same one is prepared once) are optional."""
+        reference per image, or None; the same one is prepared once) are optional. ``uses``: a list that gets
+        what each photo's reference did (``ReferenceUse``, or None), instead of a ``ReferenceReport`` warning each
+        (Python's warnings are process-wide: a thread beside this one may be filtering them)."""
         if saturation is not None:
             check_saturation(saturation)
         images = _as_list(images, "images")
@@ -339,7 +344,7 @@ class Colorizer:
             end = start + batch_size
             prepared = [self.prepare(image, name) for image, name in zip(images[start:end], names[start:end])]
             results += self._colorize(prepared, hints[start:end], names[start:end], references[start:end],
-                                      saturation)
+                                      saturation, uses)
         return results
 
 

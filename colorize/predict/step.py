@@ -4,12 +4,11 @@ metadata. ``ModelRecipe`` is the model as the command line names it (sent to eac
 own), ``Writing`` how outputs are written; ``BatchStep`` holds a built model and each colour reference prepared
 once. A photo's failure is an ``Outcome``, never an exception: the other photos carry on."""
 import dataclasses
-import warnings
 
 import numpy as np
 
 from colorize import io as imageio
-from colorize.errors import ColorizeError, OutputExistsError, ReferenceReport
+from colorize.errors import ColorizeError, OutputExistsError
 from colorize.io import outputs as output_files
 
 
@@ -90,17 +89,16 @@ class BatchStep:
     def colorize(self, batch):
         """``[(photo, decoded samples)]`` -> ``([(photo, RGB to write, lines to say)], [failed Outcome])``: the
         batch in one ``colorize_batch`` call; if that is refused (one photo's hints or reference), the photos one
-        by one. The lines: what each photo's reference did (``ReferenceReport``)."""
+        by one. The lines: what each photo's reference did (``ReferenceUse``)."""
         if not batch:
             return [], []
         photos = [photo for photo, _ in batch]
         try:
             references = [None if p.reference is None else self.reference(p.reference) for p in photos]
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ReferenceReport)
-                results = self.colorizer.colorize_batch([image for _, image in batch], batch_size=len(batch),
-                                                        names=[p.name for p in photos],
-                                                        hints=[p.hints for p in photos], references=references)
+            uses = []
+            results = self.colorizer.colorize_batch([image for _, image in batch], batch_size=len(batch),
+                                                    names=[p.name for p in photos], hints=[p.hints for p in photos],
+                                                    references=references, uses=uses)
         except ColorizeError as err:
             if len(batch) == 1:
                 return [], [Outcome(photos[0].name, "failed", str(err))]
@@ -110,16 +108,12 @@ class BatchStep:
                 done += one
                 failed += failure
             return done, failed
-        said = {}
-        for note in caught:
-            if issubclass(note.category, ReferenceReport):  # one line a photo: "reference R: matched 34% of P"
-                said.setdefault(note.message.use.photo, []).append(str(note.message))
-            else:
-                warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         if self.writing.bit_depth == 16:  # the input's own lightness, at its precision
             from colorize.pipeline.bit_depth import to_16_bits
             results = [to_16_bits(rgb, image) for rgb, (_, image) in zip(results, batch)]
-        return [(p, rgb, tuple(said.get(p.name, ()))) for p, rgb in zip(photos, results)], []
+        said = [() if i >= len(uses) or uses[i] is None else (str(uses[i]),)  # "reference R: matched 34% of P"
+                for i in range(len(results))]
+        return [(p, rgb, lines) for p, rgb, lines in zip(photos, results, said)], []
 
     def write(self, photo, rgb, lines=()):
         """Write one output, in the format of its name, with the input's metadata -> its ``Outcome``, with
