@@ -86,7 +86,7 @@ def run_job(job, recipe, executor, say=None):
             for folder in sorted({outputs[f].parent for f in todo}):
                 atomic.clean_stale(folder)
             for path in dict.fromkeys(references.values()):  # each checked once, before any photo
-                step.reference(path)
+                step.reference(str(path))
             photos = [Photo(str(f), str(f), str(outputs[f]), hints.get(f),
                             None if f not in references else str(references[f])) for f in todo]
             headers = concurrent.futures.ThreadPoolExecutor(max_workers=8)
