@@ -226,6 +226,7 @@ def test_every_option_of_every_command_has_help_and_shows_its_default():
                 shown = command._get_formatter()._get_help_string(action) % vars(action)
                 assert "default" in shown and (str(action.default) in shown or f"{action.default:,}" in shown), (
                     name, action.option_strings, shown)
+        assert any(action.option_strings == ["--debug"] for action in command._actions), name  # issue 31.5
 
 
 def test_the_overwrite_refusal_on_the_command_line_names_the_flag(tmp_path, model_args, capsys):
