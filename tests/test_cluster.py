@@ -211,11 +211,11 @@ def test_references_and_hints_files_give_the_bytes_of_a_local_run(cluster, tmp_p
     """``--reference`` for every photo, a hints file naming another reference for one photo (relative to the
     file) and hints for another: the cluster writes what a local run writes, byte for byte."""
     inputs = _photos(tmp_path / "in", 5)
-    Image.fromarray(photos["coffee"][:120, :160]).save(tmp_path / "ref.jpg", quality=95)
+    Image.fromarray(photos["astronaut"][:120, :160]).save(tmp_path / "ref.jpg", quality=95)  # where the crops are
     (tmp_path / "refs").mkdir()
-    Image.fromarray(photos["chelsea"][:96, :128]).save(tmp_path / "refs" / "cat.png")
+    Image.fromarray(photos["astronaut"][4:100, 2:130]).save(tmp_path / "refs" / "near.png")
     hints = tmp_path / "hints.json"
-    hints.write_text(json.dumps({"a/photo01.png": {"reference": "refs/cat.png"},
+    hints.write_text(json.dumps({"a/photo01.png": {"reference": "refs/near.png"},
                                  "b/photo02.png": {"hints": [{"x": 5, "y": 5, "color": "#1f4e9c"}]}}))
     options = ["--preset", "bigru_fusion_64_hints", "--reference", str(tmp_path / "ref.jpg"), "--hints", str(hints),
                "--batch-size", "2", "--quiet"]
