@@ -77,7 +77,8 @@ def cmd_predict(args):
         from colorize.config import load_config
         config = load_config(args.config)
     recipe = ModelRecipe(args.preset or args.preset_file, args.weights, args.sha256, config, args.readout,
-                         args.upsampling, args.max_pixels, getattr(args, "saturation", None))
+                         args.upsampling, args.max_pixels, getattr(args, "saturation", None),
+                         not getattr(args, "keep_border", False))
     job = Job(args.inputs, args.output, args.batch_size, args.batch_pixels, args.overwrite, args.quality,
               args.bit_depth, args.hint, args.hints, args.reference, args.verbose, progress=not args.quiet)
     summary = run_job(job, recipe, executor)

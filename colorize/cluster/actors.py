@@ -17,8 +17,8 @@ from colorize.predict.step import BatchStep, Outcome
 class ColorizeActor:
     """One model on one worker; ``__call__`` takes Ray Data rows ``{"batch": [JSON batch]}`` (see ``run``)."""
 
-    def __init__(self, recipe, writing, budget):
-        self.step, self.budget = BatchStep(recipe.build(), writing), budget
+    def __init__(self, recipe, writing, budget, verbose=False):
+        self.step, self.budget = BatchStep(recipe.build(), writing, verbose), budget
 
     def __call__(self, rows):
         outcomes = []

@@ -83,7 +83,8 @@ class RayExecutor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Ray's deprecation notice for max_restarts / max_task_retries
             ds = ray.data.from_items([{"batch": b} for b in rows], override_num_blocks=len(rows)).map_batches(
-                ColorizeActor, fn_constructor_kwargs={"recipe": recipe, "writing": step.writing, "budget": budget},
+                ColorizeActor, fn_constructor_kwargs={"recipe": recipe, "writing": step.writing, "budget": budget,
+                                                  "verbose": step.verbose},
                 batch_size=1, compute=ray.data.ActorPoolStrategy(size=size), max_restarts=-1,
                 max_task_retries=TASK_RETRIES, **resources)
         seen = set()

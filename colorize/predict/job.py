@@ -78,7 +78,7 @@ def run_job(job, recipe, executor, say=None):
             if notice:
                 tally.line(notice)
         with executor.session() as tally.stream:  # Ray's own lines held back meanwhile: the run's go here
-            step = BatchStep(recipe.build(), Writing(job.overwrite, job.quality, job.bit_depth))
+            step = BatchStep(recipe.build(), Writing(job.overwrite, job.quality, job.bit_depth), job.verbose)
             if any(hints.values()) and not step.colorizer.hints:
                 raise InputError(f"colour hints were given, but the model {step.colorizer.name} takes none; use a "
                                  "hint preset such as bigru_fusion_64_hints (--preset)")

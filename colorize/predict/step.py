@@ -26,6 +26,7 @@ class ModelRecipe:
     upsampling: str = None
     max_pixels: int = imageio.MAX_FILE_PIXELS
     saturation: float = None
+    border: bool = True  # find a scan's border and leave it neutral (--keep-border: False)
 
     def steered(self):
         """The recipe for photos with hints or references: with no model named, the hint preset (and the line
@@ -41,6 +42,8 @@ class ModelRecipe:
         from colorize.pipeline.colorizer import Colorizer, load_pretrained
         options = {k: v for k, v in (("readout", self.readout), ("upsampling", self.upsampling),
                                      ("saturation", self.saturation)) if v is not None}
+        if not self.border:
+            options["border"] = False
         if self.weights:  # without a config: the preset card beside the weights, or one line saying so
             return Colorizer.from_weights(self.weights, self.config, self.sha256, max_pixels=self.max_pixels,
                                           **options)
@@ -67,11 +70,14 @@ class Outcome:
 
 
 class BatchStep:
-    """The per-batch work, with one model (``colorizer``) and the ``writing`` options."""
+    """The per-batch work, with one model (``colorizer``) and the ``writing`` options; ``verbose``: each photo's
+    outcome also says what was found around it (a border)."""
 
-    def __init__(self, colorizer, writing):
-        self.colorizer, self.writing = colorizer, writing
-        self._references = {}
+    def __init__(self, colorizer, writing, verbose=False):
+        self.colorizer, self.writing, self.verbose = colorizer, writing, verbose
+        self._references, self._said = {}, {}
+        if verbose:  # told once per photo prepared
+            colorizer.report = lambda name, line: self._said.setdefault(name, []).append(f"colorize: {name}: {line}")
 
     def reference(self, path, name=None):
         """The colour reference at ``path``, prepared once (``InputError`` naming it if it is unusable)."""
@@ -111,8 +117,8 @@ class BatchStep:
         if self.writing.bit_depth == 16:  # the input's own lightness, at its precision
             from colorize.pipeline.bit_depth import to_16_bits
             results = [to_16_bits(rgb, image) for rgb, (_, image) in zip(results, batch)]
-        said = [() if i >= len(uses) or uses[i] is None else (str(uses[i]),)  # "reference R: matched 34% of P"
-                for i in range(len(results))]
+        said = [(*self._said.pop(p.name, ()), *(() if i >= len(uses) or uses[i] is None else (str(uses[i]),)))
+                for i, p in enumerate(photos)]  # the border found; "reference R: matched 34% of P"
         return [(p, rgb, lines) for p, rgb, lines in zip(photos, results, said)], []
 
     def write(self, photo, rgb, lines=()):
