@@ -107,7 +107,7 @@ class BatchStep:
                                                     references=references, uses=uses)
         except ColorizeError as err:
             if len(batch) == 1:
-                return [], [Outcome(photos[0].name, "failed", str(err))]
+                return [], [Outcome(photos[0].name, "failed", str(err), tuple(self._said.pop(photos[0].name, ())))]
             done, failed = [], []
             for item in batch:
                 one, failure = self.colorize([item])
