@@ -1,6 +1,7 @@
 """Training throughput of the default preset at 64x64: synthetic in-memory tensors vs the real tf.data pipeline
-from tiny_imagenet_color, each in float32 and mixed_bfloat16; with ``--loop-steps``, also the training loop itself
-(``colorize.train`` on the real pipeline, its images/s and host time per step) beside the bare step. Prints one JSON
+from tiny_imagenet_color, each in float32 and mixed_bfloat16, and which of them ``train.precision: auto`` picks on
+this machine (and why); with ``--loop-steps``, also the training loop itself (``colorize.train`` on the real
+pipeline, its images/s and host time per step) beside the bare step. Prints one JSON
 object.
 
     python bench/train_throughput.py [--steps 20 --rounds 6] [--data-dir ../shared/data/tfds] [--config configs/X.yaml]
@@ -27,6 +28,7 @@ from colorize.model.network import build_model  # noqa: E402
 from colorize.training.batches import as_training_pair  # noqa: E402
 from colorize.training.loop import count_steps_per_epoch, train  # noqa: E402
 from colorize.training.losses import Losses  # noqa: E402
+from colorize.training.runtime import choose_precision  # noqa: E402
 
 
 def _train_step(config, precision):
@@ -37,7 +39,7 @@ def _train_step(config, precision):
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     optimizer = keras.optimizers.AdamW(1e-3)
-    losses = Losses(config, config.train.batch_size, np.ones(bins.num_bins(), np.float32))
+    losses = Losses(config, np.ones(bins.num_bins(), np.float32))
 
     @tf.function
     def step(iterator):
@@ -150,6 +152,10 @@ def main():
                                      for p in ("float32", "mixed_bfloat16")}
     result["bfloat16_over_float32"] = {s: round(ips[f"{s}_mixed_bfloat16"] / ips[f"{s}_float32"], 3)
                                        for s in ("synthetic", "real")}
+    import dataclasses
+    chosen = choose_precision(dataclasses.replace(config.train, precision="auto"))
+    result["auto"] = {"picks": chosen.policy, "why": chosen.why,  # is auto's pick the faster one here?
+                      "faster_measured": max(("float32", "mixed_bfloat16"), key=lambda p: ips[f"synthetic_{p}"])}
     for p, loop in result.get("loop", {}).items():
         loop["over_bare_real_step"] = round(loop["images_per_second"] / ips[f"real_{p}"], 3)
     print(json.dumps(result))

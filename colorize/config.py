@@ -101,7 +101,9 @@ class TrainConfig:
     #                                 block (the encoding of the block's mean ab: averages a red/green edge to brown)
     validation_readout: str = "regression"  # regression, or preset:NAME: validate with that preset's readout too
     #                                 (what the weights will ship with) and pick the best checkpoint on it
-    precision: str = "float32"      # float32 | mixed_bfloat16 | mixed_float16
+    precision: str = "auto"         # auto (mixed_bfloat16 where the hardware computes in it, mixed_float16 on a
+    #                                 GPU of compute capability 7.x, else float32) | float32 | mixed_bfloat16 |
+    #                                 mixed_float16
     jit_compile: bool = False
     checkpoint_every: int = 500     # steps
     keep_checkpoints: int = 2       # newest checkpoints of this run kept; older runs' ones are never deleted
@@ -136,8 +138,8 @@ class TrainConfig:
         _require(self.regression_loss in ("huber", "l2", "log_mse"), "train.regression_loss", "huber, l2 or log_mse")
         for name in ("bins_weight", "class_weight"):
             _require(0 <= getattr(self, name) <= 1000, f"train.{name}", "between 0 and 1000")
-        _require(self.precision in ("float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
-                 "float32, mixed_bfloat16 or mixed_float16")
+        _require(self.precision in ("auto", "float32", "mixed_bfloat16", "mixed_float16"), "train.precision",
+                 "auto, float32, mixed_bfloat16 or mixed_float16")
         _require(0 <= self.rebalance <= 1, "train.rebalance", "between 0 and 1")
         _require(self.validation_readout == "regression" or self.validation_readout.startswith("preset:"),
                  "train.validation_readout", "regression or preset:NAME")

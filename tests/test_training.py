@@ -132,7 +132,7 @@ def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
     from colorize.training.losses import Losses
     truth = tf.zeros([1, 4, 4, 2])
     small, large = tf.fill([1, 4, 4, 2], 0.01), tf.fill([1, 4, 4, 2], 0.5)  # 1.1 and 55 Lab units
-    losses = {kind: Losses(smoke("train.loss=regression", f"train.regression_loss={kind}"), 1, None)
+    losses = {kind: Losses(smoke("train.loss=regression", f"train.regression_loss={kind}"), None)
               for kind in ("huber", "l2")}
     value = {(kind, name): float(fn({"ab": x}, truth)) for kind, fn in losses.items()
              for name, x in (("small", small), ("large", large))}
@@ -144,7 +144,7 @@ def test_l2_regression_loss_is_the_squared_error_and_grows_faster_than_huber():
 
 def test_log_mse_loss_is_per_photo_and_weighs_a_near_grey_photo_like_a_colourful_one():
     from colorize.training.losses import LOG_MSE_FLOOR, LOG_MSE_WEIGHT, Losses
-    loss = Losses(smoke("train.loss=regression", "train.regression_loss=log_mse"), 2, None)
+    loss = Losses(smoke("train.loss=regression", "train.regression_loss=log_mse"), None)
     truth = tf.zeros([2, 4, 4, 2])
     pred = tf.stack([tf.fill([4, 4, 2], 0.01), tf.fill([4, 4, 2], 0.3)])
     expected = LOG_MSE_WEIGHT * np.log(np.array([0.01, 0.3]) ** 2 + LOG_MSE_FLOOR)

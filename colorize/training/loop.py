@@ -7,6 +7,7 @@ into the graph and touches the host only to log, validate and save. Losses live 
 ``colorize.training_log``. Re-running the same command resumes: weights, optimizer, step and data position.
 """
 import contextlib
+import dataclasses
 import math
 import signal
 import time
@@ -37,6 +38,10 @@ from colorize.training.log import (
 )
 from colorize.training.warm_start import warm_start
 from colorize.training.workdir import WorkdirLock, check_workdir
+
+# Steps skipped in a row (non-finite gradients) before a run without loss scaling stops: one bad batch is skipped,
+# a run of them means the weights or the data are broken.
+MAX_SKIPS_IN_A_ROW = 10
 
 # Changing these on resume changes what the checkpoint means or where the data stream stands.
 BREAKING_CHANGES = ("model.", "train.batch_size", "train.seed", "train.precision", "data.source", "data.data_dir",
@@ -70,16 +75,19 @@ def train(config, workdir, max_steps=None, verbose=True, dataset=None, *, restar
         raise ConfigError(f"--max-steps (max_steps) must be from 1 to {MAX_STEPS:,}, or left out for the config's "
                           f"whole run; got {max_steps!r}")
     workdir = check_workdir(workdir)
+    precision = runtime.choose_precision(config.train, None if restart else _stored_precision(workdir))
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, precision=precision.policy))
     with runtime.process_state(config.train):
         strategy = runtime.pick_strategy(config.train)
         chief = runtime.is_chief(strategy)
         with WorkdirLock(workdir) if chief else contextlib.nullcontext():
             return _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_config_change,
-                          Console(None, verbose, log))
+                          Console(None, verbose, log), precision)
 
 
-def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_config_change, out):
+def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_config_change, out, precision):
     tc = config.train
+    out.say(precision.line())  # the run's first line: what it computes in, and why
 
     # ---- how long: steps per epoch from the data, total steps from train.steps or epochs
     steps_per_epoch, total_steps, epoch_steps = _run_length(config, dataset)
@@ -87,6 +95,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
     out.total = last_stop
     warnings = _length_warnings(tc, total_steps, max_steps, steps_per_epoch,
                                 epoch_steps if dataset is None and not tc.steps_per_epoch else None)
+    warnings = ([precision.warning] if precision.warning else []) + warnings
     validate_every = tc.validate_every or steps_per_epoch * math.ceil(tc.checkpoint_every / steps_per_epoch)
 
     # ---- data, model, optimizer, checkpoint
@@ -121,13 +130,17 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
         tc.keep_checkpoints, config.to_dict(), scratch=not chief)
     run = RunRecord(config, strategy, model, start, total_steps, previous_record(workdir, start), warnings)
 
+    def run_record(current, finished):
+        return {**run.record(current, finished), "precision": precision.record()}
+
     # ---- the step, several per call: a replica's step, then the loop over steps in the graph
     inputs = train_input.TrainInput(config, strategy, start, dataset=dataset,
                                     stored=checkpoints.stored_entry(resumed, "data_positions") if resumed else None)
     if inputs.note:
         out.warn(inputs.note)
+    stop_flag = tf.Variable(False, trainable=False, name="stop_requested")  # set by a stop signal, read each step
     train_steps = _make_train_steps(config, strategy, model, optimizer, step, inputs.positions,
-                                    losses.Losses(config, tc.batch_size, bin_weights, data.with_labels(config)))
+                                    losses.Losses(config, bin_weights, data.with_labels(config)), stop_flag)
     iterator = inputs.iterator
     val_ds = data.val_dataset(config) if config.data.val_limit and chief else None
     readout = validation_readout(tc, config.model)  # the readout the weights will ship with, if named
@@ -140,7 +153,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
 
     # ---- the loop
     current = start
-    with runtime.stop_on_signals(enabled=not runtime.is_multi_worker(strategy)) as stop, run.watch("loop"):
+    with runtime.stop_on_signals(not runtime.is_multi_worker(strategy), stop_flag) as stop, run.watch("loop"):
         while current < last_stop and not stop.signum:
             n = min(_until_next(current, every) for every in (tc.log_every, tc.checkpoint_every, validate_every,
                                                               last_stop))
@@ -185,17 +198,17 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
                     _check_finite_weights(model, current, ckpt_dir)
                     writer.save(current, {"data_positions": inputs.stored()})
                     if chief:
-                        write_record(workdir, run.record(current, finished=False))
+                        write_record(workdir, run_record(current, finished=False))
     summaries.flush()
 
     # ---- the end: final weights with their sha256, the record, how to use them
     if stop.signum:
         name = signal.Signals(stop.signum).name
         if chief:
-            write_record(workdir, {**run.record(current, finished=False), "interrupted_by": name})
+            write_record(workdir, {**run_record(current, finished=False), "interrupted_by": name})
         raise TrainingInterrupted(f"stopped by {name} at step {current}: checkpoint {ckpt_dir / f'ckpt-{current}'} "
                                   "saved; re-run the same command to resume", stop.signum)
-    record = run.record(current, finished=current >= total_steps)
+    record = run_record(current, finished=current >= total_steps)
     if chief:
         # a new file for every export (the step in its name), never rewritten: each printed line keeps working
         final, final_config = export_weights(workdir, "final", current, model, config.to_dict(),
@@ -214,28 +227,32 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
 
 # ---------------------------------------------------------------------------------------------- the step
 
-def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_fn):
-    """``train_steps(iterator, n)``: up to ``n`` steps in one graph call. Returns the sum of their finite losses,
-    the steps done, a status (0 ok, 1 non-finite loss, 2 non-finite gradients) and the last loss, and how many
-    steps mixed_float16's loss scaling skipped. Stops at the first step whose loss, or whose gradients summed
-    over all replicas, are not finite: what would be applied is checked, not one replica's share. ``positions``
-    (``colorize.train_input``), when given, follows where each input pipeline stands."""
+def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_fn, stop_flag):
+    """``train_steps(iterator, n)``: up to ``n`` steps in one graph call, fewer if ``stop_flag`` (set by a stop
+    signal: ``runtime.stop_on_signals``) is set, which each step reads, so SIGTERM is acted on within a step
+    whatever ``n``. Returns the sum of the applied steps' losses, the steps done, a status (0 ok, 1 non-finite
+    loss, 2 non-finite gradients ``MAX_SKIPS_IN_A_ROW`` steps in a row), the last loss, and how many steps were
+    skipped.
+
+    A step whose gradients, summed over all replicas, are not finite is skipped (not applied): what would be
+    applied is checked, not one replica's share; mixed_float16's loss scaling skips it and lowers its scale, the
+    other precisions skip it as it is. A run of skips stops training. ``positions`` (``colorize.train_input``),
+    when given, follows where each input pipeline stands."""
     tc = config.train
     replicas = strategy.num_replicas_in_sync
     loss_scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
     recipe = config.hints
     replica_seed = tf.constant(tc.seed, tf.int64)
+    skips_in_a_row = tf.Variable(0, dtype=tf.int32, trainable=False, name="skips_in_a_row")  # read across calls
+    with_gradient = []  # the trainable variables that get a gradient, in order (found while tracing)
 
     def gradients(batch, step_value, replica):
         l, ab = as_training_pair(batch)
-        hint_channels = palette = None
+        hint_channels = None
         if config.model.hints:  # seeded by the step and the replica, so a resumed run sees the same hints
             hint_channels = hint_simulation.simulate(ab, tf.stack([replica_seed * 1000 + replica, step_value]), recipe)
-        if config.model.palette:
-            palette = hint_simulation.simulate_palette(
-                ab, tf.stack([-7 - replica_seed * 1000 - replica, tf.cast(step_value, tf.int64)]), recipe)
         with tf.GradientTape() as tape:
-            outputs = model(model_inputs(config.model, l, hint_channels, palette), training=True)
+            outputs = model(model_inputs(config.model, l, hint_channels), training=True)
             loss = loss_fn(outputs, ab, labels_of(batch),  # the bins targets' draw: by step and replica too
                            seed=tf.stack([-1 - (replica_seed * 1000 + replica), tf.cast(step_value, tf.int64)]))
             scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
@@ -245,7 +262,7 @@ def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_
 
     compiled = {}  # one XLA function per replica: a trace captures the variables of the replica that traced it
 
-    def replica_step(batch):
+    def replica_gradients(batch):
         context = tf.distribute.get_replica_context()
         replica = tf.cast(context.replica_id_in_sync_group, tf.int64)
         compute = gradients
@@ -258,35 +275,44 @@ def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_
             if loss_scaling:  # Keras checks one replica's local gradients: make every replica's show the verdict
                 poison = tf.where(bad > 0, np.float32(np.nan), np.float32(0.0))
                 grads = [None if g is None else g + tf.cast(poison, g.dtype) for g in grads]
-        optimizer.apply_gradients([(g, v) for g, v in zip(grads, model.trainable_variables) if g is not None])
-        return loss, bad, train_input.where(batch) if positions is not None else tf.zeros([1, 2], tf.int64)
+        with_gradient[:] = [v for g, v in zip(grads, model.trainable_variables) if g is not None]
+        return loss, bad, [g for g in grads if g is not None], \
+            train_input.where(batch) if positions is not None else tf.zeros([1, 2], tf.int64)
+
+    def replica_apply(grads):
+        optimizer.apply_gradients(zip(grads, with_gradient))
 
     @tf.function
     def train_steps(iterator, n):
         loss_sum, done, status = tf.constant(0.0), tf.constant(0), tf.constant(0)
         last, skipped = tf.constant(0.0), tf.constant(0)
         for _ in tf.range(n):
-            loss, bad, where = strategy.run(replica_step, args=(next(iterator),))
+            loss, bad, grads, where = strategy.run(replica_gradients, args=(next(iterator),))
             if positions is not None:
                 train_input.advance(strategy, positions, where)
             loss = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
             bad = strategy.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None) > 0  # the same on every replica
+            if loss_scaling:  # on non-finite gradients the optimizer skips the step and lowers the loss scale
+                strategy.run(replica_apply, args=(grads,))
+            elif not bad:
+                strategy.run(replica_apply, args=(grads,))
             step.assign_add(1)
             done += 1
             last = loss
             if not tf.math.is_finite(loss):
                 status = 1
                 break
-            if loss_scaling:  # the optimizer skipped the step and lowered the loss scale
-                if bad:
-                    skipped += 1
-                else:
-                    loss_sum += loss
-            else:
-                if bad:
+            if bad:
+                skipped += 1
+                skips_in_a_row.assign_add(1)
+                if not loss_scaling and skips_in_a_row >= MAX_SKIPS_IN_A_ROW:
                     status = 2
                     break
+            else:
+                skips_in_a_row.assign(0)
                 loss_sum += loss
+            if stop_flag:  # read after the step's updates (automatic control dependencies): a whole step is done
+                break
         return loss_sum, done, status, last, skipped
 
     return train_steps
@@ -378,6 +404,14 @@ def _resume(checkpoint, ckpt_dir, config, restart, allow_config_change, chief, o
     return prefix
 
 
+def _stored_precision(workdir):
+    """The precision the newest checkpoint of ``workdir`` was trained in, or None (no checkpoint, or one made
+    before its config was stored beside it)."""
+    newest = checkpoints.list_checkpoints(workdir / "checkpoints")
+    stored = checkpoints.stored_config(newest[0]) if newest else None
+    return ((stored or {}).get("train") or {}).get("precision")
+
+
 def _normalized(stored):
     train = dict(stored.get("train") or {})
     if train.get("loss") == "huber":  # the old name of "regression"
@@ -387,7 +421,8 @@ def _normalized(stored):
 
 def _stop_on_non_finite(status, last_loss, current, ckpt_dir):
     last_good = tf.train.latest_checkpoint(ckpt_dir) or "none yet"
-    what = f"loss became {last_loss}" if status == 1 else "the gradients became non-finite"
+    what = f"loss became {last_loss}" if status == 1 else \
+        f"the gradients were non-finite {MAX_SKIPS_IN_A_ROW} steps in a row (each skipped)"
     raise TrainingError(f"{what} at step {current}; stopped without saving. The last good checkpoint ({last_good}) is "
                         "intact: check the data for NaN or lower train.learning_rate, then re-run to resume")
 

@@ -2,7 +2,8 @@
 classification head with class rebalancing (Zhang et al. 2016), and the semantic class loss (Iizuka et al. 2016).
 
 Every loss is a per-image sum of weighted terms, averaged over the global batch (``tf.distribute``'s
-``compute_average_loss``), so gradients summed over replicas equal those of one device with the whole batch.
+``compute_average_loss``: each replica's batch as it comes, times the replicas), so gradients summed over replicas
+equal those of one device with the whole batch, whatever batch size a ``dataset=`` stream has.
 """
 import numpy as np
 import tensorflow as tf
@@ -67,7 +68,7 @@ def soft_cross_entropy(target, logits):
 
 def regression_penalty(kind, ab_pred, ab_true):
     """Per-image regression loss on scaled ab: ``huber`` or ``l2`` (mean per pixel, in units where a 5 Lab-unit
-    error costs 1/2), or ``log_mse`` (what a mean of per-image PSNRs rewards: near-grey photos count fully)."""
+    error costs 1/4), or ``log_mse`` (what a mean of per-image PSNRs rewards: near-grey photos count fully)."""
     err = tf.abs(ab_pred - ab_true)
     if kind == "log_mse":
         mse = tf.reduce_mean(tf.square(err), axis=[1, 2, 3])
@@ -78,19 +79,18 @@ def regression_penalty(kind, ab_pred, ab_true):
 
 
 class Losses:
-    """The loss of a training config: ``Losses(config, global_batch, bin_weights)(outputs, ab_true, labels)``.
+    """The loss of a training config: ``Losses(config, bin_weights)(outputs, ab_true, labels)``.
 
     ``train.loss`` picks the heads (regression, classification or both), ``train.regression_loss`` the regression
     penalty, ``train.bins_weight`` and ``train.class_weight`` the weights of the classification and class terms;
     ``bin_weights`` are the per-bin rebalancing weights (``bin_loss_weights``), needed with a classification head.
     """
 
-    def __init__(self, config, global_batch, bin_weights, with_labels=False):
+    def __init__(self, config, bin_weights, with_labels=False):
         self.kind, self.bins_weight = config.train.loss, config.train.bins_weight
         self.class_weight = config.train.class_weight if with_labels else 0.0
         self.regression = config.train.regression_loss
         self.target_mode = config.train.bins_target
-        self.global_batch = global_batch
         self.weights = tf.constant(bin_weights) if bin_weights is not None else None
 
     def __call__(self, outputs, ab_true, labels=None, seed=None):
@@ -109,4 +109,4 @@ class Losses:
             ce = soft_cross_entropy(target, outputs["ab_bins"])
             scale = self.bins_weight if self.kind == "both" else 1.0
             per_image += scale * tf.reduce_mean(ce * pixel_weight, axis=[1, 2])
-        return tf.nn.compute_average_loss(per_image, global_batch_size=self.global_batch)
+        return tf.nn.compute_average_loss(per_image)  # the batch's own size: a dataset= stream may differ
