@@ -246,3 +246,20 @@ def test_a_users_hint_clears_the_reference_around_it():
     outside = ~around
     outside[8, 8] = False
     np.testing.assert_array_equal(both[outside], reference[outside])
+
+
+def test_a_model_that_matched_a_reference_is_collected_after_del(photos):
+    import gc
+    import weakref
+
+    from colorize.config import ModelConfig
+    from colorize.model.network import build_model
+    config = ModelConfig(input_size=32, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16,
+                         hints=True)
+    model = build_model(config)
+    hinted = colorize.Colorizer(model, config, name="tiny hints")
+    reference_lib.match(hinted, hinted.prepare(grey_of(photos["coffee"])), hinted.prepare_reference(photos["coffee"]))
+    gone = weakref.ref(model)
+    del hinted, model
+    gc.collect()
+    assert gone() is None  # the encoder cache let it go

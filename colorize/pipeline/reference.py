@@ -112,30 +112,35 @@ def prepare_reference(colorizer, image, name=None):
 
 
 # -- features ------------------------------------------------------------------------------------------------
-_ENCODERS = weakref.WeakKeyDictionary()
+_ENCODERS = weakref.WeakKeyDictionary()  # model -> its compiled encoder, which holds no reference to the model
+# object itself (only its layers' variables), so the entry goes when the model does
 
 
 def _encoder(colorizer):
     """The network's encoder: scaled L on the canvas -> each stage's last activations (compiled once per model)."""
-    model = colorizer.model
-    if model not in _ENCODERS:
-        from colorize.model import encoder
-        sub = encoder(model, colorizer.config)
-        size = colorizer.config.input_size
-        hint_shape = [1, size, size, 3]
+    run = _ENCODERS.get(colorizer.model)
+    if run is None:
+        run = _ENCODERS[colorizer.model] = _compile_encoder(colorizer.model, colorizer.config, colorizer.hints)
+    return run
 
-        @tf.function(input_signature=[tf.TensorSpec([None, size, size, 1])])
-        def run(l_scaled):
-            inputs = [l_scaled, tf.zeros(tf.concat([tf.shape(l_scaled)[:1], hint_shape[1:]], 0))]
-            outputs = sub(inputs if colorizer.hints else l_scaled, training=False)
-            grid = size // 2
-            parts = []
-            for weight, part in zip(STAGE_WEIGHTS, outputs):
-                part = tf.math.l2_normalize(tf.cast(part, tf.float32), axis=-1)
-                parts.append(weight * tf.image.resize(part, [grid, grid], method="bilinear"))
-            return tf.concat(parts, -1)
-        _ENCODERS[model] = run
-    return _ENCODERS[model]
+
+def _compile_encoder(model, config, hints):
+    from colorize.model import encoder
+    sub = encoder(model, config)
+    size = config.input_size
+    hint_shape = [1, size, size, 3]
+
+    @tf.function(input_signature=[tf.TensorSpec([None, size, size, 1])])
+    def run(l_scaled):
+        inputs = [l_scaled, tf.zeros(tf.concat([tf.shape(l_scaled)[:1], hint_shape[1:]], 0))]
+        outputs = sub(inputs if hints else l_scaled, training=False)
+        grid = size // 2
+        parts = []
+        for weight, part in zip(STAGE_WEIGHTS, outputs):
+            part = tf.math.l2_normalize(tf.cast(part, tf.float32), axis=-1)
+            parts.append(weight * tf.image.resize(part, [grid, grid], method="bilinear"))
+        return tf.concat(parts, -1)
+    return run
 
 
 def _canvas(lightness, size):
