@@ -157,7 +157,7 @@ async def read_body(request, limit, idle_timeout_s=None):
                 chunk = await asyncio.wait_for(anext(stream), idle_timeout_s)
             except StopAsyncIteration:
                 break
-            except TimeoutError:
+            except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11; two before
                 raise RequestError(408, f"the upload stalled: no data for {idle_timeout_s:g} s; send it again") \
                     from None
             size += len(chunk)
