@@ -34,8 +34,9 @@ sys.path.insert(0, str(REPO))
 
 from colorize import color  # noqa: E402
 from colorize.config import load_config  # noqa: E402
+from colorize.data import iter_dataset  # noqa: E402
 from colorize.evaluation.hint_sampling import evaluation_hints  # noqa: E402
-from colorize.evaluation.scoring import evaluate, iter_dataset  # noqa: E402
+from colorize.evaluation.scoring import evaluate  # noqa: E402
 from colorize.pipeline import hints  # noqa: E402
 from colorize.pipeline.colorizer import Colorizer  # noqa: E402
 

@@ -9,7 +9,7 @@ colour frames go in; the pipeline reads their L).
 * flicker: the mean ab change (Lab units) of the same scene point between consecutive output frames: frame t-1 is
   sampled where frame t's pixels were, by the known motion, over the pixels seen in both. ``truth`` is the same
   measure on the true frames (what resampling alone gives); ``ratio`` is stabilised / per-frame.
-* accuracy: PSNR (dB, RGB) and AuC (ab error) of each frame against the true frame (``colorize.metrics``),
+* accuracy: PSNR (dB, RGB) and AuC (ab error) of each frame against the true frame (``colorize.evaluation.metrics``),
   averaged over frames and clips.
 * cuts: two-shot clips (a pan over one photo, then over another): the cut must be found at the right frame and
   nowhere in the one-shot clips, and no colour may cross it: each shot must come out exactly as it does when

@@ -91,8 +91,8 @@ class TrainConfig:
     #                                 log of its mean squared error, the quantity a mean PSNR averages)
     bins_weight: float = 0.05       # weight of the classification loss when loss == both
     class_weight: float = 0.0       # weight of the semantic (class label) loss, for models with model.classes
-    init_weights: str | None = None  # start from these weights: preset:NAME or a .weights.h5 (see
-    #                                 colorize.warm_start; grown layers start as the old ones, new inputs at zero)
+    init_weights: str | None = None  # start from these weights: preset:NAME or a .weights.h5 (see colorize.training.
+    #                                 warm_start; grown layers start as the old ones, new inputs at zero)
     rebalance: float = 0.5          # Zhang et al.'s lambda: mix of empirical and uniform bin prior
     rebalance_keeps_mean: bool = False  # tilt the rebalancing weights so the colours they favour keep the data's
     #                                 mean ab (the plain weights add a warm cast: colorize.model.bins.rebalance_weights)

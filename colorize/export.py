@@ -8,7 +8,7 @@ graph, through the very ``tf.function``s that ``Colorizer.colorize`` calls. Deco
 ``export_tflite`` writes the network alone: scaled L (1, S, S, 1) float32 in, ab in Lab units (1, S, S, 2) out
 (the readout of the Colorizer, regression or annealed, included). Pre- and post-processing are the caller's.
 
-Both write atomically (``colorize.atomic``: a temporary path next to the target, then a rename) and refuse to
+Both write atomically (``colorize.io.atomic``: a temporary path next to the target, then a rename) and refuse to
 replace an existing path unless ``overwrite=True`` (``colorize.OutputExistsError``); an unwritable target is a
 ``colorize.WriteError`` naming it. Even with ``overwrite=True`` a folder is replaced only if it is a SavedModel
 or empty: anything else in it is a user's, never deleted (``colorize.WriteError``).
@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from colorize._internals import freeze_variables
 from colorize.errors import WriteError
-from colorize.io import atomic
+from colorize.io import writing
 
 SIGNATURE_KEY = "serving_default"
 SAVEDMODEL_ENTRIES = {"saved_model.pb", "saved_model.pbtxt", "variables", "assets", "assets.extra", "fingerprint.pb",
@@ -57,7 +57,7 @@ def export_savedmodel(colorizer, path, overwrite=False):
     if overwrite:
         _check_replaceable(Path(path))
     module = serving_module(colorizer)
-    with atomic.writing(path, overwrite, directory=True) as tmp:
+    with writing(path, overwrite, directory=True) as tmp:
         tf.saved_model.save(module, str(tmp), signatures={SIGNATURE_KEY: module.serve})
     return Path(path)
 
@@ -98,6 +98,6 @@ def tflite_bytes(colorizer):
 
 def export_tflite(colorizer, path, overwrite=False):
     """Write the network of ``colorizer`` as a ``.tflite`` file at ``path`` (see the module docstring)."""
-    with atomic.writing(path, overwrite) as tmp:  # an existing or unwritable path is refused before converting
+    with writing(path, overwrite) as tmp:  # an existing or unwritable path is refused before converting
         tmp.write_bytes(tflite_bytes(colorizer))
     return Path(path)

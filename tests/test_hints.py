@@ -261,3 +261,33 @@ def test_deeply_nested_hints_are_one_line_errors(tmp_path, tiny_hint_colorizer):
     with pytest.raises(InputError, match="must be \\(x, y, color\\)") as err:
         hints.parse_hints(nested, 20, 20, name="p.png")
     assert len(str(err.value)) < 300
+
+
+def test_enforcement_weighs_distance_and_lightness_as_worked_by_hand():
+    """A hint of radius 2 at the centre of pixel (0, 0), L = 50 there: pixel (1, 0) is one pixel away at the same
+    L, weight exp(-1 / (2 x 2^2)); pixel (0, 1) is as far but ENFORCE_L_SIGMA lighter, weight times exp(-1/2)
+    (the tonal term, which keeps a hint on the clicked object); a pixel past 3 sigma is untouched."""
+    (hint,) = hints.parse_hints([(0.5, 0.5, "#c03020", 2.0)], 10, 10)
+    lightness = np.full((10, 10, 1), 50.0, np.float32)
+    lightness[0, 1, 0] += hint_enforcement.ENFORCE_L_SIGMA
+    out = hint_enforcement.enforce(np.zeros((10, 10, 4), np.float32), lightness, [hint], 32)
+    spatial = np.exp(-1.0 / 8.0)
+    np.testing.assert_allclose(out[0, 0, 2:], hint.ab, rtol=1e-6)
+    np.testing.assert_allclose(out[1, 0, 2:], spatial * np.asarray(hint.ab), rtol=1e-5)
+    np.testing.assert_allclose(out[0, 1, 2:], spatial * np.exp(-0.5) * np.asarray(hint.ab), rtol=1e-5)
+    assert not out[..., :2].any() and not out[7:, :].any() and not out[:, 7:].any()
+
+
+def test_a_hint_model_without_hints_is_its_network_on_empty_hint_channels(tiny_hint_colorizer, astronaut_small):
+    """The automatic path of a hint model (no hints given, none, or an empty list) is the network fed all-zero hint
+    channels, read out as an unhinted photo."""
+    c = tiny_hint_colorizer
+    prepared = c.prepare(astronaut_small)
+    automatic = c.predict_ab([prepared])
+    np.testing.assert_array_equal(c.predict_ab([prepared], [[]]), automatic)
+    l_input = tf.constant(prepared.l_input[None])
+    outputs = c.model([l_input, tf.zeros(l_input.shape[:3] + (3,))], training=False)
+    by_hand = c.postprocessor.read(outputs, tf.stack([prepared.box_height]), tf.stack([prepared.box_width]),
+                                   tf.constant([False]))
+    np.testing.assert_allclose(automatic, by_hand.numpy(), atol=1e-4)
+    np.testing.assert_array_equal(c.colorize(astronaut_small, hints=[]), c.colorize(astronaut_small))

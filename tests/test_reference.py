@@ -263,3 +263,39 @@ def test_a_model_that_matched_a_reference_is_collected_after_del(photos):
     del hinted, model
     gc.collect()
     assert gone() is None  # the encoder cache let it go
+
+
+# -- memory ----------------------------------------------------------------------------------------------------
+MATCH_MEMORY_BOUND = 128 * 2 ** 20  # bytes of NumPy arrays alive at once while matching, at any input size
+_NOT_BOUNDED_YET = ("matching keeps N x N arrays of the grid's N = (size / 2)^2 cells (about 0.3 GiB at 128, 5 GiB "
+                    "at 256); issue 34 item 16 bounds it")
+
+
+@pytest.mark.parametrize("size", [
+    pytest.param(128, marks=pytest.mark.xfail(strict=True, reason=_NOT_BOUNDED_YET)),
+    # not run until then: 5 GiB on a shared machine
+    pytest.param(256, marks=pytest.mark.xfail(strict=True, run=False, reason=_NOT_BOUNDED_YET)),
+])
+def test_matching_at_large_input_sizes_stays_within_its_memory_bound(photos, size):
+    """Reference matching on a model of input size 128 and 256 (the config allows them): the arrays it holds at
+    once stay under ``MATCH_MEMORY_BOUND`` (NumPy's allocations, as tracemalloc sees them), and it matches a
+    photo to itself cell by cell."""
+    import tracemalloc
+
+    from colorize.config import ModelConfig
+    config = ModelConfig(input_size=size, encoder_widths=(8, 16), row_units=8, global_units=8, fusion_width=16,
+                         hints=True)
+    colorizer = colorize.Colorizer(colorize.build_model(config), config, name=f"tiny-{size}")
+    rgb = np.asarray(Image.fromarray(photos["coffee"]).resize((size, size)))
+    prepared, reference = colorizer.prepare(grey_of(rgb)), colorizer.prepare_reference(rgb)
+    reference_lib.cell_features(colorizer, reference_lib.photo_lightness(prepared))  # the encoder traced before
+    tracemalloc.start()
+    try:
+        matches = reference_lib.match(colorizer, prepared, reference)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= MATCH_MEMORY_BOUND, f"{peak / 2 ** 20:.0f} MiB"
+    rows, cols = np.mgrid[:size // 2, :size // 2]
+    assert matches.confidence.shape == (size // 2, size // 2)
+    assert np.mean((matches.source[..., 0] == rows) & (matches.source[..., 1] == cols)) > 0.5

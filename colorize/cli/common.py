@@ -5,8 +5,10 @@ imports nothing heavy itself (``colorize --help`` loads no TensorFlow).
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 
+from colorize._terminal import held_stderr
 from colorize.errors import ColorizeError, first_line
 
 
@@ -55,7 +57,7 @@ def add_border_arg(p):
 
 def saturation_value(text):
     """argparse type of ``--saturation``: a number in the dial's range (``colorize.pipeline.saturation``)."""
-    from colorize.pipeline.saturation import SATURATION_HELP, SATURATION_MAX
+    from colorize.pipeline import SATURATION_HELP, SATURATION_MAX
     try:
         value = float(text)
     except ValueError:
@@ -68,9 +70,8 @@ def saturation_value(text):
 def colorizer(args, hints=False, **extra):
     """The Colorizer the model options in ``args`` ask for; ``extra`` goes to its constructor (e.g. max_pixels).
     ``hints``: the user gave hints. With no model named, the hint preset is used then, and one line says so."""
-    import sys
 
-    from colorize.pipeline.colorizer import Colorizer, load_pretrained
+    from colorize.pipeline import Colorizer, load_pretrained
     from colorize.presets import DEFAULT_HINT_PRESET
     check_model_args(args)
     options = {k: v for k, v in (("readout", args.readout), ("upsampling", args.upsampling)) if v}
@@ -111,13 +112,15 @@ def check_model_args(args):
 
 
 def quiet_tensorflow():
-    """Import TensorFlow so that neither it nor absl prints log lines on the terminal: its start-up and C++ lines
-    are held back as for the Python API (``colorize._lazy``), ``TF_CPP_MIN_LOG_LEVEL=3`` stays set for the
-    command's process (unless the user set it), and the tensorflow and absl Python loggers keep errors only."""
-    from colorize import _lazy
-    os.environ.setdefault(_lazy.LEVEL_VARIABLE, "3")
-    with _lazy.first_tensorflow_import():
-        import tensorflow  # noqa: F401
+    """Import TensorFlow so that neither it nor absl prints log lines on the terminal, for the command's process
+    only (the library itself changes nothing): ``TF_CPP_MIN_LOG_LEVEL=3`` is set before TensorFlow loads (unless
+    the user set it: they can turn the logs back on), what it writes on file descriptor 2 while it loads (absl's
+    "before InitializeLog" notice, CUDA stubs) is held back and replayed only if the import fails, and the
+    tensorflow and absl Python loggers keep errors only."""
+    if "tensorflow" not in sys.modules:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read once, when TensorFlow's C++ core loads
+        with held_stderr():
+            import tensorflow  # noqa: F401
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         import absl.logging

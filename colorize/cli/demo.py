@@ -18,6 +18,6 @@ def add_parser(sub):
 def cmd_demo(args):
     import sys
 
-    from colorize.evaluation.demo import run_demo
+    from colorize.evaluation import run_demo
     run_demo(cli_common.colorizer(args), args.output, out=sys.stdout)
     return 0

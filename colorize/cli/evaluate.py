@@ -5,7 +5,7 @@ import sys
 
 from colorize.cli import common as cli_common
 from colorize.errors import ColorizeError
-from colorize.io import atomic
+from colorize.io import check_writable, write_text
 
 
 def add_parser(sub):
@@ -36,7 +36,8 @@ def add_parser(sub):
 
 
 def cmd_evaluate(args):
-    from colorize.evaluation.scoring import evaluate, format_table, iter_dataset, json_ready
+    from colorize.data import iter_dataset
+    from colorize.evaluation import evaluate, format_table, json_ready
     if args.limit is not None and args.limit < 1:
         raise ColorizeError("--limit must be at least 1")
     if args.hints < 0:
@@ -47,7 +48,7 @@ def cmd_evaluate(args):
         if out and out != "-":
             if os.path.isdir(out):
                 raise ColorizeError(f"{flag} {out} is a folder; pass a file name")
-            atomic.check_writable(os.path.dirname(os.path.abspath(out)))
+            check_writable(os.path.dirname(os.path.abspath(out)))
     colorizer = cli_common.colorizer(args)
     result = evaluate(colorizer, iter_dataset(args.data, limit=args.limit, data_dir=args.data_dir),
                       sheet_path=args.sheet, sheet_count=args.sheet_count, batch_size=args.batch_size,
@@ -59,7 +60,7 @@ def cmd_evaluate(args):
     if result.get("sheet"):
         print(f"contact sheet: {result['sheet']}")
     if args.json and args.json != "-":
-        atomic.write_text(args.json, json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n", overwrite=True)
+        write_text(args.json, json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n", overwrite=True)
         print(f"results: {args.json}")
     else:  # without a file, the summary; per-image rows only when asked for with --json -
         summary = result if args.json == "-" else {k: v for k, v in result.items() if k != "per_image"}

@@ -19,8 +19,7 @@ def default_preset():
 
 def cmd_serve(args):
     try:
-        from colorize.serve import app as serve_app
-        from colorize.serve import server
+        from colorize.serve import bind, create_app, exposure_warning, serve_forever, url_of
     except ImportError as err:
         raise ColorizeError(f"colorize serve needs the web extra ({err.name} is missing): "
                             "pip install 'colorize-photos[web]'") from None
@@ -32,21 +31,21 @@ def cmd_serve(args):
         raise ColorizeError(f"--port must be from 0 to 65535 (0: any free port), got {args.port}")
     if args.preview_side and not 64 <= args.preview_side <= 8192:
         raise ColorizeError(f"--preview-side must be 0 (off) or from 64 to 8192, got {args.preview_side}")
-    sock, loopback = server.bind(args.host, args.port)  # before the model loads: a busy port fails at once
+    sock, loopback = bind(args.host, args.port)  # before the model loads: a busy port fails at once
     try:
-        warning = None if loopback else server.exposure_warning(args.host)
+        warning = None if loopback else exposure_warning(args.host)
         if warning:
             print(warning, file=sys.stderr)
         if not args.weights:
             args.preset = args.preset or default_preset()
         colorizer = cli_common.colorizer(args, max_pixels=args.max_pixels)
-        app = serve_app.create_app(colorizer, max_upload_bytes=int(args.max_upload_mb * 2 ** 20),
+        app = create_app(colorizer, max_upload_bytes=int(args.max_upload_mb * 2 ** 20),
                                max_pixels=args.max_pixels, queue_size=args.queue, loopback_only=loopback,
                                preview_side=args.preview_side)
         app.state.engine.warm_up()
-        print(f"colorize serve: {server.url_of(sock, args.host)}  (model {colorizer.name}, "
+        print(f"colorize serve: {url_of(sock, args.host)}  (model {colorizer.name}, "
               f"{'colour hints on' if colorizer.hints else 'no colour hints'}; Ctrl-C to stop)", flush=True)
-        server.serve_forever(app, sock)
+        serve_forever(app, sock)
     except KeyboardInterrupt:  # Ctrl-C while the model loads
         pass
     finally:

@@ -30,7 +30,7 @@ def add_parser(sub):
 
 def cmd_train(args):
     from colorize.config import load_config
-    from colorize.training.loop import TrainingInterrupted, train
+    from colorize.training import TrainingInterrupted, train
     config = load_config(args.config, args.set)
     workdir = args.workdir or os.path.join("runs", Path(args.config).stem)
     try:

@@ -4,7 +4,7 @@ from colorize.errors import InputError
 
 
 def add_parser(sub):
-    from colorize.video.frames import DEFAULT_BATCH_SIZE, DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_ENCODER_PRESET
+    from colorize.video import DEFAULT_BATCH_SIZE, DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_ENCODER_PRESET
     p = sub.add_parser("video", help="colorize a video (stable in time; sound and subtitles kept)",
                        description="Colorize INPUT into OUTPUT (.mp4, .mkv or .mov): same size, frame rate, frame "
                                    "count and rotation; audio and subtitle streams copied without re-encoding; "
@@ -45,8 +45,7 @@ def add_parser(sub):
 def cmd_video(args):
     import sys
 
-    from colorize.video.frames import colorize_video
-    from colorize.video.io import require_av
+    from colorize.video import colorize_video, require_av
     require_av()
     _refuse_still_image(args.input)
     crf = int(args.crf) if float(args.crf).is_integer() else args.crf

@@ -3,12 +3,10 @@ machine joined with ``ray start``), ``HOST:PORT`` (a head's GCS port) or ``ray:/
 or unreachable address is one line, said before any photo is read; Ray's own logs stay off the terminal."""
 import contextlib
 import logging
-import os
 import re
 import socket
-import sys
-import tempfile
 
+from colorize._terminal import held_stderr
 from colorize.errors import ColorizeError
 
 INSTALL = "pip install -e '.[cluster]' (or pip install 'colorize-photos[cluster]')"
@@ -54,7 +52,7 @@ def connected(address):
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.ERROR)
     options = {"include_dashboard": False} if address == "local" else {}
-    with _held_stderr() as stderr:
+    with held_stderr(quiet_on=(ColorizeError,)) as stderr:
         try:
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, **options)
         except Exception as err:  # ConnectionError, RuntimeError, TimeoutError...: Ray says which
@@ -75,28 +73,3 @@ def _connect_error(address, err):
                              "RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) as on its nodes")
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     return ColorizeError(f"cannot connect to the Ray cluster at {address!r} ({first}); check --ray")
-
-
-@contextlib.contextmanager
-def _held_stderr():
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable file descriptor 2 (embedded interpreters): nothing to hold
-        yield sys.stderr
-        return
-    terminal = os.fdopen(os.dup(saved), "w", buffering=1, errors="replace")
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            yield terminal
-        except ColorizeError:
-            raise
-        except BaseException:
-            held.seek(0)
-            terminal.write(held.read().decode(errors="replace"))
-            raise
-        finally:
-            terminal.close()
-            os.dup2(saved, 2)
-            os.close(saved)

@@ -2,7 +2,7 @@
 photos bundled with scikit-image, and the grey test.
 
 A source is ``tfds:NAME[:VERSION][:SPLIT]`` (any TensorFlow Datasets dataset with an ``image`` feature), a folder
-of images (searched recursively, with the suffixes ``colorize.imageio`` reads), or ``skimage`` (the colour photos
+of images (searched recursively, with the suffixes ``colorize.io.scan`` finds), or ``skimage`` (the colour photos
 bundled with scikit-image). Training (``colorize.data``) and evaluation read sources through this module only, so
 they agree on what an image file is, what counts as greyscale and how a TFDS split is named.
 """

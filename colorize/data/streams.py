@@ -1,4 +1,4 @@
-"""Training and validation input pipelines: images from a source (``colorize.sources``) -> batches of float RGB in
+"""Training and validation input pipelines: images from a source (``colorize.data.sources``) -> batches of float RGB in
 [0, 1], all in tf.data; the sRGB -> Lab conversion (``to_training_pair``) is left to the training step.
 
 The training stream is a seeded order of the records, epoch after epoch, and every image in it carries its stream
@@ -257,8 +257,8 @@ def train_dataset(config, start=0, input_context=None):
     ``"position"`` entries say where each image was, so a checkpoint can store where training stood). Batches
     are dicts: ``"rgb"`` float (B, size, size, 3) in [0, 1], ``"position"`` (B,) int64 and, when the model has a
     class head and the source has labels, ``"label"`` (B,) int64. The Lab conversion is left to the training step
-    (``colorize.batches``), on the accelerator: it is the costliest per-pixel work, and the input pipeline's host
-    CPU is the usual bottleneck.
+    (``colorize.training.batches``), on the accelerator: it is the costliest per-pixel work, and the input
+    pipeline's host CPU is the usual bottleneck.
 
     Each epoch is the records in an order seeded by (``train.seed``, epoch): every ``data.shuffle_buffer``
     consecutive records shuffled, by stateless ops. Starting anywhere skips the runs before ``start`` unread

@@ -3,8 +3,8 @@
 For every truth image, at its full resolution: the grey input is the image's own L with a = b = 0, rounded to
 8 bits (the greyscale photo a user would have); the model colorizes that grey input (never the colour truth);
 PSNR, SSIM, AuC and colorfulness are computed for the model output and, as the baseline every colorizer must
-beat, for the grey input itself. ``iter_dataset`` (``colorize.sources``) reads a folder of images, a TensorFlow
-Datasets split or the bundled photos; ``colorize.sheet`` draws the contact sheet.
+beat, for the grey input itself. ``iter_dataset`` (``colorize.data.sources``) reads a folder of images, a TensorFlow
+Datasets split or the bundled photos; ``colorize.evaluation.sheet`` draws the contact sheet.
 
 PSNR is capped at ``PSNR_CAP`` dB, so that identical images (an oracle, or a grey photo against its own grey
 version) give a finite, averageable number rather than infinity.
@@ -17,7 +17,6 @@ import tensorflow as tf
 
 from colorize import color
 from colorize import io as imageio
-from colorize.data.sources import iter_dataset  # noqa: F401  (evaluation sets are read through here by the CLI and scripts)
 from colorize.errors import InputError
 from colorize.evaluation import metrics, sheet
 from colorize.evaluation.hint_sampling import evaluation_hints

@@ -5,7 +5,7 @@
 - reporting: validation ``REPORT_VAL`` and the other half of the dev photos; no readout, checkpoint or other choice
   is made on them.
 """
-from colorize.data.sources import hash_fraction
+from colorize.data import hash_fraction
 
 TUNE_VAL = "validation[:1024]"
 REPORT_VAL = "validation[5000:6024]"

@@ -3,11 +3,13 @@
 from colorize._lazy import lazy_door
 
 _NAMES = {
-    "load_rgb": "images", "load_array": "images", "to_float": "images", "save_png": "outputs", "pixels_of": "images",
-    "scan_inputs": "scan", "list_images": "scan", "MAX_FILE_PIXELS": "images", "IMAGE_SUFFIXES": "scan",
-    "encode_png": "png", "writing": "atomic", "write_bytes": "atomic", "write_text": "atomic",
-    "check_writable": "atomic", "clean_stale": "atomic", "output_paths": "output_names",
-    "save_image": "outputs", "read_metadata": "outputs", "Metadata": "outputs", "OUTPUT_FORMATS": "outputs",
+    "load_rgb": "images", "load_array": "images", "to_float": "images", "pixels_of": "images",
+    "MAX_FILE_PIXELS": "images", "scan_inputs": "scan", "list_images": "scan", "IMAGE_SUFFIXES": "scan",
+    "save_png": "outputs", "save_image": "outputs", "read_metadata": "outputs", "OUTPUT_FORMATS": "outputs",
+    "DEEP_FORMATS": "outputs", "output_format": "outputs",
+    "encode_png": "png", "output_paths": "output_names",
+    "writing": "atomic", "write_bytes": "atomic", "write_text": "atomic", "write_with": "atomic",
+    "check_writable": "atomic", "clean_stale": "atomic",
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_door(__name__, _NAMES)

@@ -4,8 +4,8 @@ from colorize._lazy import lazy_door
 
 _NAMES = {
     "build_model": "network", "encoder": "network", "build_question_block_fixed": "question_block",
-    "BatchNormalization": "layers", "UpSampling2D": "layers",
-    "load_weights": "weights", "verify_file": "weights", "sha256_of": "weights", "store_as_float16": "weights",
+    "load_weights": "weights", "sha256_of": "weights", "store_as_float16": "weights",
+    "bins": "bins",  # the ab bins, a namespace: num_bins, soft_encode, histogram, annealed_mean...
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_door(__name__, _NAMES)

@@ -8,7 +8,7 @@ import h5py
 
 from colorize._internals import snake_case
 from colorize.errors import WeightsError
-from colorize.io import atomic
+from colorize.io import write_with
 
 
 def sha256_of(path):
@@ -114,5 +114,5 @@ def store_as_float16(path):
                     dst.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
             dst.attrs.update(src.attrs)
             src.visititems(copy)
-    return atomic.write_with(path, write, overwrite=True)
+    return write_with(path, write, overwrite=True)
 

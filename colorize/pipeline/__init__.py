@@ -9,6 +9,7 @@ _NAMES = {
     "Hint": "hints", "parse_hints": "hints", "parse_cli_hint": "hints", "load_hints_file": "hint_files",
     "Reference": "reference", "prepare_reference": "reference",
     "to_16_bits": "bit_depth", "save": "saving",
+    "check_saturation": "saturation", "SATURATION_MAX": "saturation", "SATURATION_HELP": "saturation",
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_door(__name__, _NAMES)

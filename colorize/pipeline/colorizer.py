@@ -24,9 +24,7 @@ from colorize import color
 from colorize import io as imageio
 from colorize.config import Config, ModelConfig
 from colorize.errors import InputError, ReferenceReport, WeightsError
-from colorize.model import bins
-from colorize.model.network import build_model
-from colorize.model.weights import load_weights
+from colorize.model import bins, build_model, load_weights
 from colorize.pipeline import hints as hint_lib
 from colorize.pipeline import prints
 from colorize.pipeline import reference as reference_lib
@@ -304,9 +302,9 @@ class Colorizer:
     def colorize(self, image: ImageLike, hints: HintLike | None = None, name: str | None = None,
                  reference: ImageLike | Reference | None = None, saturation: float | None = None) -> np.ndarray:
         """Colorize one image: a path, a PIL image or an array ((H,W), (H,W,1), (H,W,3) or (H,W,4); uint8, or
-        float in [0, 1]). ``hints``: ``[(x, y, color[, radius]), ...]`` (see ``colorize.hints``). ``reference``: a
-        colour photo (path, PIL image, array, or a ``prepare_reference`` result) whose colours are matched onto
-        this one (a hint model). Returns a uint8 (H, W, 3) RGB array of the same height and width."""
+        float in [0, 1]). ``hints``: ``[(x, y, color[, radius]), ...]`` (see ``colorize.pipeline.hints``).
+        ``reference``: a colour photo (path, PIL image, array, or a ``prepare_reference`` result) whose colours are
+        matched onto this one (a hint model). Returns a uint8 (H, W, 3) RGB array of the same height and width."""
         return self.colorize_batch([image], names=None if name is None else [name],
                                    hints=None if hints is None else [hints],
                                    references=None if reference is None else [reference], saturation=saturation)[0]

@@ -2,7 +2,7 @@
 
 Readout (the heads -> one ab image, the cast estimated on the photo's own area, never the canvas's padding) ->
 upsampling of ab to the photo's size, guided by its full-resolution L (or bilinear) -> hints honoured at full
-resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled kernels (``pipeline.per_pixel``).
+resolution, if any -> Lab -> sRGB uint8 with gamut fitting, in XLA-compiled kernels (``colorize.pipeline.per_pixel``).
 
 ``finish`` resizes the upsampling's coefficients across the columns once, at the network's few rows, and
 interpolates the rows from them just as TensorFlow's bilinear resize does (same weights, same float32 operations),

@@ -2,7 +2,7 @@
 ``colorize predict``, ``predict --ray`` and ``colorize.cluster.colorize_files`` run, each with its executor.
 
     options checked                  before anything is read (and the executor's cluster reached)
-    scan                             the inputs (``colorize.io.images.scan_inputs``), the output folder left out
+    scan                             the inputs (``colorize.io.scan.scan_inputs``), the output folder left out
     output names                     ``colorize.io.output_names``: unique, the same on every re-run
     steering                         each photo's hints and colour reference (``steering``)
     skips                            outputs that exist: one "already done" line (``tally``)

@@ -10,8 +10,8 @@ import time
 import numpy as np
 from PIL import Image
 
-from colorize.io.png import encode_png
-from colorize.pipeline import hints as hint_lib
+from colorize.io import encode_png
+from colorize.pipeline import parse_hints
 from colorize.serve.cache import PhotoCache
 from colorize.serve.requests import RequestError, open_checked
 
@@ -130,4 +130,4 @@ class Engine:
 def _scaled_hints(hints, width, height, sx, sy, name):
     """Hints in the photo's pixels, checked against the photo itself -> the same hints in a preview's pixels."""
     return [(h.x * sx, h.y * sy, h.rgb) + (() if h.radius is None else (h.radius * min(sx, sy),))
-            for h in hint_lib.parse_hints(hints, height, width, name)]
+            for h in parse_hints(hints, height, width, name)]

@@ -13,7 +13,7 @@ from PIL import Image
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
-from colorize.pipeline.saturation import SATURATION_MAX
+from colorize.pipeline import SATURATION_MAX
 
 MAX_HINTS = 200
 MAX_HINTS_BYTES = 2 ** 20

@@ -1,4 +1,4 @@
-"""Running ``colorize serve``'s web app (``colorize.serve_app``): binding a socket, serving with uvicorn until
+"""Running ``colorize serve``'s web app (``colorize.serve.app``): binding a socket, serving with uvicorn until
 Ctrl-C, or in a background thread (tests, notebooks, benchmarks).
 
 Needs the optional ``web`` extra: ``pip install -e '.[web]'`` (Starlette, uvicorn, python-multipart).

@@ -3,9 +3,8 @@ runtime (strategy, dtype policy, signals), the input pipelines, the log, warm st
 from colorize._lazy import lazy_door
 
 _NAMES = {
-    "train": "loop", "TrainingInterrupted": "loop", "WarmupCosine": "loop",
-    "check_workdir": "workdir", "export_checkpoint": "checkpoint_export",
-    "pick_strategy": "runtime", "Losses": "losses",
+    "train": "loop", "TrainingInterrupted": "loop", "check_workdir": "workdir",
+    "export_checkpoint": "checkpoint_export",
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_door(__name__, _NAMES)

@@ -7,7 +7,7 @@ inside the training step, so the Lab maths runs on the accelerator and not on th
 """
 import tensorflow as tf
 
-from colorize.data import streams as data
+from colorize import data
 from colorize.model import bins
 
 # XLA fuses the conversion's few dozen element-wise ops into one pass over the pixels (docs/benchmarks.md).

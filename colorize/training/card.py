@@ -9,7 +9,7 @@ from pathlib import Path
 
 from colorize import presets
 from colorize._version import __version__
-from colorize.io import atomic
+from colorize.io import write_text
 
 
 def starting_readout(config):
@@ -45,7 +45,7 @@ def write_card(weights, sha256, parameters, config, steps, validation=None):
                f"colorize {__version__} (config: {weights.parent / 'config.yaml'})",
         metrics={"validation": _figures(validation, tc.validation_readout)} if validation else {},
         started_from=tc.init_weights or "")
-    atomic.write_text(path, json.dumps(card.card(), indent=1), overwrite=False)
+    write_text(path, json.dumps(card.card(), indent=1), overwrite=False)
     return path
 
 

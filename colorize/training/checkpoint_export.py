@@ -5,7 +5,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from colorize.errors import TrainingError
-from colorize.io import atomic
+from colorize.io import write_with
 from colorize.training.checkpoints import restore, restore_newest
 
 
@@ -15,7 +15,7 @@ def export_checkpoint(config, checkpoint, out_path):
     ``checkpoint`` is a checkpoint prefix (``WORKDIR/checkpoints/ckpt-N``), a checkpoints folder or a training
     workdir; for a folder, its newest checkpoint that restores is used (a line says which newer ones were skipped).
     """
-    from colorize.model.network import build_model
+    from colorize.model import build_model
     model = build_model(config.model)
     holder = tf.train.Checkpoint(model=model)
     path = Path(checkpoint)
@@ -29,4 +29,4 @@ def export_checkpoint(config, checkpoint, out_path):
         except Exception as err:  # TensorFlow's OpErrors, ValueErrors and AssertionErrors for bad files
             first = (getattr(err, "message", None) or str(err) or type(err).__name__).strip().splitlines()[0]
             raise TrainingError(f"cannot read checkpoint {path}: {first[:300]}") from None
-    return atomic.write_with(out_path, model.save_weights, overwrite=True)
+    return write_with(out_path, model.save_weights, overwrite=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from colorize.errors import TrainingError, WriteError
-from colorize.io import atomic
+from colorize.io import write_text
 
 STATE_FILE = "checkpoint"
 _CKPT = re.compile(r"^ckpt-(\d+)$")
@@ -225,7 +225,7 @@ class CheckpointWriter:
         if self.scratch:
             shutil.rmtree(self.directory, ignore_errors=True)
             return prefix
-        atomic.write_text(str(prefix) + ".json", json.dumps(
+        write_text(str(prefix) + ".json", json.dumps(
             {"step": step, "config": self.config_dict, **(extra or {})}, indent=1, default=str), overwrite=True)
         if prefix not in self.written:
             self.written.append(prefix)
@@ -237,7 +237,7 @@ class CheckpointWriter:
     def _write_state(self, latest):
         names = [p.name for p in list_checkpoints(self.directory) if not _missing_files(p)][::-1]
         lines = [f'model_checkpoint_path: "{latest.name}"'] + [f'all_model_checkpoint_paths: "{n}"' for n in names]
-        atomic.write_text(self.directory / STATE_FILE, "\n".join(lines) + "\n", overwrite=True)
+        write_text(self.directory / STATE_FILE, "\n".join(lines) + "\n", overwrite=True)
 
 
 def _delete(prefix):

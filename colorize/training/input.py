@@ -9,7 +9,7 @@ and resumed by skipping the batches already trained on.
 """
 import tensorflow as tf
 
-from colorize.data import streams as data
+from colorize import data
 
 
 class TrainInput:

@@ -13,9 +13,9 @@ import tensorflow as tf
 from colorize import color
 from colorize._version import __version__
 from colorize.errors import OutputExistsError, WriteError
-from colorize.evaluation import metrics
-from colorize.io import atomic
-from colorize.model.weights import sha256_of
+from colorize.evaluation import auc, colorfulness, psnr
+from colorize.io import write_text, write_with
+from colorize.model import sha256_of
 from colorize.training import card
 from colorize.training.batches import as_training_pair, model_inputs
 
@@ -47,11 +47,12 @@ def validate(model, model_config, val_ds, samples=0, readout=None):
             sheet = tf.concat([grey[:samples], (read or [pred])[0][:samples], truth[:samples]], axis=2)
         for prefix, image in [("", pred), ("grey_", grey)] + [("readout_", image) for image in read]:
             for k in ("psnr", "auc"):
-                sums[prefix + k] = sums.get(prefix + k, 0.0) + float(tf.reduce_sum(getattr(metrics, k)(image, truth)))
+                score = {"psnr": psnr, "auc": auc}[k](image, truth)
+                sums[prefix + k] = sums.get(prefix + k, 0.0) + float(tf.reduce_sum(score))
             sums[prefix + "colorfulness"] = sums.get(prefix + "colorfulness", 0.0) + float(
-                tf.reduce_sum(metrics.colorfulness(image)))
+                tf.reduce_sum(colorfulness(image)))
         sums["truth_colorfulness"] = sums.get("truth_colorfulness", 0.0) + float(
-            tf.reduce_sum(metrics.colorfulness(truth)))
+            tf.reduce_sum(colorfulness(truth)))
         n += int(l.shape[0])
     return {k: v / max(n, 1) for k, v in sums.items()}, sheet
 
@@ -62,7 +63,7 @@ def validation_readout(train_config, model_config):
     name = train_config.validation_readout
     if name == "regression" or not model_config.bins_head:
         return None
-    from colorize.pipeline.readout import Readout
+    from colorize.pipeline import Readout
     from colorize.presets import get_preset
     return Readout(**get_preset(name[len("preset:"):]).readout)
 
@@ -81,8 +82,7 @@ class StartingPoint:
         if self.name is None:
             return None
         if self.figures is None:
-            from colorize.model.network import build_model
-            from colorize.model.weights import load_weights
+            from colorize.model import build_model, load_weights
             from colorize.presets import get_preset
             preset = get_preset(self.name)
             if preset.model_config.input_size != self.model_config.input_size:
@@ -183,7 +183,7 @@ def previous_record(workdir, upto_step):
 
 
 def write_record(workdir, record):
-    atomic.write_text(Path(workdir) / "record.json", json.dumps(record, indent=1, default=str), overwrite=True)
+    write_text(Path(workdir) / "record.json", json.dumps(record, indent=1, default=str), overwrite=True)
 
 
 def export_weights(workdir, kind, step, model, config_dict, reuse=False):
@@ -201,9 +201,9 @@ def export_weights(workdir, kind, step, model, config_dict, reuse=False):
             if reuse and config_path.exists():
                 return weights, config_path
             continue
-        atomic.write_text(config_path, text, overwrite=True)  # no weights file names it yet
+        write_text(config_path, text, overwrite=True)  # no weights file names it yet
         try:
-            atomic.write_with(weights, model.save_weights, overwrite=False)
+            write_with(weights, model.save_weights, overwrite=False)
         except OutputExistsError:  # another process took the name meanwhile
             continue
         return weights, config_path

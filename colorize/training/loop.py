@@ -2,9 +2,10 @@
 
 It reads top to bottom: the run's length, the data, the model and optimizer under a ``tf.distribute`` strategy,
 resuming from the workdir's newest good checkpoint, the step, then the loop, which runs several steps per call
-into the graph and touches the host only to log, validate and save. Losses live in ``colorize.losses``, batches in
-``colorize.batches``, checkpoints and the workdir lock in ``colorize.checkpoints``, reports in
-``colorize.training_log``. Re-running the same command resumes: weights, optimizer, step and data position.
+into the graph and touches the host only to log, validate and save. Losses live in ``colorize.training.losses``,
+batches in ``colorize.training.batches``, checkpoints in ``colorize.training.checkpoints``, the workdir lock in
+``colorize.training.workdir``, reports in ``colorize.training.log``. Re-running the same command resumes: weights,
+optimizer, step and data position.
 """
 import contextlib
 import dataclasses
@@ -17,12 +18,11 @@ import numpy as np
 import tensorflow as tf
 import yaml
 
+from colorize import data
 from colorize.config import MAX_STEPS, Config
-from colorize.data import streams as data
 from colorize.errors import ConfigError, TrainingError
-from colorize.io import atomic
-from colorize.model.network import build_model
-from colorize.model.weights import sha256_of
+from colorize.io import write_text
+from colorize.model import build_model, sha256_of
 from colorize.training import card, checkpoints, hint_simulation, losses, runtime
 from colorize.training import input as train_input
 from colorize.training.batches import as_training_pair, labels_of, model_inputs
@@ -213,7 +213,7 @@ def _train(config, workdir, strategy, chief, max_steps, dataset, restart, allow_
         # a new file for every export (the step in its name), never rewritten: each printed line keeps working
         final, final_config = export_weights(workdir, "final", current, model, config.to_dict(),
                                              reuse=current == start)
-        atomic.write_text(workdir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False), overwrite=True)
+        write_text(workdir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False), overwrite=True)
         record.update(weights=str(final), weights_sha256=sha256_of(final), weights_config=str(final_config))
         # its own preset card: the readout of the preset it started from, so that it is used as that one is
         record["preset_card"] = str(card.write_card(final, record["weights_sha256"], model.count_params(), config,
@@ -236,7 +236,7 @@ def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_
 
     A step whose gradients, summed over all replicas, are not finite is skipped (not applied): what would be
     applied is checked, not one replica's share; mixed_float16's loss scaling skips it and lowers its scale, the
-    other precisions skip it as it is. A run of skips stops training. ``positions`` (``colorize.train_input``),
+    other precisions skip it as it is. A run of skips stops training. ``positions`` (``colorize.training.input``),
     when given, follows where each input pipeline stands."""
     tc = config.train
     replicas = strategy.num_replicas_in_sync

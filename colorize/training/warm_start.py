@@ -47,8 +47,7 @@ def copy_weights(source, target):
 def warm_start(model, spec):
     """Initialise ``model`` from ``spec``: ``preset:NAME`` (a shipped preset, sha256-checked) or a ``.weights.h5``
     path whose training config lies beside it as ``NAME.yaml``. Returns the names of the layers left fresh."""
-    from colorize.model.network import build_model
-    from colorize.model.weights import load_weights, sha256_of
+    from colorize.model import build_model, load_weights, sha256_of
     from colorize.presets import get_preset
     if spec.startswith("preset:"):
         preset = get_preset(spec[len("preset:"):])

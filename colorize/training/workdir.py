@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from colorize.errors import TrainingError
-from colorize.io import atomic
+from colorize.io import clean_stale
 
 MIN_FREE_BYTES = 200 * 2 ** 20
 
@@ -26,7 +26,7 @@ def check_workdir(workdir):
         raise TrainingError(f"workdir {workdir} is not writable ({err.strerror or err}); "
                             "pass --workdir with a folder you can write to") from None
     for folder in (workdir, workdir / "checkpoints"):  # temp files of writes a kill interrupted
-        atomic.clean_stale(folder)
+        clean_stale(folder)
     free = shutil.disk_usage(workdir).free
     if free < MIN_FREE_BYTES:
         raise TrainingError(f"workdir {workdir} has only {free / 2**20:.0f} MiB free; checkpoints need at least "

@@ -50,7 +50,7 @@ class VideoReport(typing.NamedTuple):
 def load_video_hints(path):
     """A hints JSON file for a video: ``{"0": [{"x": 120, "y": 40, "color": "#1f4e9c"}], "250": [...]}`` (frame
     number -> hints, in the frame's pixels) -> ``{0: [...], 250: [...]}``."""
-    from colorize.pipeline.hint_files import load_hints_file
+    from colorize.pipeline import load_hints_file
     return _hint_table(load_hints_file(path, keys="frame numbers"), f"hints file {path}")
 
 
@@ -90,9 +90,9 @@ def _check_hints(colorizer, table, width=None, height=None, name="video"):
         raise InputError(f"hints given for {name}, but the model {colorizer.name!r} takes no hints; use a hint "
                          "preset such as bigru_fusion_64_hints (see colorize.list_presets())")
     if width is not None:
-        from colorize.pipeline import hints as hint_lib
+        from colorize.pipeline import parse_hints
         for frame, items in table.items():
-            hint_lib.parse_hints(items, height, width, f"{name} frame {frame}")
+            parse_hints(items, height, width, f"{name} frame {frame}")
 
 
 class _Pipeline:
@@ -100,8 +100,8 @@ class _Pipeline:
     Stabilised frames come out up to the smoother's lookahead later than they go in; ``flush`` at the end."""
 
     def __init__(self, colorizer, hints, stabilize, strength, cut_threshold, name, on_cut, reference=None):
-        from colorize.pipeline import hints as hint_lib
-        self.hint_lib = hint_lib
+        from colorize.pipeline import parse_hints
+        self.parse_hints = parse_hints
         self.reference = reference  # a prepared colour reference, matched onto every frame
         self.colorizer, self.hints, self.stabilize, self.name, self.on_cut = \
             colorizer, hints, stabilize, name, on_cut
@@ -162,7 +162,7 @@ class _Pipeline:
 
     def _hints(self, p, motion, keyed):
         if keyed:
-            return self.hint_lib.parse_hints(self.hints[self.index], p.height, p.width,
+            return self.parse_hints(self.hints[self.index], p.height, p.width,
                                              f"{self.name} frame {self.index}")
         if not self.active or motion is None or motion.cut:
             return []  # hints hold until the next cut
@@ -238,7 +238,7 @@ def colorize_video(colorizer, src, dst, *, overwrite=False, codec=DEFAULT_CODEC,
     Unusable input raises ``InputError`` naming the file; so does one that ends before its container's declared
     end (cut off), unless ``allow_truncated``: then the frames it has are written, and the report says why.
     Temporary files that killed runs left beside ``dst`` are removed first."""
-    from colorize.io.atomic import clean_stale, writing
+    from colorize.io import clean_stale, writing
     from colorize.video.io import X264_PRESETS, VideoSink, VideoSource, require_av
     from colorize.video.temporal import DEFAULT_CUT_THRESHOLD, DEFAULT_STRENGTH
     require_av()

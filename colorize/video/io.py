@@ -4,7 +4,7 @@
 together with the packets of the audio and subtitle streams, untouched, in the order they were demuxed.
 ``VideoSink`` encodes frames into a new file with the source's size, frame timing, rotation and colour tags, and
 muxes those packets as they come, so that sound and subtitles are copied without re-encoding and nothing is held
-for the whole video. (``colorize.video`` writes through ``colorize.atomic``, so the file appears only complete.)
+for the whole video. (``colorize.video`` writes through ``colorize.io.atomic``, so the file appears only complete.)
 
 Every problem a user can cause (not a video, no video stream, a truncated file, a codec this FFmpeg cannot decode
 or encode, a stream the output container cannot hold) raises ``InputError`` naming the file.
