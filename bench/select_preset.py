@@ -88,13 +88,19 @@ class Outputs:
         return self.photos.summary(scores)
 
 
-def readouts(spread):
+GRIDS = {  # mix, gain, cast removal, fade (off, or between two percentiles of the spread)
+    "full": ((0.0, 0.25, 0.5, 0.75), (1.0, 1.25, 1.5), (0.0, 0.25, 0.5), ("off", (50, 95), (25, 90))),
+    "small": ((0.25, 0.5, 0.75), (1.0, 1.25), (0.25, 0.5), ("off", (50, 95))),
+}
+
+
+def readouts(spread, grid="full"):
     """The readout grid, ``spread``: the bins' spread percentiles on the tuning validation photos."""
-    fades = [(0.0, 1e9), (spread[50], spread[95]), (spread[25], spread[90])]
-    return [Readout("restrained", temperature=0.38, mix=mix, gain=gain, cast_removal=cast, spread_low=lo,
-                    spread_high=hi)
-            for mix, gain, cast, (lo, hi) in itertools.product((0.0, 0.25, 0.5, 0.75), (1.0, 1.25, 1.5),
-                                                               (0.0, 0.25, 0.5), fades)]
+    mixes, gains, casts, fades = GRIDS[grid]
+    return [Readout("restrained", temperature=0.38, mix=mix, gain=gain, cast_removal=cast,
+                    spread_low=0.0 if fade == "off" else spread[fade[0]],
+                    spread_high=1e9 if fade == "off" else spread[fade[1]])
+            for mix, gain, cast, fade in itertools.product(mixes, gains, casts, fades)]
 
 
 def objective(row, min_colour):
@@ -128,6 +134,8 @@ def main():
     parser.add_argument("--config", default=str(REPO / "configs" / "tiny_imagenet_64.yaml"))
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "tfds"))
     parser.add_argument("--photos", default=str(REPO.parent / "shared" / "data" / "dev_photos"))
+    parser.add_argument("--grid", choices=sorted(GRIDS), default="full", help="the readout grid (small: 24)")
+    parser.add_argument("--all-rows", action="store_true", help="print every readout's tuning figures too")
     parser.add_argument("--min-colour", type=float, default=0.6)
     parser.add_argument("--readout", help="score only this readout (JSON) instead of the grid, on every set")
     args = parser.parse_args()
@@ -148,7 +156,7 @@ def main():
             began = time.perf_counter()
             outs = {name: Outputs(colorizer, photos) for name, photos in sets.items()}
             spread = outs["tune_val"].spread_percentiles()
-            grid = [Readout(**json.loads(args.readout))] if args.readout else readouts(spread)
+            grid = [Readout(**json.loads(args.readout))] if args.readout else readouts(spread, args.grid)
             card = colorizer.readout if label.startswith("preset:") else None
             rows = []
             for readout in ([card] if card and not args.readout else []) + grid:
@@ -163,6 +171,8 @@ def main():
             report = {name: Outputs(colorizer, photos).scores(Readout(**chosen["readout"]), full[name])
                       for name, photos in reports.items()}
             entry.update(chosen=chosen, report=report, seconds=round(time.perf_counter() - began, 1))
+            if args.all_rows:
+                entry["rows"] = rows
             _log(json.dumps(entry))
             result["candidates"].append(entry)
     best = max(result["candidates"], key=lambda e: objective(e["chosen"], args.min_colour))

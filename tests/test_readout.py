@@ -124,3 +124,23 @@ def test_a_hints_reach_stops_at_a_strong_edge_of_the_photo():
     assert straight[16, 17] > 0.3 and near[16, 17] < 1e-3        # 5 pixels away, across the edge
     flat = readout.near_along_edges(tf.constant(mask), tf.constant(np.full_like(lightness, 50.0))).numpy()
     np.testing.assert_allclose(flat[0, ..., 0], straight, atol=0.06)  # no edge: as before
+
+
+def test_a_restrained_readout_without_a_fade_does_not_compute_the_spread(monkeypatch):
+    """The shipped cards set spread_high 1e9: the fade never acts, so its per-cell spread is not worth a pass."""
+    from colorize.model import bins
+    from colorize.pipeline.readout import Readout
+    logits = tf.random.stateless_normal([1, 8, 8, bins.num_bins()], [1, 2])
+    outputs = {"ab": tf.random.stateless_uniform([1, 16, 16, 2], [3, 4], -0.3, 0.3), "ab_bins": logits}
+    readout = Readout("restrained", mix=0.5, gain=1.2)
+    almost_off = Readout("restrained", mix=0.5, gain=1.2, spread_high=0.99e9)  # the fade's formula, at its limit
+    assert almost_off.fades
+    before = almost_off(outputs, 16).numpy()
+    calls = []
+    monkeypatch.setattr(bins, "spread", lambda x: calls.append(1) or tf.zeros(tf.shape(x)[:-1]))
+    np.testing.assert_allclose(readout(outputs, 16).numpy(), before, rtol=1e-6, atol=1e-6)  # no spread computed
+    assert not calls and not readout.fades
+    faded = Readout("restrained", mix=0.5, gain=1.2, spread_low=0.0, spread_high=10.0)
+    assert faded.fades
+    faded(outputs, 16)
+    assert calls

@@ -27,6 +27,7 @@ from colorize.errors import InputError
 from colorize.model import bins
 
 KINDS = ("regression", "annealed", "restrained")
+NO_FADE = 1e9  # a spread_high at or above this turns the fade off (no ab spread reaches it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +54,11 @@ class Readout:
             raise InputError(f"readout parameters out of range: {self}")
         if self.spread_high <= self.spread_low:
             raise InputError("readout spread_high must be above spread_low")
+
+    @property
+    def fades(self):
+        """Whether the restrained readout fades uncertain colours: ``spread_high`` is finite (below 1e9)."""
+        return self.spread_high < NO_FADE
 
     @property
     def needs_bins(self):
@@ -136,6 +142,8 @@ class Readout:
         if self.kind == "annealed":
             return annealed
         blend = (1.0 - self.mix) * color.unscale_ab(outputs["ab"]) + self.mix * annealed
+        if not self.fades:  # no fade: the spread (a pass over every bin of every cell) is not computed at all
+            return blend * self.gain
         spread = bins.spread(logits)[..., None]
         sure = tf.clip_by_value((self.spread_high - spread) / (self.spread_high - self.spread_low), 0.0, 1.0)
         sure = tf.image.resize(sure, [size, size], method="bilinear")
