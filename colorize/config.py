@@ -300,6 +300,10 @@ def find_config(spec: str | Path) -> Path:
     name = path.name[:-len(".yaml")] if path.name.endswith(".yaml") else path.name
     if name in shipped and path.parts in ((path.name,), ("configs", path.name)):
         return shipped[name]
+    if len(path.parts) > 1 or path.suffix in (".yaml", ".yml"):  # meant as a file
+        raise ConfigError(f"config file {spec} does not exist (neither a file nor a shipped config); give a YAML "
+                          "file's path or one of the shipped configs: "
+                          f"{', '.join(shipped)} (colorize configs lists them)")
     raise ConfigError(f"config {spec} is neither a file nor a shipped config; give a YAML file's path or one of "
                       f"{', '.join(shipped)} (colorize configs lists them)")
 
