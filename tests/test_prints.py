@@ -163,6 +163,8 @@ def test_stretching_leaves_full_range_photos_and_lifts_faded_ones():
     assert np.percentile(stretched, 99.8) == pytest.approx(prints.RANGE[1], abs=0.5)
     clipped = tf.minimum(20.0 + full, 100.0)  # lifted blacks, clipped highlights: the top is not narrowed
     assert prints.stretch_lightness(clipped, size, size).numpy().max() == pytest.approx(100.0)
+    flat = tf.fill([size, size, 1], 54.0)  # one grey, as light as a faded print's shadows: nothing to stretch
+    np.testing.assert_array_equal(prints.stretch_lightness(flat, size, size).numpy(), flat.numpy())
 
 
 def test_dust_on_a_faded_photo_changes_its_stretch_little(photos):

@@ -27,6 +27,7 @@ from colorize import color
 
 LOW_PERCENTILE, HIGH_PERCENTILE = 0.2, 99.8  # of L on the network's canvas
 RANGE = (3.0, 94.0)           # Lab L: those percentiles' medians over the dev photos, natural colour photos' range
+FLAT_RANGE = 10.0             # Lab L: a photo whose percentiles are closer than this is flat, not faded
 FADED_FROM, FADED_FULL = 13.0, 18.0  # L of the low percentile: from where a photo counts as faded, and fully
 
 BORDER_MAX_SHARE = 0.35       # a side's border is at most this share of the photo's height or width
@@ -78,6 +79,7 @@ def stretch_lightness(small, h, w):
     low = values[tf.cast(tf.round(LOW_PERCENTILE / 100.0 * last), tf.int32)]
     high = values[tf.cast(tf.round(HIGH_PERCENTILE / 100.0 * last), tf.int32)]
     faded = tf.clip_by_value((low - FADED_FROM) / (FADED_FULL - FADED_FROM), 0.0, 1.0)
+    faded = tf.where(high - low < FLAT_RANGE, 0.0, faded)  # a flat photo (one grey) has no range to stretch
     new_low = low + faded * (RANGE[0] - low)
     new_high = high + faded * (tf.maximum(high, RANGE[1]) - high)
     stretched = new_low + (small - low) * (new_high - new_low) / tf.maximum(high - low, 1.0)
