@@ -138,6 +138,12 @@ def test_bad_references_are_input_errors_naming_them(colorizer, photos, tmp_path
         automatic.colorize(grey, reference=photos["coffee"])
     with pytest.raises(colorize.InputError, match="takes no hint inputs"):
         automatic.prepare_reference(photos["coffee"])
+    prepared = colorizer.prepare_reference(photos["coffee"], name="coffee.png")  # a hint model's Reference...
+    with pytest.raises(colorize.InputError, match="reference coffee.png given, but .* takes no hint inputs"):
+        automatic.colorize(grey, reference=prepared)  # ...is refused as a path is, not silently ignored
+    with pytest.raises(colorize.InputError, match="reference '' is an empty path"):
+        colorizer.colorize(grey, reference="")
+    assert colorizer.prepare_reference(photos["coffee"], name=5).name == "5"  # any name is said as text
 
 
 # -- the command line -------------------------------------------------------------------------------------------

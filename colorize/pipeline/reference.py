@@ -93,9 +93,13 @@ def prepare_reference(colorizer, image, name=None):
     """A colour reference photo (path, PIL image or array, any size and aspect) -> ``Reference`` for
     ``colorizer`` (a hint model). ``InputError`` naming it if it cannot be read, is greyscale, or the model
     takes no hints. A ``Reference`` passed in is returned as it is."""
-    if isinstance(image, Reference):
+    if isinstance(image, Reference):  # prepared by another model: this one must take references too
+        _check_model(colorizer, image.name)
         return image
-    name = name or (str(image) if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__") else "reference")
+    if isinstance(image, (str, bytes)) and not image:
+        raise InputError("reference '' is an empty path; give a colour photo's path, or no reference")
+    name = str(name) if name is not None else (
+        str(image) if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__") else "reference")
     _check_model(colorizer, name)
     rgb = imageio.load_array(image, name=f"reference {name}" if not name.startswith("reference") else name,
                              max_pixels=colorizer.max_pixels)
