@@ -481,3 +481,21 @@ def test_an_unknown_form_field_is_a_400_naming_the_known_ones(server, photos):
     known = requests.post(server.url + "api/colorize", timeout=60, files={
         "image": ("p.png", data), "saturation": (None, "1.5"), "preview": (None, "64"), "hints": (None, "[]")})
     assert decoded(known).shape == (40, 60, 3)
+
+
+def test_the_caches_are_each_clients_own_so_they_tell_nobody_what_others_sent():
+    """Issue 34 item 9: client B posting A's photo got X-Photo-Cached: 1 and a faster answer (an oracle of who sent
+    what, with --host). Every cache is keyed by the client: A's second post is cached, B's first is not."""
+    import colorize
+    from colorize.serve.engine import Engine
+    engine = Engine(colorize.load_pretrained(), cache=PhotoCache(4, 600.0))
+    buf = io.BytesIO()
+    Image.fromarray(np.tile(np.arange(64, dtype=np.uint8)[:, None, None] * 3, (1, 48, 3))).save(buf, "PNG")
+    photo = buf.getvalue()
+
+    def run(client):
+        _, _, cached, timings, _, _ = engine._run(photo, "a.png", [], None, client=client)
+        return cached, "network" in timings
+    assert run("10.0.0.1") == (False, True)
+    assert run("10.0.0.1") == (True, False)  # the same client: prepared photo and network ab from the caches
+    assert run("10.0.0.2") == (False, True)  # another client: as if nobody had sent it

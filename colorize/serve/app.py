@@ -110,7 +110,8 @@ def create_app(colorizer, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES, max_pixels=
             border = parse_border_field(fields.get("border", (None, b""))[1].decode("utf-8", "replace"))
             try:
                 png, (width, height), cached, timings, use, box = await engine.colorize_png(
-                    data, display_name(filename), hints, preview, saturation, reference, border)
+                    data, display_name(filename), hints, preview, saturation, reference, border,
+                    client=request.client.host if request.client else "")
             except ColorizeError as err:
                 raise RequestError(400, str(err)) from None
         finally:

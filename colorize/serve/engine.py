@@ -40,14 +40,17 @@ class Engine:
     def release(self):
         self.pending -= 1
 
-    async def colorize_png(self, data, name, hints, preview=None, saturation=None, reference=None, border=None):
+    async def colorize_png(self, data, name, hints, preview=None, saturation=None, reference=None, border=None,
+                           client=""):
+        """``client``: who asks (the app passes the peer's address); every cache is keyed by it, so one client's
+        uploads never make another's faster or show in its ``X-...-Cached`` headers (no oracle of who sent what)."""
         return await asyncio.wrap_future(self._worker.submit(self._run, data, name, hints, preview, saturation,
-                                                             reference, border))
+                                                             reference, border, client))
 
-    def _reference(self, reference):
+    def _reference(self, reference, client=""):
         """(name, bytes) of a colour reference -> (its ``Reference``, prepared once and cached, and its digest)."""
         name, data = reference
-        digest = hashlib.sha256(data).hexdigest()
+        digest = _digest(client, data)
         prepared = self.reference_cache.get(digest)
         if prepared is None:
             image = open_checked(data, f"reference {name}", self.max_pixels)
@@ -55,19 +58,19 @@ class Engine:
             self.reference_cache.put(digest, prepared)
         return prepared, digest
 
-    def _run(self, data, name, hints, preview, saturation=None, reference=None, border=None):
+    def _run(self, data, name, hints, preview, saturation=None, reference=None, border=None, client=""):
         """On the worker thread: bytes -> (PNG bytes, the photo's (width, height), whether the prepared photo came
         from the cache, stage timings; "network" is absent when the network's ab came from the cache; what the
         reference did, or None; the box inside a scan's border left neutral, (left, top, right, bottom) in the
         photo's pixels, or None).
         ``border``: as ``Colorizer.prepare`` takes it (None: the Colorizer's setting)."""
         start = time.perf_counter()
-        digest = hashlib.sha256(data).hexdigest()
+        digest = _digest(client, data)
         prepared, width, height, cached = self._prepared(data, name, preview, digest, border)
         if hints and (prepared.width, prepared.height) != (width, height):
             hints = _scaled_hints(hints, width, height, prepared.width / width, prepared.height / height, name)
         ready = time.perf_counter()
-        reference, reference_digest = self._reference(reference) if reference else (None, None)
+        reference, reference_digest = self._reference(reference, client) if reference else (None, None)
         key = (digest, prepared.width, prepared.height, json.dumps(hints, sort_keys=True, default=str),
                reference_digest, prepared.frame)
         entry = self.ab_cache.get(key)
@@ -131,3 +134,8 @@ def _scaled_hints(hints, width, height, sx, sy, name):
     """Hints in the photo's pixels, checked against the photo itself -> the same hints in a preview's pixels."""
     return [(h.x * sx, h.y * sy, h.rgb) + (() if h.radius is None else (h.radius * min(sx, sy),))
             for h in parse_hints(hints, height, width, name)]
+
+
+def _digest(client, data):
+    """The cache key of uploaded bytes for one client: the same photo from another client is another entry."""
+    return hashlib.sha256(client.encode("utf-8", "replace") + b"\0" + data).hexdigest()
