@@ -205,7 +205,7 @@ ERRORS = [
     ("hints not a list", lambda url: post_raw(url, SMALL_PNG, hints='{"x": 1}'), 400, "list"),
     ("hint outside", lambda url: post_raw(url, SMALL_PNG, hints='[{"x": 64, "y": 0, "color": "#ff0000"}]'), 400,
      "outside"),
-    ("bad colour", lambda url: post_raw(url, SMALL_PNG, hints='[{"x": 1, "y": 1, "color": "red"}]'), 400, "colour"),
+    ("bad colour", lambda url: post_raw(url, SMALL_PNG, hints='[{"x": 1, "y": 1, "color": "redd1sh"}]'), 400, "colour"),
     ("too many hints", lambda url: post_raw(url, SMALL_PNG, hints=json.dumps([[1, 1, "#ff0000"]] * 201)), 400,
      "at most"),
     ("upload too large", lambda url: post_raw(url, b"\0" * (MAX_UPLOAD + 1), "big.png"), 413, "limit"),
