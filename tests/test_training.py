@@ -328,7 +328,7 @@ def test_a_small_folder_trains_train_steps_validates_and_saves_sparingly_and_pri
     assert len(record["warnings"]) == 2
     weights = tmp_path / "run" / "final-step6.weights.h5"
     assert record["weights_sha256"] == sha256_of(weights) and record["weights_sha256"] in out
-    assert f"colorize predict PHOTOS -o colorized --weights {weights} --sha256 {record['weights_sha256']}" in out
+    assert f"colorize predict PHOTOS -o colorized --preset-file {tmp_path / 'run' / 'final-step6.preset.json'}" in out
     assert load_config(tmp_path / "run" / "final-step6.yaml") == config  # what the predict command's --config reads
     assert record["best"]["sha256"] == sha256_of(tmp_path / "run" / "best-step6.weights.h5")
 

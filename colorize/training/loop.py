@@ -10,6 +10,7 @@ optimizer, step and data position.
 import contextlib
 import dataclasses
 import math
+import os
 import signal
 import time
 
@@ -56,8 +57,9 @@ class TrainingInterrupted(TrainingError):
         self.signum = signum
 
 
-def train(config, workdir, max_steps=None, verbose=True, dataset=None, *, restart=False, allow_config_change=False,
-          log="auto"):
+def train(config: Config, workdir: str | os.PathLike, max_steps: int | None = None, verbose: bool = True,
+          dataset: tf.data.Dataset | None = None, *, restart: bool = False, allow_config_change: bool = False,
+          log: str = "auto") -> dict:
     """Train ``config`` (a ``Config``) in ``workdir``, resuming from its newest checkpoint that restores. Returns the
     run record (also in ``WORKDIR/record.json``).
 
@@ -248,11 +250,14 @@ def _make_train_steps(config, strategy, model, optimizer, step, positions, loss_
 
     def gradients(batch, step_value, replica):
         l, ab = as_training_pair(batch)
-        hint_channels = None
+        hint_channels = palette = None
         if config.model.hints:  # seeded by the step and the replica, so a resumed run sees the same hints
             hint_channels = hint_simulation.simulate(ab, tf.stack([replica_seed * 1000 + replica, step_value]), recipe)
+        if config.model.palette:
+            palette = hint_simulation.simulate_palette(
+                ab, tf.stack([-7 - replica_seed * 1000 - replica, tf.cast(step_value, tf.int64)]), recipe)
         with tf.GradientTape() as tape:
-            outputs = model(model_inputs(config.model, l, hint_channels), training=True)
+            outputs = model(model_inputs(config.model, l, hint_channels, palette), training=True)
             loss = loss_fn(outputs, ab, labels_of(batch),  # the bins targets' draw: by step and replica too
                            seed=tf.stack([-1 - (replica_seed * 1000 + replica), tf.cast(step_value, tf.int64)]))
             scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
