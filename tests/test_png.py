@@ -38,10 +38,11 @@ def test_large_images_are_split_into_bands_and_stay_one_valid_stream(monkeypatch
 def test_pieces_are_the_file_and_the_thread_pool_waits_for_a_first_image(monkeypatch):
     import subprocess
     import sys
-    code = ("import threading, colorize.io.png as png; before = threading.active_count(); "
-            "assert png._pool is None, 'pool made at import'; "
+    code = ("import threading, colorize.io.png as png; "
+            "named = lambda: [t for t in threading.enumerate() if t.name.startswith('colorize-png')]; "
+            "assert not named(), 'pool made at import'; "
             "import numpy as np; png.MIN_BAND_BYTES = 1024; png.WORKERS = 2; "
-            "png.encode_png(np.zeros((300, 300, 3), np.uint8)); assert png._pool is not None")
+            "png.encode_png(np.zeros((300, 300, 3), np.uint8)); assert named(), 'no band thread'")
     subprocess.run([sys.executable, "-c", code], check=True)
     rgb = np.random.default_rng(2).integers(0, 256, (300, 200, 3), dtype=np.uint8)
     monkeypatch.setattr(png, "MIN_BAND_BYTES", 1024)

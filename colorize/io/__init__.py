@@ -1,5 +1,6 @@
 """Files: decoding and checking input images (``images``), PNG encoding (``png``), atomic no-clobber writes
-(``atomic``) and the stable output names of ``colorize predict`` (``output_names``). No TensorFlow here."""
+(``atomic``), the stable output names of ``colorize predict`` (``output_names``) and the
+worker threads for full-resolution work (``threads``). No TensorFlow here."""
 from colorize._lazy import lazy_door
 
 _NAMES = {
@@ -10,6 +11,7 @@ _NAMES = {
     "encode_png": "png", "output_paths": "output_names",
     "writing": "atomic", "write_bytes": "atomic", "write_text": "atomic", "write_with": "atomic",
     "check_writable": "atomic", "clean_stale": "atomic",
+    "shared_pool": "threads", "WORKERS": "threads",
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_door(__name__, _NAMES)

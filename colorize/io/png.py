@@ -7,28 +7,16 @@ core halve that again. The output is a standard PNG (one IDAT stream, checked by
 ``png_pieces`` hands it over in pieces (the compressed bands as they are), so that a writer need not join them
 into one more copy; the thread pool is made when a first image needs it, not at import.
 """
-import concurrent.futures
-import os
 import struct
-import threading
 import zlib
 
 import numpy as np
 
+from colorize.io.threads import WORKERS, shared_pool
+
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LEVEL = 1
 MIN_BAND_BYTES = 256 * 1024  # below this a second thread costs more than it saves
-WORKERS = max(1, min(4, os.cpu_count() or 1))
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _band_pool():
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="colorize-png")
-        return _pool
 
 
 def _chunk(tag, payload):
@@ -68,7 +56,7 @@ def png_pieces(rgb, chunks=()):
     if bands == 1:
         compressed = [_deflate(parts[0], True)]
     else:
-        compressed = list(_band_pool().map(_deflate, parts, [i == bands - 1 for i in range(bands)]))
+        compressed = list(shared_pool("colorize-png").map(_deflate, parts, [i == bands - 1 for i in range(bands)]))
     adler = 1
     for part in parts:
         adler = zlib.adler32(part, adler)

@@ -13,37 +13,22 @@ beyond the input and output is a few tiles'.
 ``full_resolution_lightness`` and ``coefficients_to_rgb8`` are the same maths as graph ops on whole tensors, for
 the exported SavedModel and for hints (which change the coefficients of a strip of rows, ``row_strips``).
 """
-import concurrent.futures
 import functools
-import os
 import sys
-import threading
 
 import numpy as np
 import tensorflow as tf
 
 from colorize import color
+from colorize.io import WORKERS, shared_pool
 
 FIT_ITERATIONS = 8       # bisection steps of the gamut fitting (see color.fit_chroma_to_gamut)
 TILE_COLUMNS = 1024      # columns of the photo one kernel call sees...
 TILE_ROWS = (256, 32)    # ...and rows: tall tiles, then short ones for the last rows (little padding)
 CHUNKS = (2 ** 19, 2 ** 15)  # pixels of one call of the lightness kernel: large, then small for the rest
-WORKERS = max(1, min(4, os.cpu_count() or 1))
 _CHUNK = 2 ** 16         # pixels per kernel call of the whole-tensor graph forms
 STRIP_PIXELS = 2 ** 21   # pixels per strip of a larger photo worked on at once with hints (~100 MB of temporaries)
 _FIT_CHUNK = 2 ** 12     # pixels per kernel call of the gamut fitting, which sees only out-of-gamut pixels
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _threads():
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="colorize-pixels")
-        return _pool
-
-
 def _each(work, items):
     """``work(item)`` for every item, in the pool's threads when there are several (exceptions propagate)."""
     items = list(items)
@@ -51,7 +36,7 @@ def _each(work, items):
         for item in items:
             work(item)
         return
-    for _ in _threads().map(work, items):
+    for _ in shared_pool("colorize-pixels").map(work, items):
         pass
 
 
